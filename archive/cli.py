@@ -1,0 +1,246 @@
+"""The `archive` command: options in, one library call, output out. No SQL here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from archive import __version__, db, loader, queries
+from archive.config import redact_url, resolve_database_url
+from archive.output import FORMATS, render, to_json
+
+
+class Context:
+    def __init__(self, url: str | None = None):
+        self.explicit_url = url
+        self._engine = None
+
+    @property
+    def url(self) -> str:
+        return resolve_database_url(self.explicit_url)
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            self._engine = db.make_engine(self.url)
+        return self._engine
+
+
+def _set_db(ctx: click.Context, _param, value):
+    if value:
+        ctx.ensure_object(Context).explicit_url = value
+    return value
+
+
+def db_option(f):
+    """--db on every command as well as on the group: `archive load x --db URL` works too."""
+    return click.option(
+        "--db",
+        "db_url",
+        expose_value=False,
+        callback=_set_db,
+        is_eager=True,
+        help="Database URL (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.db).",
+    )(f)
+
+
+def friendly_errors(f):
+    """Turn library errors into one-line `Error: …` messages (exit 1), with passwords hidden."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except (db.DatabaseError, queries.NotFound, LookupError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except SQLAlchemyError as exc:
+            ctx = click.get_current_context().find_object(Context)
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            where = redact_url(ctx.url) if ctx else "database"
+            raise click.ClickException(f"{where}: {reason}") from exc
+
+    return wrapper
+
+
+def format_option(choices=FORMATS, default="table"):
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help="Output format.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar=None, help="Database URL (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.db).")
+@click.version_option(__version__, prog_name="archive")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None) -> None:
+    """A relational archive of Chinese newspaper text."""
+    obj = ctx.ensure_object(Context)
+    if db_url:
+        obj.explicit_url = db_url
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file lines, no summary.")
+@click.option("--workers", type=int, default=None, help="Parser processes (default: up to 2).")
+@db_option
+@pass_ctx
+@friendly_errors
+def load(obj: Context, paths, encoding, quiet, workers) -> None:
+    """Load page files and directories of *.txt files (one transaction per file)."""
+    engine = obj.engine
+    db.ensure_schema(engine)
+    files = list(loader.iter_files(paths))
+    show_bar = not quiet and sys.stderr.isatty() and len(files) > 1
+    bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
+
+    def on_result(r: loader.FileResult) -> None:
+        if r.status == "failed":
+            click.echo(r.message, err=True)
+        elif not quiet and not show_bar:
+            click.echo(f"{r.status}: {r.path}")
+        if bar:
+            bar.update(1)
+
+    if bar:
+        bar.__enter__()
+    try:
+        report = loader.load_paths(engine, files, encoding=encoding, workers=workers, on_result=on_result)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    if not quiet:
+        click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("target")
+@db_option
+@pass_ctx
+@friendly_errors
+def purge(obj: Context, target: str) -> None:
+    """Remove one loaded file (SOURCE_ID or PATH) and everything parsed from it."""
+    source_id = loader.purge(obj.engine, target)
+    click.echo(f"purged source {source_id}")
+
+
+@main.command()
+@format_option(("table", "json"))
+@db_option
+@pass_ctx
+@friendly_errors
+def stats(obj: Context, fmt: str) -> None:
+    """Rows per table, newspapers, first and last issue date."""
+    with Session(obj.engine) as s:
+        data = queries.stats(s)
+    if fmt == "json":
+        click.echo(to_json(data), nl=False)
+        return
+    click.echo(render([{"table": k, "rows": v} for k, v in data["rows"].items()], "table"), nl=False)
+    click.echo(f"newspapers: {', '.join(data['newspapers']) or '-'}")
+    click.echo(f"issues from {data['first_issue'] or '-'} to {data['last_issue'] or '-'}")
+
+
+@main.command("issues")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def issues_cmd(obj: Context, newspaper, fmt) -> None:
+    """List issues."""
+    with Session(obj.engine) as s:
+        click.echo(render(queries.list_issues(s, newspaper), fmt), nl=False)
+
+
+@main.command()
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Only this issue date (YYYY-MM-DD).")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def articles(obj: Context, date, newspaper, fmt) -> None:
+    """List articles."""
+    day = date.date() if isinstance(date, dt.datetime) else None
+    with Session(obj.engine) as s:
+        click.echo(render(queries.list_articles(s, day, newspaper), fmt), nl=False)
+
+
+@main.command()
+@click.argument("article_id", type=int)
+@format_option(("text", "json"), default="text")
+@db_option
+@pass_ctx
+@friendly_errors
+def show(obj: Context, article_id: int, fmt: str) -> None:
+    """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
+    with Session(obj.engine) as s:
+        doc = queries.article_document(s, article_id)
+    click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db_group.command()
+@click.argument("revision", default="head")
+@db_option
+@pass_ctx
+@friendly_errors
+def upgrade(obj: Context, revision: str) -> None:
+    """Upgrade the schema to REVISION (default: head)."""
+    db.upgrade(obj.engine, revision)
+    click.echo(f"at revision {db.current_revision(obj.engine)}")
+
+
+@db_group.command()
+@click.argument("revision")
+@db_option
+@pass_ctx
+@friendly_errors
+def downgrade(obj: Context, revision: str) -> None:
+    """Downgrade the schema to REVISION (`base` removes every table)."""
+    db.downgrade(obj.engine, revision)
+    click.echo(f"at revision {db.current_revision(obj.engine) or 'base'}")
+
+
+@db_group.command()
+@db_option
+@pass_ctx
+@friendly_errors
+def current(obj: Context) -> None:
+    """Print the database's current revision."""
+    click.echo(db.current_revision(obj.engine) or "base (empty database)")
+
+
+@db_group.command()
+def history() -> None:
+    """List the migrations."""
+    click.echo(db.history(), nl=False)
+
+
+@db_group.command()
+@db_option
+@pass_ctx
+@friendly_errors
+def check(obj: Context) -> None:
+    """Fail when the models and the database schema disagree."""
+    from alembic.util.exc import AutogenerateDiffsDetected
+
+    try:
+        db.check(obj.engine)
+    except AutogenerateDiffsDetected as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("schema matches the models")

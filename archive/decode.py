@@ -1,0 +1,117 @@
+"""Bytes to text: strict encoding detection (BOM, then UTF-8, then GB18030, then Big5), never U+FFFD."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
+)
+FALLBACKS = ("utf-8", "gb18030", "big5")
+SUPPORTED = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk", "gb2312", "big5", "big5hkscs"}
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Below this share of common characters a decoding is taken for garbage (e.g. Big5 read as GBK,
+# or mojibake); real text in either script scores above 0.9.
+MIN_COMMON_SHARE = 0.8
+
+
+class DecodeError(Exception):
+    """The bytes are not text in a supported encoding. `line` is 1-based where known."""
+
+    def __init__(self, reason: str, line: int = 1):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+
+
+def _is_common(ch: str) -> bool:
+    # Level-1 GB2312 (simplified) or level-1 Big5 (traditional): the few thousand characters that
+    # make up nearly all running text in either script.
+    for enc, lo, hi in (("gb2312", 0xB0A1, 0xD7FE), ("big5", 0xA440, 0xC67E)):
+        try:
+            code = int.from_bytes(ch.encode(enc), "big")
+        except UnicodeEncodeError:
+            continue
+        if lo <= code <= hi:
+            return True
+    return False
+
+
+def common_share(text: str, sample: int = 4000) -> float:
+    """Share of Han characters (in a sample) that belong to either script's common set."""
+    han = HAN.findall(text[: sample * 4])[:sample]
+    if not han:
+        return 1.0
+    return sum(_is_common(c) for c in han) / len(han)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _checked(text: str, data: bytes, encoding: str) -> Decoded:
+    if not text.strip():
+        raise DecodeError("empty file" if not data else "file holds only white space")
+    bad = CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise DecodeError(f"not a text file: control character U+{ord(bad.group()):04X}", line)
+    if common_share(text) < MIN_COMMON_SHARE:
+        raise DecodeError(f"text decoded as {encoding} looks garbled (mojibake or a wrong encoding); use --encoding")
+    return Decoded(text, encoding)
+
+
+def decode(data: bytes, encoding: str | None = None) -> Decoded:
+    """Decode `data` strictly; `encoding` overrides detection. Raises DecodeError with a line number."""
+    if encoding:
+        name = encoding.lower()
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise DecodeError(f"unknown encoding {encoding!r}") from None
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"not valid {encoding}: byte 0x{data[exc.start]:02x}", _line_of(data, exc.start)) from None
+        return _checked(text.lstrip("\ufeff"), data, name)
+    for bom, codec, label in BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(codec), data, label)
+            except UnicodeDecodeError as exc:
+                raise DecodeError(f"not valid {label} after its byte-order mark", _line_of(data, exc.start)) from None
+    if not data.strip():
+        raise DecodeError("empty file" if not data else "file holds only white space")
+    if b"\x00" in data:
+        raise DecodeError("not a text file: NUL byte", _line_of(data, data.index(b"\x00")))
+    utf8_error = None
+    for codec in FALLBACKS:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            if codec == "utf-8":
+                utf8_error = exc
+            continue
+        if codec != "utf-8" and common_share(text) < MIN_COMMON_SHARE:
+            continue
+        return _checked(text, data, codec)
+    where = _line_of(data, utf8_error.start) if utf8_error else 1
+    raise DecodeError(
+        "not text in any supported encoding (UTF-8, GB18030, Big5): "
+        f"invalid byte 0x{data[utf8_error.start]:02x}" if utf8_error else "not text in a supported encoding",
+        where,
+    )

@@ -1,0 +1,396 @@
+"""The digital-edition page layout: a masthead, then articles (title, ——subtitle, byline, body).
+
+Staged like a small grammar: lines → masthead → title blocks → body blocks → sections and paragraphs.
+Every rule is about the shape of a line (length, punctuation, patterns), never about one page's text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from archive.document import (
+    Article,
+    Contributor,
+    Document,
+    IssueInfo,
+    NewspaperInfo,
+    Paragraph,
+    ParseError,
+    Section,
+)
+
+NAME = "page"
+DESCRIPTION = "digital-edition page text: masthead (date, 第N期, CN, 邮发代号, name), then articles"
+
+WEEKDAYS = "一二三四五六日"
+DASHES = "-－—–‐−"
+DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(星期[一二三四五六日天])?$")
+WEEKDAY_LINE = re.compile(r"^星期[一二三四五六日天]$")
+NUMBER_LINE = re.compile(r"^(?:总)?第\s*(\d+)\s*期$")
+CN_LABEL = re.compile(r"^国内统一连续出版物号\s*[:：]?\s*(.*)$")
+CN_VALUE = re.compile(rf"^CN\s*(\d{{2}})\s*[{DASHES}]\s*(\d{{4}})(/\S+)?$", re.IGNORECASE)
+POSTAL_LINE = re.compile(rf"^邮发代号\s*[:：]?\s*(\d+)\s*[{DASHES}]\s*(\d+)$")
+CONTACT_HINT = re.compile(r"https?://|e-?mail|新闻热线|热线", re.IGNORECASE)
+WEBSITE = re.compile(r"https?://[^\s，,]+", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+HOTLINE = re.compile(r"(?:新闻)?热线\s*[:：]\s*(.+)$")
+
+ROLE = re.compile(
+    r"^(本报特约记者|本报见习记者|本报实习生|本报通讯员|本报记者|特约记者|见习记者|实习记者|摄影记者|实习生|通讯员|记者|摄影|撰稿)"
+)
+NAME_SEPARATORS = re.compile(r"[●•·]")
+SUBTITLE = re.compile(r"^[—\-－]{1,2}\s*(.+)$")
+
+TERMINAL = set("。！？!?…”’」』）)")
+HEADING_FORBIDDEN = set("。！？!?，,；;")
+HEADING_MAX = 30
+TITLE_MAX = 80
+LEAD = re.compile(r"^([^\s。，、；：！？“”‘’《》（）()\d]{4,10})。(?=\S)")
+# A lead runs into a paragraph only right after a sentence end; text after a closing quote is the
+# quote's attribution (…。”某某说。), not a lead.
+EMBEDDED_LEAD = re.compile(r"(?<=[。！？])([^\s。，、；：！？“”‘’《》（）()\d]{4,10})。(?=\S)")
+PRONOUN_START = re.compile(r"^[这那我你他她它此其]")
+SPEECH_END = re.compile(r"(?:说|说道|称|表示|介绍|指出|认为|坦言|强调)$")
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    text: str
+
+
+def split_lines(text: str) -> list[Line]:
+    """Numbered lines, stripped of ASCII, ideographic (U+3000) and no-break (U+00A0) padding."""
+    raw = re.split(r"\r\n|\r|\n", text)
+    return [Line(i, s.strip(" \t\u3000\u00a0\ufeff")) for i, s in enumerate(raw, start=1)]
+
+
+def nonblank(lines: list[Line]) -> list[Line]:
+    return [ln for ln in lines if ln.text]
+
+
+def fold(s: str) -> str:
+    """Full-width forms to half-width, for matching masthead patterns (the stored text is untouched)."""
+    return unicodedata.normalize("NFKC", s)
+
+
+def normalise_dashes(s: str) -> str:
+    return re.sub(rf"\s*[{DASHES}]\s*", "-", s)
+
+
+# ---------------------------------------------------------------- masthead
+
+
+@dataclass
+class Masthead:
+    date: dt.date | None = None
+    date_line: int = 0
+    weekday: str | None = None
+    weekday_line: int = 0
+    number: int | None = None
+    name: str | None = None
+    cn_serial: str | None = None
+    postal_code: str | None = None
+    website: str | None = None
+    email: str | None = None
+    hotline: str | None = None
+
+
+def _date(line: Line, m: re.Match) -> dt.date:
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ParseError(line.number, f"impossible date {line.text!r}") from None
+
+
+def is_masthead_date(text: str) -> bool:
+    return DATE_LINE.match(fold(text)) is not None
+
+
+def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
+    """Read the masthead from the top; return it and the index of the first line after it."""
+    head = Masthead()
+    i = 0
+    expecting_cn = False
+    while i < len(lines):
+        line = lines[i]
+        t = fold(line.text)
+        if expecting_cn and (m := CN_VALUE.match(t)):
+            head.cn_serial = f"CN {m.group(1)}-{m.group(2)}{m.group(3) or ''}"
+            expecting_cn = False
+        elif m := DATE_LINE.match(t):
+            if head.date is not None:
+                break
+            head.date, head.date_line = _date(line, m), line.number
+            if m.group(4):
+                head.weekday, head.weekday_line = m.group(4), line.number
+        elif WEEKDAY_LINE.match(t) and head.weekday is None:
+            head.weekday, head.weekday_line = t, line.number
+        elif (m := NUMBER_LINE.match(t)) and head.number is None:
+            head.number = int(m.group(1))
+        elif m := CN_LABEL.match(t):
+            rest = CN_VALUE.match(m.group(1).strip())
+            if rest:
+                head.cn_serial = f"CN {rest.group(1)}-{rest.group(2)}{rest.group(3) or ''}"
+            else:
+                expecting_cn = True
+        elif m := CN_VALUE.match(t):
+            head.cn_serial = f"CN {m.group(1)}-{m.group(2)}{m.group(3) or ''}"
+        elif m := POSTAL_LINE.match(t):
+            head.postal_code = f"{m.group(1)}-{m.group(2)}"
+        elif CONTACT_HINT.search(t) and head.date is not None:
+            _contact(head, line.text)
+            i += 1
+            break
+        elif head.name is None and head.date is not None and _looks_like_name(line.text):
+            head.name = line.text
+        else:
+            break
+        i += 1
+    if head.date is None:
+        first = lines[0].number if lines else 1
+        raise ParseError(first, "no masthead: expected a date line such as 2020年8月26日 at the top of the page")
+    if head.name is None:
+        raise ParseError(head.date_line, "masthead has no newspaper name")
+    _check_weekday(head)
+    return head, i
+
+
+def _looks_like_name(text: str) -> bool:
+    return len(text) <= 20 and not (set(text) & (TERMINAL | HEADING_FORBIDDEN)) and not CONTACT_HINT.search(text)
+
+
+def _contact(head: Masthead, text: str) -> None:
+    if m := WEBSITE.search(text):
+        head.website = m.group(0)
+    if m := EMAIL.search(text):
+        head.email = m.group(0)
+    if m := HOTLINE.search(text):
+        head.hotline = m.group(1).strip()
+
+
+def _check_weekday(head: Masthead) -> None:
+    if head.weekday is None or head.date is None:
+        return
+    printed = head.weekday.replace("天", "日")
+    actual = "星期" + WEEKDAYS[head.date.weekday()]
+    if printed != actual:
+        raise ParseError(
+            head.weekday_line,
+            f"weekday {head.weekday} does not match the date {head.date.isoformat()} ({actual})",
+        )
+
+
+# ---------------------------------------------------------------- title block
+
+
+def parse_byline(text: str) -> tuple[Contributor, ...] | None:
+    """Contributors of a byline such as `本报记者●王祯 通讯员●梁彦强`; None if the line is no byline."""
+    tokens = text.split()
+    if not tokens or not ROLE.match(tokens[0]) or len(text) > 80 or set(text) & HEADING_FORBIDDEN:
+        return None
+    people: list[Contributor] = []
+    role: str | None = None
+    for token in tokens:
+        parts = [p for p in NAME_SEPARATORS.split(token) if p]
+        if len(parts) >= 2:
+            role = parts[0]
+            people.extend(Contributor(role, name) for name in parts[1:])
+        elif (m := ROLE.match(token)) and len(token) > len(m.group(1)):
+            role = m.group(1)
+            people.append(Contributor(role, token[len(role):]))
+        elif m and len(token) == len(m.group(1)):
+            role = token
+        else:
+            people.append(Contributor(role, token))
+    return tuple(people)
+
+
+def title_block_at(lines: list[Line], i: int) -> int | None:
+    """If an article's title block starts at lines[i], return the index just after it."""
+    if i >= len(lines) or not _looks_like_title(lines[i].text):
+        return None
+    j = i + 1
+    if j < len(lines) and SUBTITLE.match(lines[j].text):
+        j += 1
+    if j < len(lines) and parse_byline(lines[j].text) is not None:
+        return j + 1
+    return j if j > i + 1 else None
+
+
+def _looks_like_title(text: str) -> bool:
+    return len(text) <= TITLE_MAX and text[-1] not in "。！？!?；;，,"
+
+
+# ---------------------------------------------------------------- body
+
+
+@dataclass
+class Block:
+    """A paragraph being assembled: its text and, per joined piece, the offset it starts at and its line."""
+
+    text: str
+    pieces: list[tuple[int, int]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, line: Line) -> Block:
+        return cls(line.text, [(0, line.number)])
+
+    def extend(self, line: Line) -> None:
+        self.pieces.append((len(self.text), line.number))
+        self.text += line.text
+
+    def line_at(self, offset: int) -> int:
+        number = self.pieces[0][1]
+        for start, n in self.pieces:
+            if start <= offset:
+                number = n
+        return number
+
+    @property
+    def complete(self) -> bool:
+        return self.text[-1] in TERMINAL
+
+
+def is_heading_line(text: str) -> bool:
+    return len(text) <= HEADING_MAX and not (set(text) & HEADING_FORBIDDEN) and text[-1] not in TERMINAL
+
+
+def find_lead(text: str) -> str | None:
+    m = LEAD.match(text)
+    if m and not PRONOUN_START.match(m.group(1)) and not SPEECH_END.search(m.group(1)):
+        return m.group(1)
+    return None
+
+
+def split_run_in_leads(block: Block) -> list[tuple[str, str | None, int, int]]:
+    """Cut a paragraph that opens with a run-in lead wherever another lead runs into it.
+
+    Returns (text, lead, line_start, line_end) per paragraph.
+    """
+    text = block.text
+    lead = find_lead(text)
+    cuts = [0]
+    if lead:
+        for m in EMBEDDED_LEAD.finditer(text, len(lead) + 1):
+            if find_lead(text[m.start(1):]):
+                cuts.append(m.start(1))
+    cuts.append(len(text))
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = text[a:b]
+        out.append((piece, find_lead(piece) if lead else None, block.line_at(a), block.line_at(b - 1)))
+    return out
+
+
+@dataclass
+class ArticleBuilder:
+    ordinal: int
+    title: str
+    subtitle: str | None
+    byline: str | None
+    contributors: tuple[Contributor, ...]
+    sections: list[tuple[str | None, list[Paragraph]]] = field(default_factory=list)
+    paragraph_count: int = 0
+
+    def heading(self, text: str) -> None:
+        self.sections.append((text, []))
+
+    def paragraph(self, block: Block) -> None:
+        if not self.sections:
+            self.sections.append((None, []))
+        for text, lead, start, end in split_run_in_leads(block):
+            self.paragraph_count += 1
+            self.sections[-1][1].append(Paragraph(self.paragraph_count, text, start, end, lead))
+
+    def build(self) -> Article:
+        sections = []
+        ordinal = 0 if self.sections and self.sections[0][0] is None else 1
+        for heading, paragraphs in self.sections:
+            sections.append(Section(ordinal, heading, tuple(paragraphs)))
+            ordinal += 1
+        return Article(self.ordinal, self.title, self.subtitle, self.byline, self.contributors, tuple(sections))
+
+
+def _start_article(lines: list[Line], i: int, end: int, ordinal: int) -> ArticleBuilder:
+    title = lines[i].text
+    subtitle = byline = None
+    contributors: tuple[Contributor, ...] = ()
+    for line in lines[i + 1 : end]:
+        if m := SUBTITLE.match(line.text):
+            subtitle = m.group(1).strip()
+        else:
+            byline, contributors = line.text, parse_byline(line.text) or ()
+    return ArticleBuilder(ordinal, title, subtitle, byline, contributors)
+
+
+def parse_articles(lines: list[Line]) -> list[Article]:
+    if not lines:
+        raise ParseError(1, "no article after the masthead")
+    end = title_block_at(lines, 0)
+    if end is None:
+        raise ParseError(lines[0].number, f"expected an article title block (title, ——subtitle, byline), found {lines[0].text[:30]!r}")
+    article = _start_article(lines, 0, end, 1)
+    articles = [article]
+    pending: Block | None = None
+    heading: list[str] = []
+    i = end
+    while i < len(lines):
+        line = lines[i]
+        if pending is not None and not pending.complete:
+            pending.extend(line)
+            i += 1
+            continue
+        if pending is not None:
+            article.paragraph(pending)
+            pending = None
+        if is_masthead_date(line.text):
+            raise ParseError(line.number, "a second masthead: one page per file")
+        if is_heading_line(line.text):
+            after = title_block_at(lines, i)
+            if after is not None and not heading:
+                article = _start_article(lines, i, after, len(articles) + 1)
+                articles.append(article)
+                i = after
+                continue
+            heading.append(line.text)
+            i += 1
+            continue
+        if heading:
+            article.heading(" ".join(heading))
+            heading = []
+        pending = Block.start(line)
+        i += 1
+    if pending is not None:
+        article.paragraph(pending)
+    if heading:
+        article.heading(" ".join(heading))
+    built = [a.build() for a in articles]
+    for a in built:
+        if not a.paragraphs:
+            raise ParseError(lines[0].number, f"article {a.title!r} has no body text")
+    return built
+
+
+def parse(text: str) -> Document:
+    """Parse a page's text into a Document; raise ParseError(line, reason) when it is not this layout."""
+    lines = nonblank(split_lines(text))
+    if not lines:
+        raise ParseError(1, "empty page")
+    head, i = parse_masthead(lines)
+    if i >= len(lines):
+        raise ParseError(lines[-1].number, "no article after the masthead")
+    articles = parse_articles(lines[i:])
+    newspaper = NewspaperInfo(
+        name=head.name or "",
+        cn_serial=head.cn_serial,
+        postal_code=head.postal_code,
+        website=head.website,
+        email=head.email,
+        hotline=head.hotline,
+    )
+    issue = IssueInfo(date=head.date, weekday=head.weekday, number=head.number)  # type: ignore[arg-type]
+    return Document(newspaper, issue, tuple(articles))

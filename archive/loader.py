@@ -1,0 +1,307 @@
+"""The loader: the only code that writes parsed pages to the database. One transaction per file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from archive.models import (
+    Article,
+    ArticleAuthor,
+    Issue,
+    Metric,
+    Newspaper,
+    Paragraph,
+    Section,
+    Source,
+)
+from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, prepare_file
+
+STATUSES = ("new", "updated", "unchanged", "failed")
+RETRIES = 5
+PARALLEL_MIN_FILES = 8
+WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: str
+    source_id: int | None = None
+    message: str | None = None
+
+
+@dataclass
+class LoadReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter({s: 0 for s in STATUSES}) + Counter(r.status for r in self.results)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def summary(self) -> str:
+        c = self.counts
+        return f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {c['failed']} failed"
+
+
+def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
+    """Files named directly, and the *.txt files under named directories (sorted, recursively)."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            yield from (str(f.resolve()) for f in sorted(path.rglob("*.txt")) if f.is_file())
+        else:
+            yield str(path.resolve()) if path.exists() else str(path)
+
+
+# ---------------------------------------------------------------- writing one file
+
+
+def delete_source(session: Session, source_id: int) -> None:
+    """Remove one source and every row parsed from it, then issues and newspapers left empty."""
+    article_ids = select(Article.id).where(Article.source_id == source_id)
+    issue_ids = list(session.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
+    ids = list(session.scalars(article_ids))
+    if ids:
+        for model in (Metric, Paragraph, Section, ArticleAuthor):
+            session.execute(delete(model).where(model.article_id.in_(ids)))
+        session.execute(delete(Article).where(Article.id.in_(ids)))
+    session.execute(delete(Source).where(Source.id == source_id))
+    if issue_ids:
+        paper_ids = list(session.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
+        session.execute(
+            delete(Issue).where(Issue.id.in_(issue_ids), ~exists().where(Article.issue_id == Issue.id))
+        )
+        session.execute(
+            delete(Newspaper).where(Newspaper.id.in_(paper_ids), ~exists().where(Issue.newspaper_id == Newspaper.id))
+        )
+
+
+def _newspaper_id(session: Session, info) -> int:
+    row = session.execute(select(Newspaper).where(Newspaper.name == info.name)).scalar_one_or_none()
+    fields = {k: getattr(info, k) for k in ("cn_serial", "postal_code", "website", "email", "hotline")}
+    if row is None:
+        return session.execute(insert(Newspaper).values(name=info.name, **fields).returning(Newspaper.id)).scalar_one()
+    missing = {k: v for k, v in fields.items() if v and not getattr(row, k)}
+    if missing:
+        session.execute(update(Newspaper).where(Newspaper.id == row.id).values(**missing))
+    return row.id
+
+
+def _issue_id(session: Session, newspaper_id: int, info) -> int:
+    found = session.execute(
+        select(Issue.id).where(Issue.newspaper_id == newspaper_id, Issue.date == info.date)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    return session.execute(
+        insert(Issue)
+        .values(newspaper_id=newspaper_id, date=info.date, weekday=info.weekday, number=info.number)
+        .returning(Issue.id)
+    ).scalar_one()
+
+
+def _insert_many(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert rows in one batched statement and return their ids in the order given."""
+    if not rows:
+        return []
+    result = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
+    """Insert the rows of a parsed document for a source that already has its row."""
+    doc = parsed.document
+    newspaper_id = _newspaper_id(session, doc.newspaper)
+    issue_id = _issue_id(session, newspaper_id, doc.issue)
+    article_ids = _insert_many(
+        session,
+        Article,
+        [
+            dict(
+                issue_id=issue_id,
+                source_id=source_id,
+                ordinal=a.ordinal,
+                title=a.title,
+                subtitle=a.subtitle,
+                byline=a.byline,
+                char_count=sum(len(p.text) for p in a.paragraphs),
+                paragraph_count=len(a.paragraphs),
+            )
+            for a in doc.articles
+        ],
+    )
+    authors, sections, section_keys = [], [], []
+    for article, article_id in zip(doc.articles, article_ids):
+        authors += [
+            dict(article_id=article_id, ordinal=i, role=c.role, name=c.name)
+            for i, c in enumerate(article.contributors, start=1)
+        ]
+        for s in article.sections:
+            sections.append(dict(article_id=article_id, ordinal=s.ordinal, heading=s.heading))
+            section_keys.append((article, article_id, s))
+    if authors:
+        session.execute(insert(ArticleAuthor), authors)
+    section_ids = _insert_many(session, Section, sections)
+    paragraphs, paragraph_keys = [], []
+    for (article, article_id, s), section_id in zip(section_keys, section_ids):
+        for p in s.paragraphs:
+            paragraphs.append(
+                dict(
+                    article_id=article_id,
+                    section_id=section_id,
+                    ordinal=p.ordinal,
+                    lead=p.lead,
+                    text=p.text,
+                    char_count=len(p.text),
+                    line_start=p.line_start,
+                    line_end=p.line_end,
+                )
+            )
+            paragraph_keys.append((article.ordinal, p.ordinal, article_id))
+    paragraph_ids = _insert_many(session, Paragraph, paragraphs)
+    metrics = [
+        dict(
+            article_id=article_id,
+            paragraph_id=paragraph_id,
+            ordinal=m.ordinal,
+            surface=m.surface,
+            char_start=m.char_start,
+            char_end=m.char_end,
+            value=m.value,
+            value_high=m.value_high,
+            unit=m.unit,
+            qualifier=m.qualifier,
+            kind=m.kind,
+            subject=m.subject,
+            condition=m.condition,
+            as_of=m.as_of,
+            period=m.period,
+            direction=m.direction,
+            basis=m.basis,
+        )
+        for (a_ord, p_ord, article_id), paragraph_id in zip(paragraph_keys, paragraph_ids)
+        for m in parsed.metrics.get((a_ord, p_ord), ())
+    ]
+    if metrics:
+        session.execute(insert(Metric), metrics)
+
+
+def store(session: Session, prepared: Prepared) -> FileResult:
+    """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
+    same = session.execute(select(Source.id).where(Source.sha256 == prepared.sha256)).scalar_one_or_none()
+    if same is not None:
+        return FileResult(prepared.path, "unchanged", same)
+    earlier = list(session.scalars(select(Source.id).where(Source.path == prepared.path)))
+    for source_id in earlier:
+        delete_source(session, source_id)
+    source_id = session.execute(
+        insert(Source)
+        .values(
+            path=prepared.path,
+            sha256=prepared.sha256,
+            encoding=prepared.encoding,
+            byte_count=prepared.byte_count,
+            text=prepared.text,
+            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            parser_version=PARSER_VERSION,
+        )
+        .returning(Source.id)
+    ).scalar_one()
+    write_parsed(session, source_id, prepared.parsed)
+    return FileResult(prepared.path, "updated" if earlier else "new", source_id)
+
+
+def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
+    """One transaction per file; a race with another loader (unique key, lock) is retried, then reported."""
+    last: Exception | None = None
+    for _ in range(RETRIES):
+        try:
+            with Session(engine) as session, session.begin():
+                return store(session, prepared)
+        except (IntegrityError, OperationalError) as exc:
+            # Another process stored the same file or newspaper first, or a lock timed out: a
+            # fresh transaction sees its rows and decides again.
+            last = exc
+    reason = str(getattr(last, "orig", last)).splitlines()[0]
+    return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {reason}")
+
+
+# ---------------------------------------------------------------- many files
+
+
+def _prepare(args: tuple[str, str | None, str | None]) -> Prepared | FileError:
+    try:
+        return prepare_file(*args)
+    except FileError as exc:
+        return exc
+    except Exception as exc:  # a parser bug must cost one file, not the batch
+        return FileError(args[0], 1, f"internal parser error: {type(exc).__name__}: {exc}")
+
+
+def _prepared_stream(files: list[str], encoding: str | None, fmt: str | None, workers: int) -> Iterator[Prepared | FileError]:
+    jobs = [(f, encoding, fmt) for f in files]
+    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
+        yield from map(_prepare, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: list[Future] = []
+        it = iter(jobs)
+        for job in it:
+            pending.append(pool.submit(_prepare, job))
+            if len(pending) >= WINDOW:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+
+
+def load_paths(
+    engine: Engine,
+    paths: Iterable[str | os.PathLike],
+    *,
+    encoding: str | None = None,
+    fmt: str | None = None,
+    workers: int | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> LoadReport:
+    """Load files and directories: parse in worker processes, write each file in its own transaction."""
+    files = list(iter_files(paths))
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    report = LoadReport()
+    for item in _prepared_stream(files, encoding, fmt, workers):
+        if isinstance(item, FileError):
+            result = FileResult(item.path, "failed", None, str(item))
+        else:
+            result = store_with_retry(engine, item)
+        report.results.append(result)
+        if on_result:
+            on_result(result)
+    return report
+
+
+def purge(engine: Engine, target: str) -> int:
+    """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
+    with Session(engine) as session, session.begin():
+        if target.isdigit():
+            source_id = session.get(Source, int(target)) and int(target)
+        else:
+            source_id = session.execute(
+                select(Source.id).where(Source.path.in_({target, str(Path(target).resolve())}))
+            ).scalar_one_or_none()
+        if not source_id:
+            raise LookupError(f"no loaded file {target!r}")
+        delete_source(session, source_id)
+        return source_id

@@ -1,0 +1,63 @@
+"""Rendering rows for the terminal and for other programs: table, csv, json, jsonl."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from typing import Any, Sequence
+
+FORMATS = ("table", "csv", "json")
+
+
+def width(s: str) -> int:
+    """Display width in a terminal: CJK and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def _cell(v: Any, limit: int | None = 40) -> str:
+    s = "" if v is None else str(v).replace("\n", " ")
+    if limit and width(s) > limit:
+        while width(s) > limit - 1:
+            s = s[:-1]
+        s += "…"
+    return s
+
+
+def table(rows: Sequence[dict], columns: Sequence[str] | None = None) -> str:
+    if not rows:
+        return "(no rows)\n"
+    columns = list(columns or rows[0].keys())
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(width(c), *(width(row[i]) for row in cells)) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths)).rstrip()
+
+    out = [line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(rows: Sequence[dict], columns: Sequence[str] | None = None) -> str:
+    buf = io.StringIO()
+    if not rows and not columns:
+        return ""
+    columns = list(columns or rows[0].keys())
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+    return buf.getvalue()
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def render(rows: Sequence[dict], fmt: str, columns: Sequence[str] | None = None) -> str:
+    if fmt == "csv":
+        return to_csv(rows, columns)
+    if fmt == "json":
+        return to_json(list(rows))
+    return table(rows, columns)

@@ -1,0 +1,84 @@
+"""The pure half of loading: a file's bytes to a parsed document with its metrics. No database here.
+
+Runs in worker processes, so everything it returns is plain picklable data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.decode import DecodeError, decode
+from archive.document import Document, ParseError
+from archive.formats import parse_text
+from archive.metrics import Metric, extract_metrics
+
+PARSER_VERSION = "1"
+
+
+class FileError(Exception):
+    """A file that cannot be loaded; str() is the one-line `path:line: reason` users see."""
+
+    def __init__(self, path: str, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A document and the metrics of each paragraph, keyed by (article ordinal, paragraph ordinal)."""
+
+    document: Document
+    metrics: dict[tuple[int, int], list[Metric]]
+    format: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    path: str
+    sha256: str
+    byte_count: int
+    encoding: str
+    text: str
+    parsed: Parsed
+
+
+def parse_document(text: str, fmt: str | None = None) -> Parsed:
+    """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
+    name, document = parse_text(text, fmt)
+    metrics = {
+        (article.ordinal, p.ordinal): extract_metrics(p.text)
+        for article in document.articles
+        for p in article.paragraphs
+    }
+    return Parsed(document, metrics, name)
+
+
+def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str | None = None) -> Prepared:
+    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable."""
+    try:
+        decoded = decode(data, encoding)
+        parsed = parse_document(decoded.text, fmt)
+    except DecodeError as exc:
+        raise FileError(path, exc.line, exc.reason) from None
+    except ParseError as exc:
+        raise FileError(path, exc.line, exc.reason) from None
+    return Prepared(
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        byte_count=len(data),
+        encoding=decoded.encoding,
+        text=decoded.text,
+        parsed=parsed,
+    )
+
+
+def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None) -> Prepared:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FileError(path, 1, f"cannot read: {exc.strerror or exc}") from None
+    return prepare_bytes(path, data, encoding, fmt)

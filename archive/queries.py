@@ -1,0 +1,182 @@
+"""Readers: what the read commands show, built from the database alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section, Source
+
+TABLES = (Newspaper, Issue, Source, Article, ArticleAuthor, Section, Paragraph, Metric)
+
+
+class NotFound(LookupError):
+    """No row with the id asked for."""
+
+
+def stats(session: Session) -> dict:
+    counts = {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in TABLES}
+    first, last = session.execute(select(func.min(Issue.date), func.max(Issue.date))).one()
+    return {
+        "rows": counts,
+        "newspapers": list(session.scalars(select(Newspaper.name).order_by(Newspaper.name))),
+        "first_issue": first.isoformat() if first else None,
+        "last_issue": last.isoformat() if last else None,
+    }
+
+
+def list_issues(session: Session, newspaper: str | None = None) -> list[dict]:
+    q = (
+        select(
+            Issue.id,
+            Newspaper.name.label("newspaper"),
+            Issue.date,
+            Issue.weekday,
+            Issue.number,
+            select(func.count(Article.id)).where(Article.issue_id == Issue.id).scalar_subquery().label("articles"),
+        )
+        .join(Newspaper)
+        .order_by(Issue.date, Newspaper.name)
+    )
+    if newspaper:
+        q = q.where(Newspaper.name == newspaper)
+    return [_plain(r._asdict()) for r in session.execute(q)]
+
+
+def list_articles(session: Session, date: dt.date | None = None, newspaper: str | None = None) -> list[dict]:
+    q = (
+        select(
+            Article.id,
+            Newspaper.name.label("newspaper"),
+            Issue.date,
+            Article.ordinal,
+            Article.title,
+            Article.byline,
+            Article.paragraph_count.label("paragraphs"),
+            Article.char_count.label("chars"),
+        )
+        .join(Issue, Article.issue_id == Issue.id)
+        .join(Newspaper, Issue.newspaper_id == Newspaper.id)
+        .order_by(Issue.date, Newspaper.name, Article.source_id, Article.ordinal)
+    )
+    if date:
+        q = q.where(Issue.date == date)
+    if newspaper:
+        q = q.where(Newspaper.name == newspaper)
+    return [_plain(r._asdict()) for r in session.execute(q)]
+
+
+def _plain(d: dict) -> dict:
+    """JSON-ready values: ISO dates, exact decimals as numbers without trailing zeros."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (dt.date, dt.datetime)):
+            v = v.isoformat()
+        elif isinstance(v, Decimal):
+            v = decimal_number(v)
+        out[k] = v
+    return out
+
+
+def decimal_number(v: Decimal) -> int | float | str:
+    """A Decimal as an int when whole, else as its shortest exact decimal string's float."""
+    n = v.normalize()
+    if n == n.to_integral_value():
+        return int(n)
+    return float(n) if len(n.as_tuple().digits) <= 15 else str(n)
+
+
+METRIC_FIELDS = (
+    "id", "ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier",
+    "kind", "subject", "condition", "as_of", "period", "direction", "basis",
+)
+
+
+def article_document(session: Session, article_id: int) -> dict:
+    """{"newspaper", "issue", "article"} for one article, rebuilt from the database (metrics included)."""
+    article = session.get(Article, article_id)
+    if article is None:
+        raise NotFound(f"no article with id {article_id}")
+    issue = session.get(Issue, article.issue_id)
+    paper = session.get(Newspaper, issue.newspaper_id)
+    metrics: dict[int, list[dict]] = {}
+    for m in session.scalars(select(Metric).where(Metric.article_id == article_id).order_by(Metric.paragraph_id, Metric.ordinal)):
+        metrics.setdefault(m.paragraph_id, []).append(_plain({f: getattr(m, f) for f in METRIC_FIELDS}))
+    sections = []
+    for s in article.sections:
+        sections.append(
+            {
+                "id": s.id,
+                "ordinal": s.ordinal,
+                "heading": s.heading,
+                "paragraphs": [
+                    {
+                        "id": p.id,
+                        "ordinal": p.ordinal,
+                        "line_start": p.line_start,
+                        "line_end": p.line_end,
+                        "lead": p.lead,
+                        "text": p.text,
+                        "char_count": p.char_count,
+                        "metrics": metrics.get(p.id, []),
+                    }
+                    for p in s.paragraphs
+                ],
+            }
+        )
+    return {
+        "newspaper": {
+            "id": paper.id,
+            "name": paper.name,
+            "cn_serial": paper.cn_serial,
+            "postal_code": paper.postal_code,
+            "website": paper.website,
+            "email": paper.email,
+            "hotline": paper.hotline,
+        },
+        "issue": {"id": issue.id, "date": issue.date.isoformat(), "weekday": issue.weekday, "number": issue.number},
+        "article": {
+            "id": article.id,
+            "source_id": article.source_id,
+            "ordinal": article.ordinal,
+            "title": article.title,
+            "subtitle": article.subtitle,
+            "byline": article.byline,
+            "contributors": [{"role": a.role, "name": a.name} for a in article.authors],
+            "char_count": article.char_count,
+            "paragraph_count": article.paragraph_count,
+            "sections": sections,
+        },
+    }
+
+
+def mark_metrics(text: str, metrics: list[dict]) -> str:
+    """The paragraph text with each metric's surface in brackets: 民警[4495人]."""
+    out, pos = [], 0
+    for m in sorted(metrics, key=lambda m: m["char_start"]):
+        if m["char_start"] < pos:
+            continue
+        out += [text[pos : m["char_start"]], "[", text[m["char_start"] : m["char_end"]], "]"]
+        pos = m["char_end"]
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def article_text(doc: dict) -> str:
+    """The article as a reader reads it: masthead line, title block, headings, paragraphs (metrics marked)."""
+    paper, issue, art = doc["newspaper"], doc["issue"], doc["article"]
+    lines = [f"{paper['name']}  {issue['date']} {issue['weekday'] or ''}  第{issue['number']}期".rstrip(), ""]
+    lines.append(art["title"])
+    if art["subtitle"]:
+        lines.append(f"——{art['subtitle']}")
+    if art["byline"]:
+        lines.append(art["byline"])
+    for s in art["sections"]:
+        if s["heading"]:
+            lines += ["", f"【{s['heading']}】"]
+        for p in s["paragraphs"]:
+            lines += ["", "\u3000\u3000" + mark_metrics(p["text"], p["metrics"])]
+    return "\n".join(lines) + "\n"
