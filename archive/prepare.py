@@ -49,12 +49,16 @@ class Prepared:
 def parse_document(text: str, fmt: str | None = None) -> Parsed:
     """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
     name, document = parse_text(text, fmt)
-    metrics = {
+    return Parsed(document, document_metrics(document), name)
+
+
+def document_metrics(document: Document) -> dict[tuple[int, int], list[Metric]]:
+    """Every paragraph's metrics, keyed by (article ordinal, paragraph ordinal)."""
+    return {
         (article.ordinal, p.ordinal): extract_metrics(p.text)
         for article in document.articles
         for p in article.paragraphs
     }
-    return Parsed(document, metrics, name)
 
 
 def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str | None = None) -> Prepared:

@@ -1,0 +1,156 @@
+"""`python -m benchmarks [--pages N] [--engine URL] [--only load,memory,parse,extract,search,export]`.
+
+Prints one table: every figure with the floor measured in the same run, the ratio and the verdict.
+The machine is shared: figures move with whatever else runs, so the load average is printed too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from benchmarks import corpus
+from benchmarks.measure import Row, load_average, machine, render, render_markdown
+
+PARTS = ("parse", "load", "memory", "export", "extract", "search")
+SERVER_ENV = ("ARCHIVE_BENCH_POSTGRES_URL", "ARCHIVE_TEST_POSTGRES_URL")
+MEMORY_SMALL = 1000
+
+
+def _reachable(url: str) -> str | None:
+    """None when a server database at `url` answers, else why not."""
+    try:
+        engine = create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: not reachable, say why and carry on
+        return str(exc).strip().splitlines()[0]
+
+
+def _optional(module: str, **context) -> list[Row]:
+    """Call benchmarks.<module>.run with the context arguments it accepts; skip with a note if absent."""
+    if importlib.util.find_spec(f"benchmarks.{module}") is None:
+        return [Row(module, f"benchmarks/{module}.py", None, "", note="skipped: module not on this branch yet")]
+    run = importlib.import_module(f"benchmarks.{module}").run
+    params = inspect.signature(run).parameters
+    takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    result = run(**{k: v for k, v in context.items() if takes_all or k in params})
+    if isinstance(result, Row):
+        return [result]
+    rows = []
+    for item in result or []:
+        if isinstance(item, Row):
+            rows.append(item)
+        elif isinstance(item, dict):
+            fields = {k: v for k, v in item.items() if k in Row.__dataclass_fields__}
+            fields.setdefault("group", module)
+            fields.setdefault("name", "?")
+            fields.setdefault("value", None)
+            fields.setdefault("unit", "")
+            rows.append(Row(**fields))
+        else:
+            rows.append(Row(module, str(item), None, ""))
+    return rows
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--pages", default=10_000, show_default=True, help="Pages in the corpus.")
+@click.option(
+    "--engine",
+    "engines",
+    multiple=True,
+    help="sqlite, or a PostgreSQL server URL to create a scratch database on (repeatable). "
+    f"Default: sqlite, plus PostgreSQL from ${SERVER_ENV[0]} or ${SERVER_ENV[1]} when it answers.",
+)
+@click.option("--only", default=",".join(PARTS), show_default=True, help="Comma-separated parts to run.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), help="Where the corpus and scratch databases go.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the table as Markdown here.")
+def main(pages: int, engines: tuple[str, ...], only: str, workdir: Path | None, markdown: Path | None) -> None:
+    """Benchmark the archive against floors measured in the same run."""
+    parts = [p.strip() for p in only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise click.BadParameter(f"unknown part(s) {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}", param_hint="--only")
+    workdir = workdir or Path(tempfile.gettempdir()) / "archive-bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    print(f"machine: {machine()}")
+    print("note: a shared machine; figures move with other load. Each is paired with a floor from this same run.")
+    rows: list[Row] = []
+    notes: list[str] = []
+
+    directory = workdir / f"corpus-{corpus.SALT}-{pages}"
+    files = corpus.write_corpus(directory, pages)
+    size = sum(f.stat().st_size for f in files)
+    print(f"corpus: {pages:,} pages, {size / 1e6:.1f} MB ({size / pages / 1000:.1f} KB a page; the seed is "
+          f"{corpus.SEED.stat().st_size / 1000:.1f} KB) in {directory}")
+
+    servers = list(engines) or [u for u in (os.environ.get(v) for v in SERVER_ENV) if u][:1]
+    server_urls = [e for e in servers if e != "sqlite"]
+    want_sqlite = not engines or "sqlite" in engines
+
+    if "parse" in parts:
+        from benchmarks.parsing import parse_rows
+
+        rows += parse_rows(files)
+    spool = None
+    if "load" in parts and want_sqlite:
+        from benchmarks.load import sqlite_load
+
+        load_rows, spool = sqlite_load(files, directory, workdir)
+        rows += load_rows
+    if "load" in parts:
+        for url in server_urls:
+            from benchmarks.load import postgres_load
+
+            backend = make_url(url).get_backend_name()
+            why = _reachable(url) if backend == "postgresql" else f"{backend} is not benchmarked (PostgreSQL only)"
+            if why or spool is None:
+                notes.append(f"load on {backend} skipped: {why or 'needs the SQLite load (its rows are the COPY floor)'}")
+                continue
+            rows += postgres_load(url, files, directory, spool)
+    if "memory" in parts:
+        from benchmarks.load import memory_rows
+
+        sizes = []
+        for n in sorted({min(MEMORY_SMALL, pages), pages}):
+            d = directory if n == pages else workdir / f"corpus-{corpus.SALT}-{n}"
+            corpus.write_corpus(d, n)
+            sizes.append((n, d))
+        rows += memory_rows(sizes, workdir)
+    if "export" in parts:
+        from benchmarks.export import export_rows
+
+        loaded = workdir / "split.db"
+        if loaded.exists() and "load" in parts:
+            rows += export_rows(loaded, workdir)
+        else:
+            notes.append("export skipped: it exports the SQLite database the load part builds (add load to --only)")
+    context = dict(pages=pages, files=files, corpus_dir=directory, workdir=workdir, engines=servers or ["sqlite"])
+    for module in ("extract", "search"):
+        if module in parts:
+            rows += _optional(module, **context)
+
+    print()
+    print(render(rows))
+    for note in notes:
+        print(f"note: {note}")
+    elapsed = time.time() - started
+    print(f"\n{elapsed:.0f} s; load average at the end {load_average()}")
+    if markdown:
+        markdown.write_text(render_markdown(rows) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

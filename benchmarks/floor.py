@@ -1,0 +1,145 @@
+"""The write floor: the very rows the loader inserted, inserted again with nothing but the driver.
+
+While the loader writes, `Capture` records every INSERT it sends (table, columns, parameters) — whatever
+tables it writes, search index tables included — and spools them to disk, one record per file. The floors
+replay the spool into a fresh database with the same schema (indexes and triggers included), one
+transaction per file as the loader must: SQLite with `executemany` in WAL mode, PostgreSQL with COPY.
+Fresh databases hand out the same ids in the same order, so the replayed foreign keys hold.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.engine import make_url
+
+from archive import db
+
+INSERT = re.compile(r"^\s*INSERT INTO\s+\"?(\w+)\"?\s*\(([^)]*)\)\s*VALUES", re.IGNORECASE)
+# A file's rows: per table in first-written order, the column names and the rows as tuples.
+FileRows = list[tuple[str, tuple[str, ...], list[tuple]]]
+
+
+class Capture:
+    """Records the INSERTs an engine (SQLite, qmark parameters) sends, until `take()` hands them over."""
+
+    def __init__(self, engine: Engine):
+        if engine.dialect.paramstyle != "qmark":
+            raise ValueError("the capture reads positional (qmark) parameters: capture on SQLite")
+        self.engine = engine
+        self.calls: list[tuple[str, object, bool]] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, parameters, _context, executemany) -> None:
+        if statement.lstrip()[:6].upper() == "INSERT":
+            self.calls.append((statement, parameters, executemany))
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def take(self) -> FileRows:
+        calls, self.calls = self.calls, []
+        return normalise(calls)
+
+
+def normalise(calls: list[tuple[str, object, bool]]) -> FileRows:
+    """Captured INSERT calls to rows per table, each row over every column the table was written with.
+
+    Rows keep the order they were written in (ids depend on it); a column a statement left out
+    (SQLAlchemy omits NULLs in bulk inserts) is NULL in the row.
+    """
+    tables: dict[str, tuple[list[str], list[dict]]] = {}
+    for statement, params, many in calls:
+        m = INSERT.match(statement)
+        if not m:
+            raise ValueError(f"cannot read captured statement {statement[:80]!r}")
+        table = m.group(1)
+        cols = [c.strip().strip('"') for c in m.group(2).split(",")]
+        # executemany hands a list of rows; insertmanyvalues hands one flat tuple even when "many"
+        batches = params if many and params and isinstance(params[0], (tuple, list)) else [params]
+        cols_seen, rows = tables.setdefault(table, ([], []))
+        cols_seen.extend(c for c in cols if c not in cols_seen)
+        for flat in batches:
+            flat = tuple(flat)
+            # a multi-row VALUES statement carries its rows' parameters one after another
+            for k in range(0, len(flat), len(cols)):
+                rows.append(dict(zip(cols, flat[k : k + len(cols)])))
+    return [(t, tuple(cols), [tuple(r.get(c) for c in cols) for r in rows]) for t, (cols, rows) in tables.items()]
+
+
+def spool_write(fh, rows: FileRows) -> None:
+    pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def spool_read(path: Path) -> Iterator[FileRows]:
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                yield pickle.load(fh)
+            except EOFError:
+                return
+
+
+def fresh_schema(url: str) -> None:
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+
+
+def sqlite_floor(db_path: Path, spool: Path) -> float:
+    """Seconds to insert the spooled rows into a fresh migrated SQLite file with raw executemany."""
+    fresh_schema(f"sqlite:///{db_path}")
+    con = sqlite3.connect(db_path, isolation_level=None)
+    # The same settings the archive's engine uses: WAL, NORMAL sync, foreign keys checked.
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        con.execute(f"PRAGMA {pragma}")
+    sql: dict[tuple[str, tuple[str, ...]], str] = {}
+    seconds = 0.0
+    for rows in spool_read(spool):
+        start = time.perf_counter()
+        con.execute("BEGIN IMMEDIATE")
+        for table, cols, values in rows:
+            key = (table, cols)
+            if key not in sql:
+                sql[key] = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            con.executemany(sql[key], values)
+        con.execute("COMMIT")
+        seconds += time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+def postgres_floor(url: str, spool: Path) -> float:
+    """Seconds to COPY the spooled rows into a fresh migrated PostgreSQL database, one transaction per file."""
+    import psycopg
+
+    fresh_schema(url)
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    seconds = 0.0
+    with psycopg.connect(conninfo) as con:
+        for rows in spool_read(spool):
+            start = time.perf_counter()
+            with con.transaction(), con.cursor() as cur:
+                for table, cols, values in rows:
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in values:
+                            copy.write_row(row)
+            seconds += time.perf_counter() - start
+    return seconds
+
+
+def table_counts(url: str) -> dict[str, int]:
+    """Rows in every table of a database (the schema's and any other), to prove a floor wrote the same."""
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+            return {n: conn.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
+    finally:
+        engine.dispose()

@@ -1,0 +1,244 @@
+"""Load and memory: pages/s end to end, the time split into decode, parse, extract and write, each write
+against the floor of the same rows written raw, and peak RSS at two corpus sizes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from archive import db
+from archive.decode import decode
+from archive.formats import parse_text
+from archive.loader import store_with_retry
+from archive.prepare import Parsed, Prepared, document_metrics, prepare_file
+from benchmarks import corpus
+from benchmarks.floor import Capture, postgres_floor, spool_write, sqlite_floor, table_counts
+from benchmarks.measure import MB, Row, child_env, rate_ratio
+
+TARGET_PAGES_PER_S = 200
+TARGET_WRITE_RATIO = 2.0
+TARGET_RSS_MB = 200
+FLAT_TOLERANCE = 1.10  # peak RSS at the big corpus may exceed the small one's by this factor (noise)
+
+
+@dataclass
+class WriteRun:
+    """A serial pass over the corpus: seconds per stage, bytes read, and pages that did not parse as generated."""
+
+    pages: int = 0
+    bytes: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("decode", "parse", "extract", "write"), 0.0))
+    mismatches: list[str] = field(default_factory=list)
+
+
+def _page_index(path: Path) -> int:
+    return int(path.name.split("_", 1)[0])
+
+
+def split_run(url: str, files: list[Path], spool: Path) -> WriteRun:
+    """Load the files one by one, timing each stage, and spool the rows the loader inserted."""
+    engine = db.make_engine(url)
+    db.ensure_schema(engine)
+    capture = Capture(engine)
+    run = WriteRun()
+    clock = time.perf_counter
+    with open(spool, "wb") as fh:
+        for path in files:
+            t0 = clock()
+            data = path.read_bytes()
+            decoded = decode(data)
+            sha = hashlib.sha256(data).hexdigest()
+            t1 = clock()
+            name, document = parse_text(decoded.text)
+            t2 = clock()
+            metrics = document_metrics(document)
+            t3 = clock()
+            prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, Parsed(document, metrics, name))
+            capture.take()
+            t4 = clock()
+            result = store_with_retry(engine, prepared)
+            t5 = clock()
+            spool_write(fh, capture.take())
+            for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2, t5 - t4)):
+                run.seconds[stage] += dt
+            run.pages += 1
+            run.bytes += len(data)
+            problem = result.message if result.status == "failed" else corpus.check(document, corpus.generate(_page_index(path)))
+            if problem:
+                run.mismatches.append(f"{path.name}: {problem}")
+    capture.close()
+    engine.dispose()
+    return run
+
+
+def write_only_run(url: str, files: list[Path]) -> WriteRun:
+    """Load the files one by one, timing only the writes (decode/parse/extract do not depend on the engine)."""
+    engine = db.make_engine(url)
+    db.ensure_schema(engine)
+    run = WriteRun()
+    for path in files:
+        prepared = prepare_file(str(path))
+        start = time.perf_counter()
+        result = store_with_retry(engine, prepared)
+        run.seconds["write"] += time.perf_counter() - start
+        run.pages += 1
+        run.bytes += prepared.byte_count
+        if result.status == "failed":
+            run.mismatches.append(result.message or path.name)
+    engine.dispose()
+    return run
+
+
+def end_to_end(url: str, directory: Path) -> dict:
+    """`archive load` in a process of its own (workers and all): seconds and peak RSS."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.loadrun", url, str(directory)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_env(),
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def baseline_rss_kb() -> int:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.loadrun", "--baseline"], capture_output=True, text=True, check=True, env=child_env()
+    )
+    return json.loads(out.stdout)["self_kb"]
+
+
+@contextmanager
+def fresh_database(engine: str, workdir: Path, label: str) -> Iterator[str]:
+    """A URL of an empty database: a new SQLite file, or a new database on the server `engine` names."""
+    if engine == "sqlite":
+        path = workdir / f"{label}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        return
+    base = make_url(engine)
+    name = f"archive_bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def _count_note(a: dict[str, int], b: dict[str, int]) -> str:
+    differ = sorted(t for t in a.keys() | b.keys() if a.get(t) != b.get(t))
+    return f"floor row counts differ in {', '.join(differ)}" if differ else f"same rows in all {len(a)} tables"
+
+
+def sqlite_load(files: list[Path], directory: Path, workdir: Path) -> tuple[list[Row], Path]:
+    """The SQLite load figures; returns the rows and the spool of inserted rows (for other floors)."""
+    group = f"load sqlite ({len(files):,} pages)"
+    spool = workdir / "rows.spool"
+    with fresh_database("sqlite", workdir, "split") as url:
+        run = split_run(url, files, spool)
+        loaded_counts = table_counts(url)
+    floor_db = workdir / "floor.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(floor_db) + suffix).unlink(missing_ok=True)
+    floor_s = sqlite_floor(floor_db, spool)
+    note = _count_note(loaded_counts, table_counts(f"sqlite:///{floor_db}"))
+    with fresh_database("sqlite", workdir, "e2e") as url:
+        e2e = end_to_end(url, directory)
+    rows = _load_rows(group, run, floor_s, e2e, note, "raw sqlite3 executemany, WAL")
+    return rows, spool
+
+
+def postgres_load(engine: str, files: list[Path], directory: Path, spool: Path) -> list[Row]:
+    group = f"load postgresql ({len(files):,} pages)"
+    with fresh_database(engine, Path("."), "write") as url:
+        run = write_only_run(url, files)
+        loaded_counts = table_counts(url)
+    with fresh_database(engine, Path("."), "copy") as url:
+        floor_s = postgres_floor(url, spool)
+        note = _count_note(loaded_counts, table_counts(url))
+    with fresh_database(engine, Path("."), "e2e") as url:
+        e2e = end_to_end(url, directory)
+    return _load_rows(group, run, floor_s, e2e, note, "COPY")
+
+
+def _load_rows(group: str, run: WriteRun, floor_s: float, e2e: dict, count_note: str, floor_name: str) -> list[Row]:
+    pages, mb = run.pages, run.bytes / MB
+    floor_rate = pages / floor_s
+    e2e_rate = e2e["files"] / e2e["seconds"]
+    rows = [
+        Row(
+            group,
+            "end to end (archive load, 2 workers)",
+            e2e_rate,
+            "pages/s",
+            floor_rate,
+            rate_ratio(e2e_rate, floor_rate),
+            f"≥ {TARGET_PAGES_PER_S} pages/s",
+            e2e_rate >= TARGET_PAGES_PER_S and not e2e["failed"],
+            f"{mb / e2e['seconds']:.2f} MB/s; {e2e['failed']} failed" + (f": {e2e['first_failure']}" if e2e["failed"] else ""),
+        )
+    ]
+    serial = sum(run.seconds.values())
+    for stage, seconds in run.seconds.items():
+        if not seconds:
+            continue
+        rate = pages / seconds
+        row = Row(group, f"  {stage} (serial)", rate, "pages/s", note=f"{mb / seconds:.2f} MB/s; {seconds / serial:.0%} of serial time")
+        if stage == "write":
+            row.floor, row.ratio = floor_rate, rate_ratio(rate, floor_rate)
+            row.target = f"≤ {TARGET_WRITE_RATIO:g}× floor"
+            row.ok = row.ratio is not None and row.ratio <= TARGET_WRITE_RATIO
+            row.note += f"; floor: {floor_name}, one transaction per file ({count_note})"
+        rows.append(row)
+    if run.mismatches:
+        rows.append(Row(group, "pages not parsed as generated", len(run.mismatches), "pages", ok=False, note=run.mismatches[0]))
+    return rows
+
+
+def memory_rows(sizes: list[tuple[int, Path]], workdir: Path) -> list[Row]:
+    """Peak RSS of `archive load` at each corpus size, against a process that only imported the archive."""
+    base_mb = baseline_rss_kb() / 1024
+    rows, peaks = [], []
+    for pages, directory in sizes:
+        with fresh_database("sqlite", workdir, f"mem{pages}") as url:
+            e2e = end_to_end(url, directory)
+        writer, worker, tree = (e2e[k] / 1024 for k in ("self_kb", "children_kb", "tree_kb"))
+        peaks.append(max(writer, worker))
+        group = f"memory ({pages:,} pages)"
+        for name, value in (("peak RSS, writer process", writer), ("peak RSS, largest worker", worker)):
+            rows.append(
+                Row(group, name, value, "MB", base_mb, value / base_mb, f"≤ {TARGET_RSS_MB} MB", value <= TARGET_RSS_MB)
+            )
+        rows.append(Row(group, "peak RSS, whole tree (sampled)", tree, "MB", note="writer + workers, sampled every 0.1 s"))
+    if len(peaks) > 1:
+        growth = peaks[-1] / peaks[0]
+        rows.append(
+            Row(
+                "memory",
+                f"growth {sizes[0][0]:,} → {sizes[-1][0]:,} pages",
+                growth,
+                "×",
+                target=f"≤ {FLAT_TOLERANCE:g}× (flat)",
+                ok=growth <= FLAT_TOLERANCE,
+                note="largest process's peak, big corpus over small",
+            )
+        )
+    return rows
+

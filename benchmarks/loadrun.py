@@ -1,0 +1,87 @@
+"""One end-to-end load in a process of its own, so that its peak memory is its own.
+
+`python -m benchmarks.loadrun URL DIR` does what `archive load -q DIR` does (schema, then
+loader.load_paths with its worker processes) and prints one JSON object: seconds, files, failures,
+peak RSS of this process (the writer), of the largest worker, and of the whole tree as sampled.
+`--baseline` only imports what a load imports and reports the RSS that costs: the memory floor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.1
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(c) for c in task.read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of this process and its children; keeps the largest sum seen."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.stop.wait(SAMPLE_SECONDS):
+            total = _rss_kb(me) + sum(_rss_kb(c) for c in _children(me))
+            self.peak_kb = max(self.peak_kb, total)
+
+
+def main(argv: list[str]) -> dict:
+    from archive import db, loader
+
+    if argv[0] == "--baseline":
+        return {"self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    url, directory = argv[0], argv[1]
+    workers = int(argv[2]) if len(argv) > 2 else None
+    engine = db.make_engine(url)
+    db.ensure_schema(engine)
+    sampler = TreeSampler()
+    sampler.start()
+    start = time.perf_counter()
+    report = loader.load_paths(engine, [directory], workers=workers)
+    seconds = time.perf_counter() - start
+    sampler.stop.set()
+    sampler.join()
+    engine.dispose()
+    failed = report.failed
+    return {
+        "seconds": seconds,
+        "files": len(report.results),
+        "failed": len(failed),
+        "first_failure": failed[0].message if failed else None,
+        "self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "tree_kb": sampler.peak_kb,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))
