@@ -7,10 +7,11 @@ import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy import Connection, Engine, and_, Insert, Select, Table, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -90,45 +91,122 @@ def delete_source(session: Session, source_id: int) -> None:
         )
 
 
-def _newspaper_id(session: Session, info) -> int:
-    row = session.execute(select(Newspaper).where(Newspaper.name == info.name)).scalar_one_or_none()
-    fields = {k: getattr(info, k) for k in ("cn_serial", "postal_code", "website", "email", "hotline")}
+# Statements are built once: building one costs more than SQLite takes to run it.
+_newspaper, _issue = Newspaper.__table__, Issue.__table__
+NEWSPAPER_FIELDS = ("cn_serial", "postal_code", "website", "email", "hotline")
+# The newspaper and, if it is there already, its issue of that date: one round trip for both.
+PAPER_AND_ISSUE = (
+    select(_newspaper.c.id, *(_newspaper.c[k] for k in NEWSPAPER_FIELDS), _issue.c.id.label("issue_id"))
+    .select_from(
+        _newspaper.outerjoin(_issue, and_(_issue.c.newspaper_id == _newspaper.c.id, _issue.c.date == bindparam("date")))
+    )
+    .where(_newspaper.c.name == bindparam("name"))
+)
+
+
+def _issue_id(conn: Connection, paper, issue) -> int:
+    """The issue's id, adding the newspaper and the issue when they are new."""
+    row = conn.execute(PAPER_AND_ISSUE, {"name": paper.name, "date": issue.date}).first()
+    fields = {k: getattr(paper, k) for k in NEWSPAPER_FIELDS}
     if row is None:
-        return session.execute(insert(Newspaper).values(name=info.name, **fields).returning(Newspaper.id)).scalar_one()
-    missing = {k: v for k, v in fields.items() if v and not getattr(row, k)}
-    if missing:
-        session.execute(update(Newspaper).where(Newspaper.id == row.id).values(**missing))
-    return row.id
+        newspaper_id = conn.execute(_insert(_newspaper), dict(name=paper.name, **fields)).inserted_primary_key[0]
+    else:
+        newspaper_id = row.id
+        missing = {k: v for k, v in fields.items() if v and not row._mapping[k]}
+        if missing:
+            conn.execute(update(_newspaper).where(_newspaper.c.id == newspaper_id).values(**missing))
+        if row.issue_id is not None:
+            return row.issue_id
+    values = dict(newspaper_id=newspaper_id, date=issue.date, weekday=issue.weekday, number=issue.number)
+    return conn.execute(_insert(_issue), values).inserted_primary_key[0]
 
 
-def _issue_id(session: Session, newspaper_id: int, info) -> int:
-    found = session.execute(
-        select(Issue.id).where(Issue.newspaper_id == newspaper_id, Issue.date == info.date)
-    ).scalar_one_or_none()
-    if found is not None:
-        return found
-    return session.execute(
-        insert(Issue)
-        .values(newspaper_id=newspaper_id, date=info.date, weekday=info.weekday, number=info.number)
-        .returning(Issue.id)
-    ).scalar_one()
+@lru_cache(maxsize=None)
+def _insert(table: Table) -> Insert:
+    return table.insert()
 
 
-def _insert_many(session: Session, model, rows: list[dict]) -> list[int]:
-    """Insert rows in one batched statement and return their ids in the order given."""
+@lru_cache(maxsize=None)
+def _max_ids(*tables: Table) -> Select:
+    return select(*(select(func.max(t.c.id)).scalar_subquery().label(t.name) for t in tables))
+
+
+def _next_ids(conn: Connection, *models) -> dict[str, int]:
+    """On SQLite, the next free id of each model's table, in one query; elsewhere {} (RETURNING is used)."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    row = conn.execute(_max_ids(*(m.__table__ for m in models))).one()
+    return {name: (value or 0) + 1 for name, value in row._mapping.items()}
+
+
+@lru_cache(maxsize=None)
+def _insert_returning_ids(table: Table) -> Insert:
+    return table.insert().returning(table.c.id, sort_by_parameter_order=True)
+
+
+@lru_cache(maxsize=None)
+def _driver_insert(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, tuple]:
+    """A qmark INSERT for these columns, and (position, bind processor) for the columns that convert."""
+    quote = dialect.identifier_preparer.quote
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' * len(columns))})"
+    processors = ((i, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns))
+    return sql, tuple((i, f) for i, f in processors if f is not None)
+
+
+def _executemany(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """Insert rows that all have the same keys, as one executemany.
+
+    On SQLite the statement goes to the driver ready-made, values converted by the columns' own bind
+    processors: SQLAlchemy's per-row parameter handling costs twice what SQLite takes to insert the rows.
+    """
+    if not rows:
+        return
+    if conn.dialect.paramstyle != "qmark":
+        conn.execute(_insert(table), rows)
+        return
+    sql, processors = _driver_insert(table, tuple(rows[0]), conn.dialect)
+    values = [tuple(row.values()) for row in rows]
+    if processors:
+        values = [_converted(v, processors) for v in values]
+    conn.exec_driver_sql(sql, values)
+
+
+def _converted(values: tuple, processors: tuple) -> tuple:
+    out = list(values)
+    for i, f in processors:
+        out[i] = f(out[i])
+    return tuple(out)
+
+
+def _insert_many(conn: Connection, model, rows: list[dict], next_ids: dict[str, int]) -> list[int]:
+    """Insert rows in one batched statement and return their ids in the order given.
+
+    Core inserts, not ORM bulk ones: the ORM splits a batch wherever a value is None and costs more
+    than the database does. On SQLite the ids are handed out here, max(id)+1 onwards, and the rows go in
+    one plain executemany, because SQLAlchemy gets ordered RETURNING from SQLite only one row per
+    statement. That is safe: the INSERT into source before this holds SQLite's single write lock until
+    commit, so no other writer can take these ids. Elsewhere, batched INSERT ... RETURNING.
+    `next_ids` is what _next_ids returned for the transaction (a table missing from it is looked up).
+    """
     if not rows:
         return []
-    result = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    return list(result.scalars())
+    table = model.__table__
+    if conn.dialect.name == "sqlite":
+        start = next_ids.get(table.name) or _next_ids(conn, model)[table.name]
+        ids = list(range(start, start + len(rows)))
+        _executemany(conn, table, [{"id": i, **row} for row, i in zip(rows, ids)])
+        return ids
+    return list(conn.execute(_insert_returning_ids(table), rows).scalars())
 
 
 def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
     """Insert the rows of a parsed document for a source that already has its row."""
     doc = parsed.document
-    newspaper_id = _newspaper_id(session, doc.newspaper)
-    issue_id = _issue_id(session, newspaper_id, doc.issue)
+    conn = session.connection()
+    issue_id = _issue_id(conn, doc.newspaper, doc.issue)
+    next_ids = _next_ids(conn, Article, Section, Paragraph)
     article_ids = _insert_many(
-        session,
+        conn,
         Article,
         [
             dict(
@@ -143,6 +221,7 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
             )
             for a in doc.articles
         ],
+        next_ids,
     )
     authors, sections, section_keys = [], [], []
     for article, article_id in zip(doc.articles, article_ids):
@@ -153,9 +232,8 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
         for s in article.sections:
             sections.append(dict(article_id=article_id, ordinal=s.ordinal, heading=s.heading))
             section_keys.append((article, article_id, s))
-    if authors:
-        session.execute(insert(ArticleAuthor), authors)
-    section_ids = _insert_many(session, Section, sections)
+    _executemany(conn, ArticleAuthor.__table__, authors)
+    section_ids = _insert_many(conn, Section, sections, next_ids)
     paragraphs, paragraph_keys = [], []
     for (article, article_id, s), section_id in zip(section_keys, section_ids):
         for p in s.paragraphs:
@@ -172,7 +250,7 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
                 )
             )
             paragraph_keys.append((article.ordinal, p.ordinal, article_id))
-    paragraph_ids = _insert_many(session, Paragraph, paragraphs)
+    paragraph_ids = _insert_many(conn, Paragraph, paragraphs, next_ids)
     metrics = [
         dict(
             article_id=article_id,
@@ -196,21 +274,30 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
         for (a_ord, p_ord, article_id), paragraph_id in zip(paragraph_keys, paragraph_ids)
         for m in parsed.metrics.get((a_ord, p_ord), ())
     ]
-    if metrics:
-        session.execute(insert(Metric), metrics)
+    _executemany(conn, Metric.__table__, metrics)
+
+
+_source = Source.__table__
+SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
+    or_(_source.c.sha256 == bindparam("sha256"), _source.c.path == bindparam("path"))
+)
 
 
 def store(session: Session, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
-    same = session.execute(select(Source.id).where(Source.sha256 == prepared.sha256)).scalar_one_or_none()
-    if same is not None:
-        return FileResult(prepared.path, "unchanged", same)
-    earlier = list(session.scalars(select(Source.id).where(Source.path == prepared.path)))
+    # Core statements on the session's connection: the ORM's per-statement cost is several times
+    # SQLite's own for rows this small (see docs/benchmarks.md).
+    conn, t = session.connection(), Source.__table__
+    found = conn.execute(SOURCE_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path}).all()
+    same = [r.id for r in found if r.sha256 == prepared.sha256]
+    if same:
+        return FileResult(prepared.path, "unchanged", same[0])
+    earlier = [r.id for r in found]
     for source_id in earlier:
         delete_source(session, source_id)
-    source_id = session.execute(
-        insert(Source)
-        .values(
+    source_id = conn.execute(
+        _insert(t),
+        dict(
             path=prepared.path,
             sha256=prepared.sha256,
             encoding=prepared.encoding,
@@ -219,8 +306,7 @@ def store(session: Session, prepared: Prepared) -> FileResult:
             loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
             parser_version=PARSER_VERSION,
         )
-        .returning(Source.id)
-    ).scalar_one()
+    ).inserted_primary_key[0]
     write_parsed(session, source_id, prepared.parsed)
     return FileResult(prepared.path, "updated" if earlier else "new", source_id)
 

@@ -92,27 +92,33 @@ def fresh_schema(url: str) -> None:
     engine.dispose()
 
 
-def sqlite_floor(db_path: Path, spool: Path) -> float:
-    """Seconds to insert the spooled rows into a fresh migrated SQLite file with raw executemany."""
-    fresh_schema(f"sqlite:///{db_path}")
-    con = sqlite3.connect(db_path, isolation_level=None)
-    # The same settings the archive's engine uses: WAL, NORMAL sync, foreign keys checked.
-    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
-        con.execute(f"PRAGMA {pragma}")
-    sql: dict[tuple[str, tuple[str, ...]], str] = {}
-    seconds = 0.0
-    for rows in spool_read(spool):
+class SqliteFloor:
+    """A fresh migrated SQLite file that takes one file's rows at a time with raw executemany."""
+
+    def __init__(self, db_path: Path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        fresh_schema(f"sqlite:///{db_path}")
+        self.con = sqlite3.connect(db_path, isolation_level=None)
+        # The same settings the archive's engine uses: WAL, NORMAL sync, foreign keys checked.
+        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+            self.con.execute(f"PRAGMA {pragma}")
+        self.sql: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def insert(self, rows: FileRows) -> float:
+        """Insert one file's rows in one transaction; return the seconds it took."""
         start = time.perf_counter()
-        con.execute("BEGIN IMMEDIATE")
+        self.con.execute("BEGIN IMMEDIATE")
         for table, cols, values in rows:
             key = (table, cols)
-            if key not in sql:
-                sql[key] = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-            con.executemany(sql[key], values)
-        con.execute("COMMIT")
-        seconds += time.perf_counter() - start
-    con.close()
-    return seconds
+            if key not in self.sql:
+                self.sql[key] = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            self.con.executemany(self.sql[key], values)
+        self.con.execute("COMMIT")
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def postgres_floor(url: str, spool: Path) -> float:

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from benchmarks import corpus
 from benchmarks.__main__ import main
-from benchmarks.floor import normalise, sqlite_floor, table_counts
+from benchmarks.floor import normalise, table_counts
 from benchmarks.load import split_run
 
 
@@ -23,11 +23,10 @@ def test_floor_replays_the_same_rows(tmp_path):
     files = corpus.write_corpus(tmp_path / "pages", 6)
     spool = tmp_path / "rows.spool"
     url = f"sqlite:///{tmp_path / 'loaded.db'}"
-    run = split_run(url, files, spool)
+    run = split_run(url, files, spool, tmp_path / "floor.db")
     assert run.pages == 6 and not run.mismatches
     assert all(s > 0 for stage, s in run.seconds.items() if stage != "extract")
-    seconds = sqlite_floor(tmp_path / "floor.db", spool)
-    assert seconds > 0
+    assert run.floor_seconds > 0
     loaded, floor = table_counts(url), table_counts(f"sqlite:///{tmp_path / 'floor.db'}")
     assert loaded == floor
     assert loaded["source"] == 6 and loaded["issue"] == 6
