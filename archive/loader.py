@@ -7,14 +7,13 @@ import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, and_, Insert, Select, Table, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
+from archive import bulk
 from archive.models import (
     Article,
     ArticleAuthor,
@@ -71,27 +70,27 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 # ---------------------------------------------------------------- writing one file
 
 
-def delete_source(session: Session, source_id: int) -> None:
+def delete_source(conn: Connection, source_id: int) -> None:
     """Remove one source and every row parsed from it, then issues and newspapers left empty."""
     article_ids = select(Article.id).where(Article.source_id == source_id)
-    issue_ids = list(session.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
-    ids = list(session.scalars(article_ids))
+    issue_ids = list(conn.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
+    ids = list(conn.scalars(article_ids))
     if ids:
         for model in (Metric, Paragraph, Section, ArticleAuthor):
-            session.execute(delete(model).where(model.article_id.in_(ids)))
-        session.execute(delete(Article).where(Article.id.in_(ids)))
-    session.execute(delete(Source).where(Source.id == source_id))
+            conn.execute(delete(model).where(model.article_id.in_(ids)))
+        conn.execute(delete(Article).where(Article.id.in_(ids)))
+    conn.execute(delete(Source).where(Source.id == source_id))
     if issue_ids:
-        paper_ids = list(session.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
-        session.execute(
+        paper_ids = list(conn.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
+        conn.execute(
             delete(Issue).where(Issue.id.in_(issue_ids), ~exists().where(Article.issue_id == Issue.id))
         )
-        session.execute(
+        conn.execute(
             delete(Newspaper).where(Newspaper.id.in_(paper_ids), ~exists().where(Issue.newspaper_id == Newspaper.id))
         )
 
 
-# Statements are built once: building one costs more than SQLite takes to run it.
+# Statements are built once: building one costs more than SQLite takes to run it (see archive.bulk).
 _newspaper, _issue = Newspaper.__table__, Issue.__table__
 NEWSPAPER_FIELDS = ("cn_serial", "postal_code", "website", "email", "hotline")
 # The newspaper and, if it is there already, its issue of that date: one round trip for both.
@@ -104,108 +103,30 @@ PAPER_AND_ISSUE = (
 )
 
 
-def _issue_id(conn: Connection, paper, issue) -> int:
+def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
     """The issue's id, adding the newspaper and the issue when they are new."""
-    row = conn.execute(PAPER_AND_ISSUE, {"name": paper.name, "date": issue.date}).first()
+    found = bulk.rows(conn, PAPER_AND_ISSUE, {"name": paper.name, "date": issue.date})
     fields = {k: getattr(paper, k) for k in NEWSPAPER_FIELDS}
-    if row is None:
-        newspaper_id = conn.execute(_insert(_newspaper), dict(name=paper.name, **fields)).inserted_primary_key[0]
+    if not found:
+        newspaper_id = conn.execute(insert(_newspaper).values(name=paper.name, **fields)).inserted_primary_key[0]
     else:
-        newspaper_id = row.id
-        missing = {k: v for k, v in fields.items() if v and not row._mapping[k]}
+        newspaper_id, *known, issue_id = found[0]
+        missing = {k: v for (k, v), old in zip(fields.items(), known) if v and not old}
         if missing:
             conn.execute(update(_newspaper).where(_newspaper.c.id == newspaper_id).values(**missing))
-        if row.issue_id is not None:
-            return row.issue_id
+        if issue_id is not None:
+            return issue_id
     values = dict(newspaper_id=newspaper_id, date=issue.date, weekday=issue.weekday, number=issue.number)
-    return conn.execute(_insert(_issue), values).inserted_primary_key[0]
+    return bulk.insert_many(conn, Issue, [values], next_ids)[0]
 
 
-@lru_cache(maxsize=None)
-def _insert(table: Table) -> Insert:
-    return table.insert()
-
-
-@lru_cache(maxsize=None)
-def _max_ids(*tables: Table) -> Select:
-    return select(*(select(func.max(t.c.id)).scalar_subquery().label(t.name) for t in tables))
-
-
-def _next_ids(conn: Connection, *models) -> dict[str, int]:
-    """On SQLite, the next free id of each model's table, in one query; elsewhere {} (RETURNING is used)."""
-    if conn.dialect.name != "sqlite":
-        return {}
-    row = conn.execute(_max_ids(*(m.__table__ for m in models))).one()
-    return {name: (value or 0) + 1 for name, value in row._mapping.items()}
-
-
-@lru_cache(maxsize=None)
-def _insert_returning_ids(table: Table) -> Insert:
-    return table.insert().returning(table.c.id, sort_by_parameter_order=True)
-
-
-@lru_cache(maxsize=None)
-def _driver_insert(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, tuple]:
-    """A qmark INSERT for these columns, and (position, bind processor) for the columns that convert."""
-    quote = dialect.identifier_preparer.quote
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' * len(columns))})"
-    processors = ((i, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns))
-    return sql, tuple((i, f) for i, f in processors if f is not None)
-
-
-def _executemany(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """Insert rows that all have the same keys, as one executemany.
-
-    On SQLite the statement goes to the driver ready-made, values converted by the columns' own bind
-    processors: SQLAlchemy's per-row parameter handling costs twice what SQLite takes to insert the rows.
-    """
-    if not rows:
-        return
-    if conn.dialect.paramstyle != "qmark":
-        conn.execute(_insert(table), rows)
-        return
-    sql, processors = _driver_insert(table, tuple(rows[0]), conn.dialect)
-    values = [tuple(row.values()) for row in rows]
-    if processors:
-        values = [_converted(v, processors) for v in values]
-    conn.exec_driver_sql(sql, values)
-
-
-def _converted(values: tuple, processors: tuple) -> tuple:
-    out = list(values)
-    for i, f in processors:
-        out[i] = f(out[i])
-    return tuple(out)
-
-
-def _insert_many(conn: Connection, model, rows: list[dict], next_ids: dict[str, int]) -> list[int]:
-    """Insert rows in one batched statement and return their ids in the order given.
-
-    Core inserts, not ORM bulk ones: the ORM splits a batch wherever a value is None and costs more
-    than the database does. On SQLite the ids are handed out here, max(id)+1 onwards, and the rows go in
-    one plain executemany, because SQLAlchemy gets ordered RETURNING from SQLite only one row per
-    statement. That is safe: the INSERT into source before this holds SQLite's single write lock until
-    commit, so no other writer can take these ids. Elsewhere, batched INSERT ... RETURNING.
-    `next_ids` is what _next_ids returned for the transaction (a table missing from it is looked up).
-    """
-    if not rows:
-        return []
-    table = model.__table__
-    if conn.dialect.name == "sqlite":
-        start = next_ids.get(table.name) or _next_ids(conn, model)[table.name]
-        ids = list(range(start, start + len(rows)))
-        _executemany(conn, table, [{"id": i, **row} for row, i in zip(rows, ids)])
-        return ids
-    return list(conn.execute(_insert_returning_ids(table), rows).scalars())
-
-
-def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
+def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dict[str, int] | None = None) -> None:
     """Insert the rows of a parsed document for a source that already has its row."""
     doc = parsed.document
-    conn = session.connection()
-    issue_id = _issue_id(conn, doc.newspaper, doc.issue)
-    next_ids = _next_ids(conn, Article, Section, Paragraph)
-    article_ids = _insert_many(
+    if next_ids is None:
+        next_ids = bulk.next_ids(conn, *ID_TABLES)
+    issue_id = _issue_id(conn, doc.newspaper, doc.issue, next_ids)
+    article_ids = bulk.insert_many(
         conn,
         Article,
         [
@@ -232,8 +153,8 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
         for s in article.sections:
             sections.append(dict(article_id=article_id, ordinal=s.ordinal, heading=s.heading))
             section_keys.append((article, article_id, s))
-    _executemany(conn, ArticleAuthor.__table__, authors)
-    section_ids = _insert_many(conn, Section, sections, next_ids)
+    bulk.executemany(conn, ArticleAuthor.__table__, authors)
+    section_ids = bulk.insert_many(conn, Section, sections, next_ids)
     paragraphs, paragraph_keys = [], []
     for (article, article_id, s), section_id in zip(section_keys, section_ids):
         for p in s.paragraphs:
@@ -250,7 +171,7 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
                 )
             )
             paragraph_keys.append((article.ordinal, p.ordinal, article_id))
-    paragraph_ids = _insert_many(conn, Paragraph, paragraphs, next_ids)
+    paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids)
     metrics = [
         dict(
             article_id=article_id,
@@ -274,40 +195,38 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
         for (a_ord, p_ord, article_id), paragraph_id in zip(paragraph_keys, paragraph_ids)
         for m in parsed.metrics.get((a_ord, p_ord), ())
     ]
-    _executemany(conn, Metric.__table__, metrics)
+    bulk.executemany(conn, Metric.__table__, metrics)
 
 
 _source = Source.__table__
+# Tables whose ids the loader hands out itself on SQLite (see _insert_many).
+ID_TABLES = (Source, Issue, Article, Section, Paragraph)
 SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
     or_(_source.c.sha256 == bindparam("sha256"), _source.c.path == bindparam("path"))
 )
 
 
-def store(session: Session, prepared: Prepared) -> FileResult:
+def store(conn: Connection, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
-    # Core statements on the session's connection: the ORM's per-statement cost is several times
-    # SQLite's own for rows this small (see docs/benchmarks.md).
-    conn, t = session.connection(), Source.__table__
-    found = conn.execute(SOURCE_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path}).all()
-    same = [r.id for r in found if r.sha256 == prepared.sha256]
+    found = bulk.rows(conn, SOURCE_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path})
+    same = [source_id for source_id, sha256 in found if sha256 == prepared.sha256]
     if same:
         return FileResult(prepared.path, "unchanged", same[0])
-    earlier = [r.id for r in found]
+    earlier = [source_id for source_id, _ in found]
     for source_id in earlier:
-        delete_source(session, source_id)
-    source_id = conn.execute(
-        _insert(t),
-        dict(
-            path=prepared.path,
-            sha256=prepared.sha256,
-            encoding=prepared.encoding,
-            byte_count=prepared.byte_count,
-            text=prepared.text,
-            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-            parser_version=PARSER_VERSION,
-        )
-    ).inserted_primary_key[0]
-    write_parsed(session, source_id, prepared.parsed)
+        delete_source(conn, source_id)
+    next_ids = bulk.next_ids(conn, *ID_TABLES)
+    source = dict(
+        path=prepared.path,
+        sha256=prepared.sha256,
+        encoding=prepared.encoding,
+        byte_count=prepared.byte_count,
+        text=prepared.text,
+        loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        parser_version=PARSER_VERSION,
+    )
+    source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
+    write_parsed(conn, source_id, prepared.parsed, next_ids)
     return FileResult(prepared.path, "updated" if earlier else "new", source_id)
 
 
@@ -316,8 +235,10 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
     last: Exception | None = None
     for _ in range(RETRIES):
         try:
-            with Session(engine) as session, session.begin():
-                return store(session, prepared)
+            # A Core connection, not a Session: nothing here needs the ORM, and its per-transaction
+            # cost is a tenth of what SQLite takes to write a page.
+            with engine.begin() as conn:
+                return store(conn, prepared)
         except (IntegrityError, OperationalError) as exc:
             # Another process stored the same file or newspaper first, or a lock timed out: a
             # fresh transaction sees its rows and decides again.
@@ -380,14 +301,13 @@ def load_paths(
 
 def purge(engine: Engine, target: str) -> int:
     """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
-    with Session(engine) as session, session.begin():
+    with engine.begin() as conn:
         if target.isdigit():
-            source_id = session.get(Source, int(target)) and int(target)
+            where = Source.id == int(target)
         else:
-            source_id = session.execute(
-                select(Source.id).where(Source.path.in_({target, str(Path(target).resolve())}))
-            ).scalar_one_or_none()
+            where = Source.path.in_({target, str(Path(target).resolve())})
+        source_id = conn.execute(select(Source.id).where(where)).scalar_one_or_none()
         if not source_id:
             raise LookupError(f"no loaded file {target!r}")
-        delete_source(session, source_id)
+        delete_source(conn, source_id)
         return source_id

@@ -1,7 +1,8 @@
 """The write floor: the very rows the loader inserted, inserted again with nothing but the driver.
 
-While the loader writes, `Capture` records every INSERT it sends (table, columns, parameters) — whatever
-tables it writes, search index tables included — and spools them to disk, one record per file. The floors
+While the loader writes, `Capture` records every INSERT it sends to the driver (table, columns,
+parameters) — whatever tables it writes, search index tables included — and the harness spools them
+to disk, one record per file. The floors
 replay the spool into a fresh database with the same schema (indexes and triggers included), one
 transaction per file as the loader must: SQLite with `executemany` in WAL mode, PostgreSQL with COPY.
 Fresh databases hand out the same ids in the same order, so the replayed foreign keys hold.
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from archive import db
@@ -27,24 +28,38 @@ FileRows = list[tuple[str, tuple[str, ...], list[tuple]]]
 
 
 class Capture:
-    """Records the INSERTs an engine (SQLite, qmark parameters) sends, until `take()` hands them over."""
+    """Records every INSERT sent to SQLite through `engine()`'s connections, at the driver: whatever
+    path a statement takes to get there, until `take()` hands the calls over."""
 
-    def __init__(self, engine: Engine):
-        if engine.dialect.paramstyle != "qmark":
-            raise ValueError("the capture reads positional (qmark) parameters: capture on SQLite")
-        self.engine = engine
-        self.calls: list[tuple[str, object, bool]] = []
-        event.listen(engine, "before_cursor_execute", self._record)
+    def __init__(self) -> None:
+        calls: list[tuple[str, object, bool]] = []
+        self.calls = calls
 
-    def _record(self, _conn, _cursor, statement, parameters, _context, executemany) -> None:
-        if statement.lstrip()[:6].upper() == "INSERT":
-            self.calls.append((statement, parameters, executemany))
+        class Cursor(sqlite3.Cursor):
+            def execute(self, sql, parameters=()):
+                if sql.lstrip()[:6].upper() == "INSERT":
+                    calls.append((sql, parameters, False))
+                return super().execute(sql, parameters)
 
-    def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
+            def executemany(self, sql, seq_of_parameters):
+                if sql.lstrip()[:6].upper() == "INSERT":
+                    if not isinstance(seq_of_parameters, list):
+                        seq_of_parameters = list(seq_of_parameters)
+                    calls.append((sql, seq_of_parameters, True))
+                return super().executemany(sql, seq_of_parameters)
+
+        class Connection(sqlite3.Connection):
+            def cursor(self, factory=Cursor):
+                return super().cursor(factory)
+
+        self.factory = Connection
+
+    def engine(self, url: str) -> Engine:
+        return db.make_engine(url, connect_args={"factory": self.factory})
 
     def take(self) -> FileRows:
-        calls, self.calls = self.calls, []
+        calls = self.calls[:]
+        self.calls.clear()
         return normalise(calls)
 
 
@@ -121,23 +136,27 @@ class SqliteFloor:
         self.con.close()
 
 
-def postgres_floor(url: str, spool: Path) -> float:
-    """Seconds to COPY the spooled rows into a fresh migrated PostgreSQL database, one transaction per file."""
-    import psycopg
+class PostgresFloor:
+    """A fresh migrated PostgreSQL database that takes one file's rows at a time with COPY."""
 
-    fresh_schema(url)
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    seconds = 0.0
-    with psycopg.connect(conninfo) as con:
-        for rows in spool_read(spool):
-            start = time.perf_counter()
-            with con.transaction(), con.cursor() as cur:
-                for table, cols, values in rows:
-                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                        for row in values:
-                            copy.write_row(row)
-            seconds += time.perf_counter() - start
-    return seconds
+    def __init__(self, url: str):
+        import psycopg
+
+        fresh_schema(url)
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.con = psycopg.connect(conninfo)
+
+    def insert(self, rows: FileRows) -> float:
+        start = time.perf_counter()
+        with self.con.transaction(), self.con.cursor() as cur:
+            for table, cols, values in rows:
+                with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def table_counts(url: str) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from archive.formats import parse_text
 from archive.loader import store_with_retry
 from archive.prepare import Parsed, Prepared, document_metrics, prepare_file
 from benchmarks import corpus
-from benchmarks.floor import Capture, SqliteFloor, postgres_floor, spool_write, table_counts
+from benchmarks.floor import Capture, PostgresFloor, SqliteFloor, spool_read, spool_write, table_counts
 from benchmarks.measure import MB, Row, child_env, rate_ratio
 
 TARGET_PAGES_PER_S = 200
@@ -41,72 +42,92 @@ class WriteRun:
     bytes: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("decode", "parse", "extract", "write"), 0.0))
     mismatches: list[str] = field(default_factory=list)
-    floor_seconds: float = 0.0
+    write_times: list[float] = field(default_factory=list)  # per page, wall seconds
+    floor_times: list[float] = field(default_factory=list)
     write_cpu: float = 0.0  # CPU seconds of this process: steadier than wall time on a busy machine
     floor_cpu: float = 0.0
+
+    def timed_pair(self, write_s: float, floor_s: float, write_cpu: float, floor_cpu: float) -> None:
+        self.write_times.append(write_s)
+        self.floor_times.append(floor_s)
+        self.write_cpu += write_cpu
+        self.floor_cpu += floor_cpu
 
 
 def _page_index(path: Path) -> int:
     return int(path.name.split("_", 1)[0])
 
 
-def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> WriteRun:
-    """Load the files one by one, timing each stage, and spool the rows the loader inserted.
+CHUNK = 32  # files prepared ahead of their writes in the split run
 
-    Each file's rows are also written to the floor database right after the loader wrote them, so the
-    loader and its floor share whatever else the machine is doing at that moment.
+
+def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> WriteRun:
+    """Load the files, timing each stage, and spool the rows the loader inserted.
+
+    Files are decoded, parsed and extracted a chunk at a time, then written one by one, so the writes
+    run back to back as in the loader's writer process (whose caches hold writing code, not parsing
+    code). Each file's rows go to the floor database right after the loader wrote them, so the loader
+    and its floor share whatever else the machine is doing at that moment.
     """
-    engine = db.make_engine(url)
+    capture = Capture()
+    engine = capture.engine(url)
     db.ensure_schema(engine)
-    capture = Capture(engine)
     floor = SqliteFloor(floor_db)
     run = WriteRun()
     clock, cpu = time.perf_counter, time.process_time
     with open(spool, "wb") as fh:
-        for path in files:
-            t0 = clock()
-            data = path.read_bytes()
-            decoded = decode(data)
-            sha = hashlib.sha256(data).hexdigest()
-            t1 = clock()
-            name, document = parse_text(decoded.text)
-            t2 = clock()
-            metrics = document_metrics(document)
-            t3 = clock()
-            prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, Parsed(document, metrics, name))
+        for first in range(0, len(files), CHUNK):
+            chunk = []
+            for path in files[first : first + CHUNK]:
+                t0 = clock()
+                data = path.read_bytes()
+                decoded = decode(data)
+                sha = hashlib.sha256(data).hexdigest()
+                t1 = clock()
+                name, document = parse_text(decoded.text)
+                t2 = clock()
+                metrics = document_metrics(document)
+                t3 = clock()
+                for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2)):
+                    run.seconds[stage] += dt
+                run.pages += 1
+                run.bytes += len(data)
+                if problem := corpus.check(document, corpus.generate(_page_index(path))):
+                    run.mismatches.append(f"{path.name}: {problem}")
+                parsed = Parsed(document, metrics, name)
+                chunk.append(Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed))
             capture.take()
-            c4, t4 = cpu(), clock()
-            result = store_with_retry(engine, prepared)
-            c5, t5 = cpu(), clock()
-            rows = capture.take()
-            run.floor_seconds += floor.insert(rows)
-            c6 = cpu()
-            run.write_cpu += c5 - c4
-            run.floor_cpu += c6 - c5
-            spool_write(fh, rows)
-            for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2, t5 - t4)):
-                run.seconds[stage] += dt
-            run.pages += 1
-            run.bytes += len(data)
-            problem = result.message if result.status == "failed" else corpus.check(document, corpus.generate(_page_index(path)))
-            if problem:
-                run.mismatches.append(f"{path.name}: {problem}")
-    capture.close()
+            for prepared in chunk:
+                c0, t0 = cpu(), clock()
+                result = store_with_retry(engine, prepared)
+                c1, t1 = cpu(), clock()
+                rows = capture.take()
+                floor_s = floor.insert(rows)
+                run.timed_pair(t1 - t0, floor_s, c1 - c0, cpu() - c1)
+                run.seconds["write"] += t1 - t0
+                spool_write(fh, rows)
+                if result.status == "failed":
+                    run.mismatches.append(result.message or prepared.path)
     floor.close()
     engine.dispose()
     return run
 
 
-def write_only_run(url: str, files: list[Path]) -> WriteRun:
-    """Load the files one by one, timing only the writes (decode/parse/extract do not depend on the engine)."""
+def write_only_run(url: str, files: list[Path], floor, spool: Path) -> WriteRun:
+    """Load the files one by one, timing only the writes (decode/parse/extract do not depend on the
+    engine), each followed by its floor: the same file's spooled rows written by `floor`."""
     engine = db.make_engine(url)
     db.ensure_schema(engine)
     run = WriteRun()
-    for path in files:
+    cpu = time.process_time
+    for path, rows in zip(files, spool_read(spool)):
         prepared = prepare_file(str(path))
-        start = time.perf_counter()
+        c0, start = cpu(), time.perf_counter()
         result = store_with_retry(engine, prepared)
-        run.seconds["write"] += time.perf_counter() - start
+        c1, write_s = cpu(), time.perf_counter() - start
+        floor_s = floor.insert(rows)
+        run.timed_pair(write_s, floor_s, c1 - c0, cpu() - c1)
+        run.seconds["write"] += write_s
         run.pages += 1
         run.bytes += prepared.byte_count
         if result.status == "failed":
@@ -169,31 +190,31 @@ def sqlite_load(files: list[Path], directory: Path, workdir: Path) -> tuple[list
     with fresh_database("sqlite", workdir, "split") as url:
         run = split_run(url, files, spool, floor_db)
         loaded_counts = table_counts(url)
-    floor_s = run.floor_seconds
     note = _count_note(loaded_counts, table_counts(f"sqlite:///{floor_db}"))
     with fresh_database("sqlite", workdir, "e2e") as url:
         e2e = end_to_end(url, directory)
-    rows = _load_rows(group, run, floor_s, e2e, note, "raw sqlite3 executemany, WAL, interleaved file by file with the loader")
+    rows = _load_rows(group, run, e2e, note, "raw sqlite3 executemany in WAL mode")
     return rows, spool
 
 
 def postgres_load(engine: str, files: list[Path], directory: Path, spool: Path) -> list[Row]:
     group = f"load postgresql ({len(files):,} pages)"
-    with fresh_database(engine, Path("."), "write") as url:
-        run = write_only_run(url, files)
-        loaded_counts = table_counts(url)
-    with fresh_database(engine, Path("."), "copy") as url:
-        floor_s = postgres_floor(url, spool)
-        note = _count_note(loaded_counts, table_counts(url))
+    with fresh_database(engine, Path("."), "write") as url, fresh_database(engine, Path("."), "copy") as floor_url:
+        floor = PostgresFloor(floor_url)
+        run = write_only_run(url, files, floor, spool)
+        floor.close()
+        note = _count_note(table_counts(url), table_counts(floor_url))
     with fresh_database(engine, Path("."), "e2e") as url:
         e2e = end_to_end(url, directory)
-    return _load_rows(group, run, floor_s, e2e, note, "COPY")
+    return _load_rows(group, run, e2e, note, "COPY")
 
 
-def _load_rows(group: str, run: WriteRun, floor_s: float, e2e: dict, count_note: str, floor_name: str) -> list[Row]:
+def _load_rows(group: str, run: WriteRun, e2e: dict, count_note: str, floor_name: str) -> list[Row]:
     pages, mb = run.pages, run.bytes / MB
+    floor_s = sum(run.floor_times)
     floor_rate = pages / floor_s
     e2e_rate = e2e["files"] / e2e["seconds"]
+    cpu_ms = e2e["cpu_seconds"] / e2e["files"] * 1000
     rows = [
         Row(
             group,
@@ -204,7 +225,8 @@ def _load_rows(group: str, run: WriteRun, floor_s: float, e2e: dict, count_note:
             rate_ratio(e2e_rate, floor_rate),
             f"≥ {TARGET_PAGES_PER_S} pages/s",
             e2e_rate >= TARGET_PAGES_PER_S and not e2e["failed"],
-            f"{mb / e2e['seconds']:.2f} MB/s; {e2e['failed']} failed" + (f": {e2e['first_failure']}" if e2e["failed"] else ""),
+            f"{mb / e2e['seconds']:.2f} MB/s; {e2e['failed']} failed" + (f": {e2e['first_failure']}" if e2e["failed"] else "")
+            + f"; {cpu_ms:.2f} CPU-ms a page (writer + workers): {e2e['cpus'] / cpu_ms * 1000:.0f} pages/s on {e2e['cpus']} idle cores",
         )
     ]
     serial = sum(run.seconds.values())
@@ -215,12 +237,23 @@ def _load_rows(group: str, run: WriteRun, floor_s: float, e2e: dict, count_note:
         row = Row(group, f"  {stage} (serial)", rate, "pages/s", note=f"{mb / seconds:.2f} MB/s; {seconds / serial:.0%} of serial time")
         if stage == "write":
             row.floor, row.ratio = floor_rate, rate_ratio(rate, floor_rate)
-            row.target = f"≤ {TARGET_WRITE_RATIO:g}× floor"
-            row.ok = row.ratio is not None and row.ratio <= TARGET_WRITE_RATIO
-            row.note += f"; floor: {floor_name}, one transaction per file ({count_note})"
-            if run.floor_cpu:
-                row.note += f"; CPU time {run.write_cpu / run.floor_cpu:.2f}× floor's"
+            row.note += f"; floor: {floor_name}, one transaction per file, file by file after the loader ({count_note})"
         rows.append(row)
+    median_write, median_floor = statistics.median(run.write_times), statistics.median(run.floor_times)
+    ratio = median_write / median_floor
+    rows.append(
+        Row(
+            group,
+            "  write, median page",
+            median_write * 1000,
+            "ms",
+            median_floor * 1000,
+            ratio,
+            f"≤ {TARGET_WRITE_RATIO:g}× floor",
+            ratio <= TARGET_WRITE_RATIO,
+            f"median is robust to the preemptions of a shared machine; CPU time {run.write_cpu / run.floor_cpu:.2f}× floor's",
+        )
+    )
     if run.mismatches:
         rows.append(Row(group, "pages not parsed as generated", len(run.mismatches), "pages", ok=False, note=run.mismatches[0]))
     return rows

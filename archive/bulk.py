@@ -1,0 +1,137 @@
+"""Batched inserts and lookups for the loader, fast on SQLite, plain Core everywhere else.
+
+Statements are SQLAlchemy Core, built once. On SQLite they are compiled once per dialect and run on
+the driver connection inside the caller's transaction, values converted by the columns' own bind
+processors: measured on this project's pages, SQLAlchemy's per-statement execution costs more than
+SQLite takes to store a whole page (docs/benchmarks.md). Driver errors come back as SQLAlchemy's own
+exceptions, so callers see IntegrityError and OperationalError whichever way a statement ran.
+Statements run this way do not pass through SQLAlchemy's execution events or its echo log.
+On other engines: Core executemany, and batched INSERT ... RETURNING for ids.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, Executable, Insert, Select, Table, func, select
+from sqlalchemy.exc import DBAPIError
+
+
+def _direct(conn: Connection) -> bool:
+    # pysqlite: qmark parameters, and one process-local connection that is cheap to call directly
+    return conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark"
+
+
+def _processors(dialect, types: Sequence) -> tuple:
+    """(position, bind processor) for each value that needs converting for the driver."""
+    pairs = ((i, t.dialect_impl(dialect).bind_processor(dialect)) for i, t in enumerate(types))
+    return tuple((i, f) for i, f in pairs if f is not None)
+
+
+def _converted(values: tuple, processors: tuple) -> tuple:
+    if not processors:
+        return values
+    out = list(values)
+    for i, f in processors:
+        out[i] = f(out[i])
+    return tuple(out)
+
+
+def _driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[tuple]:
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        return cursor.execute(sql, params).fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=None)
+def _compiled(statement: Executable, dialect) -> tuple[str, tuple[str, ...], tuple]:
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    return compiled.string, names, _processors(dialect, [compiled.binds[n].type for n in names])
+
+
+def rows(conn: Connection, statement: Executable, params: dict | None = None) -> list[tuple]:
+    """The rows of a prebuilt query, as plain tuples (values as the driver returns them)."""
+    if not _direct(conn):
+        return [tuple(r) for r in conn.execute(statement, params or {})]
+    sql, names, processors = _compiled(statement, conn.dialect)
+    return _driver(conn, sql, _converted(tuple((params or {})[n] for n in names), processors))
+
+
+@lru_cache(maxsize=None)
+def _insert(table: Table) -> Insert:
+    return table.insert()
+
+
+@lru_cache(maxsize=None)
+def _driver_insert(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, tuple]:
+    quote = dialect.identifier_preparer.quote
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' * len(columns))})"
+    return sql, _processors(dialect, [table.c[c].type for c in columns])
+
+
+def executemany(conn: Connection, table: Table, values: list[dict]) -> None:
+    """Insert rows that all have the same keys, in one executemany."""
+    if not values:
+        return
+    if not _direct(conn):
+        conn.execute(_insert(table), values)
+        return
+    _direct_many(conn, table, tuple(values[0]), [tuple(v.values()) for v in values])
+
+
+def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuples: list[tuple]) -> None:
+    sql, processors = _driver_insert(table, columns, conn.dialect)
+    if processors:
+        tuples = [_converted(t, processors) for t in tuples]
+    _driver(conn, sql, tuples, many=True)
+
+
+@lru_cache(maxsize=None)
+def _max_ids(*tables: Table) -> Select:
+    return select(*(select(func.max(t.c.id)).scalar_subquery().label(t.name) for t in tables))
+
+
+def next_ids(conn: Connection, *models) -> dict[str, int]:
+    """On SQLite, the next free id of each model's table, in one query; elsewhere {} (RETURNING is used)."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    tables = tuple(m.__table__ for m in models)
+    (found,) = rows(conn, _max_ids(*tables))
+    return {t.name: (value or 0) + 1 for t, value in zip(tables, found)}
+
+
+@lru_cache(maxsize=None)
+def _insert_returning_ids(table: Table) -> Insert:
+    return table.insert().returning(table.c.id, sort_by_parameter_order=True)
+
+
+def insert_many(conn: Connection, model, values: list[dict], ids: dict[str, int]) -> list[int]:
+    """Insert rows in one batch and return their ids in the order given.
+
+    On SQLite the ids are handed out here from `ids` (what next_ids read at the start of the
+    transaction, advanced as they are used; a table missing from it is looked up), because SQLAlchemy
+    gets ordered RETURNING from SQLite only one row per statement. That is safe: the archive's SQLite
+    engines BEGIN IMMEDIATE, so no other writer runs until commit (and were one to take an id first,
+    the primary key fails and the loader retries the file). Elsewhere, batched INSERT ... RETURNING.
+    """
+    if not values:
+        return []
+    table = model.__table__
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(_insert_returning_ids(table), values).scalars())
+    start = ids.get(table.name) or next_ids(conn, model)[table.name]
+    ids[table.name] = start + len(values)
+    if not _direct(conn):
+        executemany(conn, table, [{"id": i, **v} for i, v in enumerate(values, start)])
+    else:
+        _direct_many(conn, table, ("id", *values[0]), [(i, *v.values()) for i, v in enumerate(values, start)])
+    return list(range(start, start + len(values)))
