@@ -189,6 +189,54 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
     click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
 
 
+@main.command()
+@click.option("--unit", help="Only this unit (人, 起, %, 元 …).")
+@click.option("--kind", help="Only this kind (count, percent, change, duration, money …).")
+@click.option("--subject", help="Only metrics whose subject contains this text.")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def metrics(obj: Context, unit, kind, subject, newspaper, date_from, date_to, fmt) -> None:
+    """List the quantitative facts stated in the text."""
+    with Session(obj.engine) as s:
+        rows = queries.list_metrics(
+            s,
+            unit=unit,
+            kind=kind,
+            subject=subject,
+            newspaper=newspaper,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+        )
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1, type=int)
+@db_option
+@pass_ctx
+@friendly_errors
+def reparse(obj: Context, source_ids) -> None:
+    """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
+    changed = failed = total = 0
+    for r in loader.reparse(obj.engine, source_ids or None):
+        total += 1
+        if r.error:
+            failed += 1
+            click.echo(r.error, err=True)
+        elif r.changed:
+            changed += 1
+            diff = ", ".join(f"{k} {r.before[k]}→{r.after[k]}" for k in r.after if r.before[k] != r.after[k])
+            click.echo(f"changed: source {r.source_id} {r.path}: {diff}")
+    click.echo(f"{total} sources reparsed: {changed} changed, {total - changed - failed} unchanged, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
 @main.group("db")
 def db_group() -> None:
     """Schema migrations (Alembic)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,8 @@ from archive.models import (
     Section,
     Source,
 )
-from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, prepare_file
+from archive.document import ParseError
+from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, parse_document, prepare_file
 
 STATUSES = ("new", "updated", "unchanged", "failed")
 RETRIES = 5
@@ -70,8 +71,9 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 # ---------------------------------------------------------------- writing one file
 
 
-def delete_source(session: Session, source_id: int) -> None:
-    """Remove one source and every row parsed from it, then issues and newspapers left empty."""
+def delete_source(session: Session, source_id: int, keep_source: bool = False) -> None:
+    """Remove every row parsed from a source (and the source itself unless `keep_source`),
+    then the issues and newspapers left empty."""
     article_ids = select(Article.id).where(Article.source_id == source_id)
     issue_ids = list(session.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
     ids = list(session.scalars(article_ids))
@@ -79,7 +81,8 @@ def delete_source(session: Session, source_id: int) -> None:
         for model in (Metric, Paragraph, Section, ArticleAuthor):
             session.execute(delete(model).where(model.article_id.in_(ids)))
         session.execute(delete(Article).where(Article.id.in_(ids)))
-    session.execute(delete(Source).where(Source.id == source_id))
+    if not keep_source:
+        session.execute(delete(Source).where(Source.id == source_id))
     if issue_ids:
         paper_ids = list(session.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
         session.execute(
@@ -290,6 +293,54 @@ def load_paths(
         if on_result:
             on_result(result)
     return report
+
+
+@dataclass(frozen=True)
+class ReparseResult:
+    source_id: int
+    path: str
+    before: dict
+    after: dict
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.before != self.after
+
+
+def _source_counts(session: Session, source_id: int) -> dict:
+    ids = select(Article.id).where(Article.source_id == source_id).scalar_subquery()
+    return {
+        model.__tablename__: session.scalar(select(func.count()).select_from(model).where(
+            (model.source_id == source_id) if model is Article else model.article_id.in_(ids)
+        ))
+        for model in (Article, Section, Paragraph, Metric)
+    }
+
+
+def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator[ReparseResult]:
+    """Re-derive the rows of stored sources from source.text with the current parser and extractor.
+
+    One transaction per source; a source the current parser rejects keeps its old rows.
+    """
+    with Session(engine) as session:
+        q = select(Source.id).order_by(Source.id)
+        if source_ids is not None:
+            q = q.where(Source.id.in_(list(source_ids)))
+        ids = list(session.scalars(q))
+    for source_id in ids:
+        with Session(engine) as session, session.begin():
+            source = session.get(Source, source_id)
+            before = _source_counts(session, source_id)
+            try:
+                parsed = parse_document(source.text)
+            except ParseError as exc:
+                yield ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
+                continue
+            delete_source(session, source_id, keep_source=True)
+            write_parsed(session, source_id, parsed)
+            source.parser_version = PARSER_VERSION
+            yield ReparseResult(source_id, source.path, before, _source_counts(session, source_id))
 
 
 def purge(engine: Engine, target: str) -> int:

@@ -26,6 +26,9 @@ class FileError(Exception):
         self.line = line
         self.reason = reason
 
+    def __reduce__(self):  # crosses process boundaries from the parser workers
+        return (FileError, (self.path, self.line, self.reason))
+
 
 @dataclass(frozen=True)
 class Parsed:
