@@ -169,7 +169,7 @@ def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
     small_limit = 10**4    # small units must decrease inside a section: 千 > 百 > 十
     seen_any = False
     single = False
-    for kind, v in tokens:
+    for idx, (kind, v) in enumerate(tokens):
         if kind in ("num", "digit"):
             if prev in ("num", "digit"):
                 raise ValueError(f"adjacent digits in {s!r}")
@@ -186,7 +186,10 @@ def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
             if prev is None and len(tokens) == 1:
                 num = Decimal(0)
         elif kind == "vague":
-            if prev != "unit":
+            # 十多万 / 2000多万: only right before 万/亿 (a trailing one is cut off earlier)
+            if prev not in ("unit", "num", "digit") or idx + 1 >= len(tokens) or not (
+                tokens[idx + 1][0] == "unit" and int(tokens[idx + 1][1]) >= 10**4  # type: ignore[arg-type]
+            ):
                 raise ValueError(f"misplaced 余/多/几 in {s!r}")
         elif kind == "unit":
             u = int(v)  # type: ignore[arg-type]

@@ -49,7 +49,7 @@ def test_parse_number(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "text,expected",
     [("十多万", "100000"), ("二十几万", "200000"), ("九十多", "90"), ("9000余", "9000"),
-     ("2万余", "20000"), ("一百多", "100")],
+     ("2万余", "20000"), ("一百多", "100"), ("2000多万", "20000000")],
 )
 def test_vague_numbers(text: str, expected: str) -> None:
     value, vague = parse_number_vague(text)
