@@ -123,6 +123,9 @@ _CAND_RE = re.compile(
     rf"(?P<unit>{_UNIT_ALT})"
     rf"(?P<post>{_POST_ALT})?"
 )
+_RANGE_TAIL_RE = re.compile(
+    rf"{_SEP}(?P<num2>{NUMBER_PATTERN})(?P<unit2>{_UNIT_ALT})(?P<post2>{_POST_ALT})?"
+)
 _PCT_RE = re.compile(rf"百分之(?P<num>{NUMBER_PATTERN})(?P<post>{_POST_ALT})?")
 
 _NUM_CHARS = set("0123456789０１２３４５６７８９.．" + CN_DIGITS + CN_SMALL_UNITS + CN_BIG_UNITS)
@@ -163,7 +166,7 @@ _PERIOD_RE = re.compile(
 _SUBJ_TRAIL = (
     "达到了", "达到", "达", "是", "有", "共有", "共计", "共", "累计", "总计", "合计", "计",
     "在", "已", "约", "了", "的", "仅用", "就", "可达", "可", "将", "保持在", "控制在",
-    "同比", "环比", "比上年同期", "比去年同期", "较上年同期", "较去年同期", "比上年末", "比上年",
+    "等", "同比", "环比", "比上年同期", "比去年同期", "较上年同期", "较去年同期", "比上年末", "比上年",
     "比去年", "较上年", "较去年", "分别", "占比为", "占",
 )
 _SUBJ_LEAD = ("其中", "共", "另有", "此外", "同时", "并")
@@ -342,6 +345,28 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         elif post in ("以下", "及以下") and text[post_end:post_end + 1] == "率":
             post, end = None, m.start("post")
     unit_end = m.end("unit") if not is_pct else m.end("num")
+    # a range that repeats the unit: 5%-10%, 3天至5天
+    if not is_pct and value_high is None and not m.group("post"):
+        rt = _RANGE_TAIL_RE.match(text, unit_end)
+        if rt and rt.group("unit2") == surface_unit:
+            try:
+                v2, vague2 = parse_number_vague(rt.group("num2"))
+            except ValueError:
+                v2, vague2 = value, True
+            if v2 > value and not vague2:
+                value_high = v2
+                post = rt.group("post2")
+                end = rt.end()
+                unit_end = rt.end("unit2")
+                if post == "内" and kind != "duration":
+                    post, end = None, rt.start("post2")
+    # 两倍多, 3年多: a trailing 多/余 on a ratio or duration
+    more_after = False
+    if (not is_pct and not post and not vague and (unit == "倍" or kind == "duration")
+            and text[unit_end:unit_end + 1] in ("多", "余")
+            and not _TIMEFRAME_AFTER_RE.match(text, unit_end)):
+        more_after = True
+        end = unit_end + 1
 
     if kind == "anniversary":
         return None
@@ -381,7 +406,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
     qualifier = "exact"
     if q_pre:
         qualifier = q_pre
-    elif inner_vague or vague in ("余", "多", "几"):
+    elif inner_vague or vague in ("余", "多", "几") or more_after:
         qualifier = "more_than"
     elif vague == "来":
         qualifier = "approx"
@@ -416,6 +441,10 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         if colon >= 0 and not any(ch in _CLAUSE_BREAK for ch in tail[:colon]):
             return None
 
+    # 零下5℃: a temperature below zero
+    if kind == "measure" and unit == "℃" and text[max(0, start - 2):start] == "零下":
+        start -= 2
+        value = -value
     # money: 万/亿 are part of the number, so the value is already in 元
     return _Cand(
         start=start, end=end, num_start=ns, value=value, value_high=value_high, unit=unit,
@@ -465,7 +494,7 @@ def _direction(text: str, c: _Cand, prev: _Cand | None) -> None:
         c.kind = "change"
 
 
-def _subject(text: str, c: _Cand, next_c: _Cand | None, unit_end: int) -> str | None:
+def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) -> str | None:
     # phrase after the metric
     after_start = c.end
     if text[after_start:after_start + 1] == "的":
@@ -489,9 +518,21 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, unit_end: int) -> str | 
     after_ok = len(after) >= 2 and (after[0] not in _AFTER_STOP) and after[0] not in _NUM_START_CHARS
     chained = text[c.end:c.end + 1] in _NUM_START_CHARS and next_c is not None and next_c.start == c.end
 
-    cs = _clause_start(text, c.start)
-    cs = max(cs, c.start - _MAX_SUBJ)
-    before = _trim_before(text[cs:c.start])
+    if after.count("“") > after.count("”"):
+        after = after[: after.rindex("“")]
+        after_ok = len(after) >= 2
+
+    # phrase before the metric; a metric chained to the previous one (16页100余小项) shares the
+    # phrase before the chain
+    head = c.start
+    while prev_c is not None and prev_c.end == head:
+        head = prev_c.start
+        break
+    cs = _clause_start(text, head)
+    cs = max(cs, head - _MAX_SUBJ)
+    before = _trim_before(text[cs:head])
+    if len(before) < 2:
+        before = ""
 
     if via_de and after_ok:
         return after
@@ -526,14 +567,14 @@ def extract_metrics(text: str) -> list[Metric]:
         prev = c
     for i, c in enumerate(cands):
         nxt = cands[i + 1] if i + 1 < len(cands) else None
-        subjects.append(_subject(text, c, nxt, c.end))
-    # chained metrics (6大类20项任务) share the next one's subject; empty subjects inherit the
-    # previous metric's within the sentence (…5000余人，超过50.12%)
+        subjects.append(_subject(text, c, nxt, cands[i - 1] if i else None))
+    # chained metrics (6大类20项任务) share the next one's subject; a share or change without a
+    # subject of its own inherits the previous metric's within the sentence (…5000余人，超过50.12%)
     for i in range(len(cands) - 2, -1, -1):
         if subjects[i] is None and cands[i + 1].start == cands[i].end:
             subjects[i] = subjects[i + 1]
     for i, c in enumerate(cands):
-        if subjects[i] is None and i > 0:
+        if subjects[i] is None and i > 0 and c.kind in ("percent", "change"):
             ss = _sentence_start(text, c.start)
             if cands[i - 1].start >= ss and subjects[i - 1] is not None:
                 subjects[i] = subjects[i - 1]

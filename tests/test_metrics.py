@@ -208,3 +208,26 @@ def test_money_is_normalised_to_yuan() -> None:
 def test_empty_and_plain_text() -> None:
     assert extract_metrics("") == []
     assert extract_metrics("教育整顿没有终点，为人民服务没有句号。") == []
+
+
+@pytest.mark.parametrize(
+    "text,surface,value,high,qualifier",
+    [
+        ("增幅在5%-10%之间", "5%-10%", "5", "10", "exact"),
+        ("工期3天至5天以内", "3天至5天以内", "3", "5", "at_most"),
+        ("这一数字是去年的两倍多", "两倍多", "2", None, "more_than"),
+        ("当天最低气温零下5℃", "零下5℃", "-5", None, "exact"),
+        ("他在这里工作了3年多", "3年多", "3", None, "more_than"),
+    ],
+)
+def test_repeated_unit_ranges_and_trailing_more(text, surface, value, high, qualifier) -> None:
+    m = _one(text)
+    assert (m.surface, m.value, m.value_high, m.qualifier) == (
+        surface, Decimal(value), Decimal(high) if high else None, qualifier)
+
+
+def test_chained_metrics_share_subject() -> None:
+    ms = extract_metrics("将方案6大类20项任务细化分解为100项具体措施，以100天时间为限。")
+    assert [m.surface for m in ms] == ["6大类", "20项", "100项", "100天"]
+    assert "任务" in ms[0].subject and "任务" in ms[1].subject and "措施" in ms[2].subject
+    assert ms[3].kind == "duration"
