@@ -138,7 +138,7 @@ _IDENT_PREV = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-－—�
 _DURATION_KEEP_ONE = ("用", "历时", "耗时", "为期", "历经", "花", "费时")
 
 _TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|间)")
-_TIMEFRAME_BEFORE = ("未来", "过去", "今后", "此后", "最近", "前", "头")
+_TIMEFRAME_BEFORE = ("未来", "过去", "今后", "此后", "最近", "前", "头", "连续")
 _YEAR_AFTER = set("代度级初底末中月")
 
 _CLAUSE_BREAK = set("，,。；;：:！!？?、\n…")
@@ -160,6 +160,7 @@ _AS_OF_RE = re.compile(r"(?:截至|截止到|截止)[^，,。；;！!？?\n]{0,1
 _PERIOD_RE = re.compile(
     rf"(?:(?<=[，,。；;！!？?：:\n])|^)[^，,。；;！!？?：:\n]{{1,16}}?以来"
     rf"|(?:近|这|过去)?(?:{NUMBER_PATTERN})个?多?(?:年|月|天|周|星期|季度)多?来(?!源|自|看|说)"
+    rf"|连续(?:{NUMBER_PATTERN})个?(?:年|月|天|周|星期|季度)"
 )
 
 # subject phrase trimming
@@ -558,7 +559,10 @@ def extract_metrics(text: str) -> list[Metric]:
     cands = _apply_thresholds(text, cands)
 
     as_of_spans = [(m.start(), m.group()) for m in _AS_OF_RE.finditer(text)] if ("截至" in text or "截止" in text) else []
-    period_spans = [(m.start(), m.end(), m.group()) for m in _PERIOD_RE.finditer(text)] if "来" in text else []
+    period_spans = (
+        [(m.start(), m.end(), m.group()) for m in _PERIOD_RE.finditer(text)]
+        if ("来" in text or "连续" in text) else []
+    )
 
     prev: _Cand | None = None
     subjects: list[str | None] = []
