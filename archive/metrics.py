@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from archive.numerals import (
@@ -132,7 +132,6 @@ _NUM_CHARS = set("0123456789０１２３４５６７８９.．" + CN_DIGITS + CN
 _NUM_START_CHARS = set("0123456789０１２３４５６７８９" + CN_DIGITS + "十拾")
 _CN_DIGIT_CHARS = set(CN_DIGITS)
 _FINANCIAL_ONLY = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟")
-_ONE = {"一", "壹", "1", "１"}
 _ARTICLE_ONE = {"一", "壹"}
 _IDENT_PREV = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-－—–/／·•#＃_×xX*＊:：")
 _DURATION_KEEP_ONE = ("用", "历时", "耗时", "为期", "历经", "花", "费时")
@@ -146,7 +145,7 @@ _LIST_BREAK = _CLAUSE_BREAK - {"、"}
 _SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
 _CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…]")
 
-_QUOTE_RE = re.compile(r"《[^》]*》|“[^”。！？]{0,15}”|「[^」。！？]{0,15}」|\"[^\"。！？]{0,15}\"")
+_QUOTE_RE = re.compile(r"《[^》\n]{0,80}》|“[^”。！？]{0,15}”|「[^」。！？]{0,15}」|\"[^\"。！？]{0,15}\"")
 
 _DIRECTION_RE = re.compile(
     r"(?P<dir>上升|增长|增加|提高|提升|上涨|增幅为|增幅达|增幅|偏高|多出|增|"
@@ -213,10 +212,13 @@ def _clause_end(text: str, pos: int) -> int:
     return m.start() if m else len(text)
 
 
-def _sentence_start(text: str, pos: int) -> int:
-    # last sentence break before pos
-    i = max(text.rfind(c, 0, pos) for c in "。；;！!？?\n")
-    return i + 1
+def _sentence_starts(text: str) -> list[int]:
+    """Start offsets of the sentences of ``text`` (after 。；！？ and line breaks)."""
+    return [0] + [m.end() for m in _SENT_BREAK_RE.finditer(text)]
+
+
+def _sentence_start(starts: list[int], pos: int) -> int:
+    return starts[bisect.bisect_right(starts, pos) - 1]
 
 
 def _trim_before(phrase: str) -> str:
@@ -252,17 +254,18 @@ class _Cand:
     kind: str
     qualifier: str
     post: str | None
-    pre_word: bool
     condition: str | None = None
     direction: str | None = None
     basis: str | None = None
 
 
-def _is_year(num: str, value: Decimal, text: str, end: int) -> bool:
-    digits = num.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if digits.isdigit() and len(digits) == 4 and 1000 <= value <= 2999:
-        return True
-    return False
+_TO_HALF = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _is_year(num: str, value: Decimal) -> bool:
+    """2020年 is a year, not a duration (四位 Arabic digits 1000–2999)."""
+    digits = num.translate(_TO_HALF)
+    return digits.isdigit() and len(digits) == 4 and 1000 <= value <= 2999
 
 
 def _candidates(text: str) -> list[_Cand]:
@@ -380,15 +383,14 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
             if nxt == "之" or (prev in ("时", "点") and ns >= 2 and text[ns - 2] in _NUM_CHARS):
                 return None
         if kind == "duration" and surface_unit == "年":
-            if _is_year(num, value, text, unit_end) or nxt in _YEAR_AFTER:
+            if _is_year(num, value) or nxt in _YEAR_AFTER:
                 return None
         if surface_unit in ("天", "周") and nxt in ("津", "安", "然", "边", "末", "刊", "报"):
             return None
         if kind == "duration" and not post:
             if _TIMEFRAME_AFTER_RE.match(text, unit_end):
                 return None  # 一个月来, 3年前, 两年多来: a time frame
-            q_word, q_start = _pre_qualifier(text, ns)
-            b = q_start
+            _, b = _pre_qualifier(text, ns)
             for w in _TIMEFRAME_BEFORE:
                 if text.startswith(w, b - len(w)) and b - len(w) >= 0:
                     if w == "前" and b >= 2 and text[b - 2] == "提":
@@ -449,7 +451,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
     # money: 万/亿 are part of the number, so the value is already in 元
     return _Cand(
         start=start, end=end, num_start=ns, value=value, value_high=value_high, unit=unit,
-        kind=kind, qualifier=qualifier, post=post, pre_word=bool(q_pre),
+        kind=kind, qualifier=qualifier, post=post,
     )
 
 
@@ -526,9 +528,8 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
     # phrase before the metric; a metric chained to the previous one (16页100余小项) shares the
     # phrase before the chain
     head = c.start
-    while prev_c is not None and prev_c.end == head:
+    if prev_c is not None and prev_c.end == head:
         head = prev_c.start
-        break
     cs = _clause_start(text, head)
     cs = max(cs, head - _MAX_SUBJ)
     before = _trim_before(text[cs:head])
@@ -558,15 +559,19 @@ def extract_metrics(text: str) -> list[Metric]:
         return []
     cands = _apply_thresholds(text, cands)
 
-    as_of_spans = [(m.start(), m.group()) for m in _AS_OF_RE.finditer(text)] if ("截至" in text or "截止" in text) else []
+    as_of_spans = (
+        [(m.start(), m.group()) for m in _AS_OF_RE.finditer(text)]
+        if ("截至" in text or "截止" in text) else []
+    )
     period_spans = (
         [(m.start(), m.end(), m.group()) for m in _PERIOD_RE.finditer(text)]
         if ("来" in text or "连续" in text) else []
     )
 
+    sentence_starts = _sentence_starts(text)
     prev: _Cand | None = None
     subjects: list[str | None] = []
-    for i, c in enumerate(cands):
+    for c in cands:
         _direction(text, c, prev)
         prev = c
     for i, c in enumerate(cands):
@@ -579,13 +584,13 @@ def extract_metrics(text: str) -> list[Metric]:
             subjects[i] = subjects[i + 1]
     for i, c in enumerate(cands):
         if subjects[i] is None and i > 0 and c.kind in ("percent", "change"):
-            ss = _sentence_start(text, c.start)
+            ss = _sentence_start(sentence_starts, c.start)
             if cands[i - 1].start >= ss and subjects[i - 1] is not None:
                 subjects[i] = subjects[i - 1]
 
     out: list[Metric] = []
     for i, c in enumerate(cands):
-        ss = _sentence_start(text, c.start)
+        ss = _sentence_start(sentence_starts, c.start)
         as_of = None
         for s, g in as_of_spans:
             if ss <= s < c.start:

@@ -74,11 +74,15 @@ ARABIC_PATTERN = rf"[{_HW}]+(?:[,，][{_HW}]{{3}}(?![{_HW}]))*(?:[.．][{_HW}]+)
 #: Regex fragment for one number span as it occurs in running text: starts with an Arabic number,
 #: a Chinese digit or 十/拾; continues with digits, units, Arabic numbers, ``点`` + digit, and
 #: ``余``/``多``/``几`` only when a 万/亿 follows (``十多万``).  Candidates still need
-#: :func:`parse_number` to confirm them.
+#: :func:`parse_number` to confirm them.  The span is atomic (the longest run is taken and never
+#: shortened) and never starts inside another number, so scanning is linear in the text length.
+_NOT_AFTER_NUMBER = rf"(?<![{_HW}.．{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}].)"
 NUMBER_PATTERN = (
-    rf"(?:{ARABIC_PATTERN}|[{CN_DIGITS}十拾])"
+    # first character, then a check that the character before it is no part of a number
+    rf"(?>(?:[{_HW}]{_NOT_AFTER_NUMBER}[{_HW}]*(?:[,，][{_HW}]{{3}}(?![{_HW}]))*(?:[.．][{_HW}]+)?"
+    rf"|[{CN_DIGITS}十拾]{_NOT_AFTER_NUMBER})"
     rf"(?:{ARABIC_PATTERN}|[{CN_DIGITS}{CN_SMALL_UNITS}{CN_BIG_UNITS}]"
-    rf"|点(?=[{CN_DIGITS}])|[余多几](?=[{CN_BIG_UNITS}]))*"
+    rf"|点(?=[{CN_DIGITS}])|[余多几](?=[{CN_BIG_UNITS}]))*)"
 )
 
 _ARABIC_RE = re.compile(ARABIC_PATTERN)

@@ -231,3 +231,13 @@ def test_chained_metrics_share_subject() -> None:
     assert [m.surface for m in ms] == ["6大类", "20项", "100项", "100天"]
     assert "任务" in ms[0].subject and "任务" in ms[1].subject and "措施" in ms[2].subject
     assert ms[3].kind == "duration"
+
+
+def test_scanning_is_linear_on_long_number_runs() -> None:
+    """Long digit runs without a unit must not make the regexes backtrack exponentially."""
+    import time
+
+    t0 = time.perf_counter()
+    for text in ("1" * 20000 + "x", "一" * 20000, "12,345," * 3000, "《" + "中" * 50000):
+        assert extract_metrics(text) == []
+    assert time.perf_counter() - t0 < 5.0
