@@ -62,7 +62,7 @@ _MEASURE = [
     "万吨", "吨", "公斤", "千克", "克", "斤", "毫升", "升", "千瓦时", "千瓦", "兆瓦", "℃", "摄氏度",
 ]
 _COUNT = [
-    "人次", "批次", "架次", "车次", "户次", "余次",
+    "人次", "批次", "架次", "车次", "户次", "辆次", "艘次", "场次", "班次", "航次",
     "人", "名", "位", "次", "项", "类", "个", "户", "起", "件", "处", "封", "条", "套", "面",
     "家", "所", "座", "台", "辆", "张", "份", "本", "册", "篇", "场", "批", "支", "只", "头",
     "匹", "棵", "株", "例", "宗", "笔", "枚", "首", "章", "节", "门", "间", "层", "栋", "幢",
@@ -176,6 +176,7 @@ _AFTER_STOP = set(
 )
 _BEFORE_PREF_UNITS = {"人", "人次", "%", "‰", "个百分点"}
 _MAX_SUBJ = 24
+_INHERIT = "\x00inherit"   # marker: take the previous metric's subject in the sentence
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -187,8 +188,21 @@ def _inside(spans: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
     return i >= 0 and spans[i][0] < pos < spans[i][1]
 
 
+_RATE_BEFORE_RE = re.compile(r"每(?:小时|分钟|天|日|年|月|周|人|户|次|平方米|平方公里|公里|亩)$")
+
+
 def _pre_qualifier(text: str, start: int) -> tuple[str | None, int]:
-    """The qualifier word right before ``start`` (超过, 近, 约 …) and where it starts."""
+    """The qualifier word right before ``start`` (超过, 近, 约 …) and where it starts; a rate
+    phrase may stand between (超过每小时3000辆)."""
+    rate = _RATE_BEFORE_RE.search(text, max(0, start - 5), start)
+    if rate is not None:
+        q, s = _pre_qualifier_word(text, rate.start())
+        if q is not None:
+            return q, s
+    return _pre_qualifier_word(text, start)
+
+
+def _pre_qualifier_word(text: str, start: int) -> tuple[str | None, int]:
     for word in _PRE_SORTED:
         s = start - len(word)
         if s >= 0 and text.startswith(word, s):
@@ -364,6 +378,9 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
                 unit_end = rt.end("unit2")
                 if post == "内" and kind != "duration":
                     post, end = None, rt.start("post2")
+    # 三个半月: the half belongs to the value
+    if "半" in surface_unit:
+        value += Decimal("0.5")
     # 两倍多, 3年多: a trailing 多/余 on a ratio or duration
     more_after = False
     if (not is_pct and not post and not vague and (unit == "倍" or kind == "duration")
@@ -409,7 +426,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
     qualifier = "exact"
     if q_pre:
         qualifier = q_pre
-    elif inner_vague or vague in ("余", "多", "几") or more_after:
+    elif inner_vague or vague in ("余", "多", "几") or more_after or "多" in surface_unit:
         qualifier = "more_than"
     elif vague == "来":
         qualifier = "approx"
@@ -532,7 +549,10 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
         head = prev_c.start
     cs = _clause_start(text, head)
     cs = max(cs, head - _MAX_SUBJ)
-    before = _trim_before(text[cs:head])
+    raw_before = text[cs:head]
+    before = _trim_before(raw_before)
+    # only linking words (达到, 同比增长, 共计…) before the number: the subject is the previous one's
+    linking_only = bool(raw_before) and not before
     if len(before) < 2:
         before = ""
 
@@ -547,6 +567,14 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
         return before
     if after_ok:
         return after
+    if linking_only:
+        # remember the previous clause of the sentence, for when no metric precedes in it
+        if cs > 0 and text[cs - 1] in "，,":
+            pcs = max(_clause_start(text, cs - 1), cs - 1 - _MAX_SUBJ)
+            prev_clause = _trim_before(text[pcs:cs - 1])
+            if len(prev_clause) >= 2:
+                return _INHERIT + prev_clause
+        return _INHERIT
     return None
 
 
@@ -583,10 +611,16 @@ def extract_metrics(text: str) -> list[Metric]:
         if subjects[i] is None and cands[i + 1].start == cands[i].end:
             subjects[i] = subjects[i + 1]
     for i, c in enumerate(cands):
-        if subjects[i] is None and i > 0 and c.kind in ("percent", "change"):
+        subj = subjects[i]
+        fallback = None
+        inherit = subj is None and c.kind in ("percent", "change")
+        if subj is not None and subj.startswith(_INHERIT):
+            inherit, fallback, subj = True, subj[len(_INHERIT):] or None, None
+        if inherit and i > 0:
             ss = _sentence_start(sentence_starts, c.start)
             if cands[i - 1].start >= ss and subjects[i - 1] is not None:
-                subjects[i] = subjects[i - 1]
+                subj = subjects[i - 1]
+        subjects[i] = subj or fallback
 
     out: list[Metric] = []
     for i, c in enumerate(cands):

@@ -241,3 +241,14 @@ def test_scanning_is_linear_on_long_number_runs() -> None:
     for text in ("1" * 20000 + "x", "一" * 20000, "12,345," * 3000, "《" + "中" * 50000):
         assert extract_metrics(text) == []
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_vague_units_rates_and_linking_subjects() -> None:
+    m = _one("经过三个多月的奋战")
+    assert (m.surface, m.value, m.unit, m.qualifier) == ("三个多月", Decimal(3), "月", "more_than")
+    m = _one("用了三个半月")
+    assert (m.value, m.unit) == (Decimal("3.5"), "月")
+    m = _one("车流量超过每小时3000辆")
+    assert (m.surface, m.qualifier) == ("超过每小时3000辆", "more_than")
+    m = _one("该企业去年研发投入增长较快，达到4800万元。")
+    assert "研发投入" in m.subject
