@@ -140,12 +140,23 @@ _TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|�
 _TIMEFRAME_BEFORE = ("未来", "过去", "今后", "此后", "最近", "前", "头", "连续")
 _YEAR_AFTER = set("代度级初底末中月")
 
-_CLAUSE_BREAK = set("，,。；;：:！!？?、\n…")
+_CLAUSE_BREAK = set("，,。；;：:！!？?、\n…（）()")
 _LIST_BREAK = _CLAUSE_BREAK - {"、"}
 _SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
-_CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…]")
+_CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…（）()]")
 
 _QUOTE_RE = re.compile(r"《[^》\n]{0,80}》|“[^”。！？]{0,15}”|「[^」。！？]{0,15}」|\"[^\"。！？]{0,15}\"")
+
+# four-character idioms and set phrases with numerals that the window check cannot see
+_IDIOM_RE = re.compile(
+    "十年如一日|一年四季|一年到头|一天到晚|三年五载|三天两头|三天打鱼|两天晒网|四面八方|五湖四海|"
+    "三番五次|三令五申|三言两语|三五成群|七嘴八舌|五花八门|四通八达|一举两得|两全其美|一日千里|"
+    "百里挑一|十万火急|十拿九稳|十之八九|九死一生|百年大计|百年不遇|千载难逢|一朝一夕|一言一行|"
+    "一草一木|一点一滴|一丝一毫|一针一线|一砖一瓦|一心一意|三心二意|一清二楚|接二连三|不三不四|"
+    "半斤八两|独一无二|一模一样|万无一失|九牛一毛|十全十美|一五一十|七上八下|千方百计|千家万户"
+)
+# a duration that names a plan or campaign: 三年行动计划, 五年规划
+_PLAN_AFTER_RE = re.compile(r"(?:攻坚)?(?:行动|计划|规划|攻坚|工程|战略|纲要)")
 
 _DIRECTION_RE = re.compile(
     r"(?P<dir>上升|增长|增加|提高|提升|上涨|增幅为|增幅达|增幅|偏高|多出|增|"
@@ -180,7 +191,12 @@ _INHERIT = "\x00inherit"   # marker: take the previous metric's subject in the s
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
+    """Spans whose numbers are no metrics: titles, short quoted names/slogans, idioms."""
+    spans = [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
+    idioms = [(m.start(), m.end()) for m in _IDIOM_RE.finditer(text)]
+    if idioms:
+        spans = sorted(spans + [(a - 1, b) for a, b in idioms])   # -1: _inside is exclusive
+    return spans
 
 
 def _inside(spans: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
@@ -405,6 +421,8 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         if surface_unit in ("天", "周") and nxt in ("津", "安", "然", "边", "末", "刊", "报"):
             return None
         if kind == "duration" and not post:
+            if _PLAN_AFTER_RE.match(text, unit_end):
+                return None  # 三年行动计划, 五年规划: part of a name
             if _TIMEFRAME_AFTER_RE.match(text, unit_end):
                 return None  # 一个月来, 3年前, 两年多来: a time frame
             _, b = _pre_qualifier(text, ns)
