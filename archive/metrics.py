@@ -59,7 +59,7 @@ _DURATION = {
 }
 _MEASURE = [
     "平方公里", "平方千米", "平方米", "立方米", "公里", "千米", "厘米", "毫米", "米", "公顷", "亩",
-    "万吨", "吨", "公斤", "千克", "克", "斤", "毫升", "升", "千瓦时", "千瓦", "兆瓦", "℃", "摄氏度",
+    "吨", "公斤", "千克", "克", "斤", "毫升", "升", "千瓦时", "千瓦", "兆瓦", "℃", "摄氏度",
 ]
 _COUNT = [
     "人次", "批次", "架次", "车次", "户次", "辆次", "艘次", "场次", "班次", "航次",
@@ -67,7 +67,7 @@ _COUNT = [
     "家", "所", "座", "台", "辆", "张", "份", "本", "册", "篇", "场", "批", "支", "只", "头",
     "匹", "棵", "株", "例", "宗", "笔", "枚", "首", "章", "节", "门", "间", "层", "栋", "幢",
     "艘", "架", "组", "轮", "趟", "顶", "盏", "块", "根", "箱", "袋", "瓶", "桶", "包", "对",
-    "双", "副", "页", "种", "段", "名次", "款", "剂", "粒", "桩",
+    "双", "副", "页", "种", "段", "款", "剂", "粒", "桩",
 ]
 _MONEY = {"元": "元", "美元": "美元", "欧元": "欧元", "港元": "港元", "日元": "日元", "块钱": "元"}
 
@@ -134,6 +134,7 @@ _CN_DIGIT_CHARS = set(CN_DIGITS)
 _FINANCIAL_ONLY = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟")
 _ARTICLE_ONE = {"一", "壹"}
 _IDENT_PREV = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-－—–/／·•#＃_×xX*＊:：")
+_SCORE_PREV = set("得获打考拿了为是")
 _DURATION_KEEP_ONE = ("用", "历时", "耗时", "为期", "历经", "花", "费时")
 
 _TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|间)")
@@ -414,7 +415,11 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
             return None
         if kind == "score":
             if nxt == "之" or (prev in ("时", "点") and ns >= 2 and text[ns - 2] in _NUM_CHARS):
-                return None
+                return None  # 三分之一, 9时30分
+            if num[0] in _CN_DIGIT_CHARS or num[0] in "十拾":
+                # 十分重要 ("very"), 七分熟: Chinese-numeral scores only after 得/获/打/考/拿/了
+                if prev not in _SCORE_PREV:
+                    return None
         if kind == "duration" and surface_unit == "年":
             if _is_year(num, value) or nxt in _YEAR_AFTER:
                 return None
