@@ -457,7 +457,8 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         qualifier = _POST_QUALIFIERS[post]
     # 一 + classifier is an article or partitive (一名民警, 一次, 中的一项); one duration is kept
     # only when qualified or measured (一周内, 不到一天, 仅用一天)
-    if num in _ARTICLE_ONE and value_high is None and not vague and qualifier == "exact":
+    if (num in _ARTICLE_ONE and value_high is None and not vague and qualifier == "exact"
+            and unit != "倍"):                       # 增长一倍 is a doubling
         if kind != "duration":
             return None
         before = text[max(0, ns - 2):ns]
@@ -503,7 +504,9 @@ def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
     for i, c in enumerate(cands):
         if i in skip:
             continue
-        if c.post in ("以上", "及以上", "以下", "及以下") and i + 1 < len(cands):
+        # thresholds bound an attribute (age, score, income, temperature, seniority…); a bounded
+        # count (培训5000人以上并发放证书300本) is a fact of its own
+        if c.post in ("以上", "及以上", "以下", "及以下") and c.kind != "count" and i + 1 < len(cands):
             nxt = cands[i + 1]
             between = text[c.end:nxt.start]
             if not any(ch in _CLAUSE_BREAK for ch in between) and not any(

@@ -161,6 +161,8 @@ def _one(text: str) -> Metric:
         ("至少200名志愿者", "至少200名", "200", "名", "at_least", "count"),
         ("最多3张", "最多3张", "3", "张", "at_most", "count"),
         ("全长１２，５０８米", "１２，５０８米", "12508", "米", "exact", "measure"),
+        ("产量增长了一倍", "一倍", "1", "倍", "exact", "change"),
+        ("是去年的两倍", "两倍", "2", "倍", "exact", "ratio"),
     ],
 )
 def test_single_metric(text, surface, value, unit, qualifier, kind) -> None:
@@ -188,6 +190,10 @@ def test_change_fields_and_subject() -> None:
 def test_threshold_becomes_condition() -> None:
     m = _one("得85分以上占比为95%")
     assert m.surface == "95%" and m.condition == ">=85分" and "85分以上" in m.subject
+    m = _one("工龄10年以上的职工有300人")
+    assert m.surface == "300人" and m.condition == ">=10年"
+    # a bounded count is a fact of its own, not a threshold
+    assert [m.surface for m in extract_metrics("培训5000人以上并发放证书300本")] == ["5000人以上", "300本"]
 
 
 def test_as_of_and_subject_after_number() -> None:
