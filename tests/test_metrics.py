@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from archive.metrics import Metric, extract_metrics
-from metric_scoring import format_score, score
+try:  # tests/ on sys.path (pytest's default rootdir-less import mode)
+    from metric_scoring import format_score, score
+except ImportError:  # tests imported as a package
+    from tests.metric_scoring import format_score, score
 
 DATA = Path(__file__).parent / "data"
 
