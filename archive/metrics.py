@@ -62,7 +62,7 @@ _MEASURE = [
     "吨", "公斤", "千克", "克", "斤", "毫升", "升", "千瓦时", "千瓦", "兆瓦", "℃", "摄氏度",
 ]
 _COUNT = [
-    "人次", "批次", "架次", "车次", "户次", "辆次", "艘次", "场次", "班次", "航次",
+    "人次", "批次", "架次", "车次", "户次", "辆次", "台次", "艘次", "场次", "班次", "航次", "字",
     "人", "名", "位", "次", "项", "类", "个", "户", "起", "件", "处", "封", "条", "套", "面",
     "家", "所", "座", "台", "辆", "张", "份", "本", "册", "篇", "场", "批", "支", "只", "头",
     "匹", "棵", "株", "例", "宗", "笔", "枚", "首", "章", "节", "门", "间", "层", "栋", "幢",
@@ -137,7 +137,7 @@ _IDENT_PREV = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-－—�
 _SCORE_PREV = set("得获打考拿了为是")
 _DURATION_KEEP_ONE = ("用", "历时", "耗时", "为期", "历经", "花", "费时")
 
-_TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|间)")
+_TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|间|中|的?(?:时间|日子|岁月)里)")
 _TIMEFRAME_BEFORE = ("未来", "过去", "今后", "此后", "最近", "前", "头", "连续")
 _YEAR_AFTER = set("代度级初底末中月")
 
@@ -412,6 +412,9 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         nxt = text[unit_end:unit_end + 1]
         # reduplication: 一件件, 一项项
         if nxt and nxt == surface_unit[-1]:
+            return None
+        # 字 counts characters only for written-out sizes (30万字), not in 十字路口, 八字
+        if surface_unit == "字" and not any(ch in "0123456789０１２３４５６７８９百千万" for ch in num):
             return None
         if kind == "score":
             if nxt == "之" or (prev in ("时", "点") and ns >= 2 and text[ns - 2] in _NUM_CHARS):
