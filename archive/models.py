@@ -106,6 +106,10 @@ class Article(Base):
     title: Mapped[str] = mapped_column(String(500), comment="Title (主题).")
     subtitle: Mapped[str | None] = mapped_column(String(500), comment="Subtitle (副题), without the leading ——.")
     byline: Mapped[str | None] = mapped_column(String(500), comment="Byline as printed, e.g. 本报记者●王祯 通讯员●梁彦强.")
+    kicker: Mapped[str | None] = mapped_column(String(500), comment="Kicker (引题) printed above the title, where the format has one.")
+    page: Mapped[str | None] = mapped_column(String(20), comment="Page (版次) as printed without zero padding, e.g. 3 for 第03版, A3.")
+    page_name: Mapped[str | None] = mapped_column(String(100), comment="Page name (版名), e.g. 法治视点.")
+    source_url: Mapped[str | None] = mapped_column(String(1000), comment="URL the article was saved from, where the file says so.")
     char_count: Mapped[int] = mapped_column(Integer, comment="Characters of body text (sum of paragraph.char_count).")
     paragraph_count: Mapped[int] = mapped_column(Integer, comment="Number of paragraphs.")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from archive.decode import DecodeError, decode
 from archive.document import Document, ParseError
 from archive.formats import parse_text
+from archive.formats.metadata import Metadata
 from archive.metrics import Metric, extract_metrics
 
 PARSER_VERSION = "1"
@@ -46,9 +47,9 @@ class Prepared:
     parsed: Parsed
 
 
-def parse_document(text: str, fmt: str | None = None) -> Parsed:
+def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:
     """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
-    name, document = parse_text(text, fmt)
+    name, document = parse_text(text, fmt, meta)
     metrics = {
         (article.ordinal, p.ordinal): extract_metrics(p.text)
         for article in document.articles
@@ -57,11 +58,15 @@ def parse_document(text: str, fmt: str | None = None) -> Parsed:
     return Parsed(document, metrics, name)
 
 
-def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str | None = None) -> Prepared:
-    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable."""
+def prepare_bytes(
+    path: str, data: bytes, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None
+) -> Prepared:
+    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable.
+
+    `meta` is what the user said about the files (options, file-name pattern), read against `path`."""
     try:
         decoded = decode(data, encoding)
-        parsed = parse_document(decoded.text, fmt)
+        parsed = parse_document(decoded.text, fmt, meta.for_path(path) if meta else None)
     except DecodeError as exc:
         raise FileError(path, exc.line, exc.reason) from None
     except ParseError as exc:
@@ -76,9 +81,9 @@ def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str 
     )
 
 
-def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None) -> Prepared:
+def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None) -> Prepared:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FileError(path, 1, f"cannot read: {exc.strerror or exc}") from None
-    return prepare_bytes(path, data, encoding, fmt)
+    return prepare_bytes(path, data, encoding, fmt, meta)
