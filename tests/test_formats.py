@@ -95,11 +95,21 @@ def test_inside_page_header_facts():
     assert all("编辑" not in (a.title + (a.byline or "")) for a in doc.articles)
 
 
-def test_title_right_after_page_line_is_not_a_page_name():
-    text = "\n".join(["2021年3月5日", "第5版", "社区矫正织密帮教网", "本报记者●周宁", "今年以来，工作取得明显成效。"])
+@pytest.mark.parametrize(
+    "header, name, page_, page_name",
+    [
+        (["2021年3月5日", "第5版"], "江城晚报", "5", None),  # the title follows the page line at once
+        (["2021年3月5日", "第5版", "法治视点", "江城日报"], "江城日报", "5", "法治视点"),
+        (["江城日报", "2021年3月5日", "第01版", "要闻"], "江城日报", "1", "要闻"),
+        (["2021年3月5日　星期五　A03版　法治视点　责任编辑：李　明"], "江城晚报", "A3", "法治视点"),
+    ],
+)
+def test_inside_page_headers(header, name, page_, page_name):
+    text = "\n".join([*header, "社区矫正织密帮教网", "本报记者●周宁", "今年以来，工作取得明显成效。"])
     doc = page.parse(text, Metadata(newspaper="江城晚报"))
-    assert doc.articles[0].title == "社区矫正织密帮教网"
-    assert doc.articles[0].page == "5" and doc.articles[0].page_name is None
+    a = doc.articles[0]
+    assert (doc.newspaper.name, a.title, a.page, a.page_name) == (name, "社区矫正织密帮教网", page_, page_name)
+    assert [p.text for p in a.paragraphs] == ["今年以来，工作取得明显成效。"]
 
 
 def test_inside_page_weekday_is_checked():

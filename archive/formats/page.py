@@ -177,9 +177,7 @@ def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
             _contact(head, line.text)
             i += 1
             break
-        elif head.name is None and head.page is None and _looks_like_name(line.text) and (
-            head.date is not None or (i == 0 and len(lines) > 1 and is_masthead_date(lines[1].text))
-        ):
+        elif head.name is None and _looks_like_name(line.text) and _name_fits(head, lines, i):
             head.name = line.text
         else:
             break
@@ -206,6 +204,14 @@ def split_header_lines(lines: list[Line]) -> list[Line]:
                 break
             out.append(Line(line.number, token))
     return out
+
+
+def _name_fits(head: Masthead, lines: list[Line], i: int) -> bool:
+    """A name goes after the date, or first with the date next; in an inside-page header, where the
+    first title may follow straight away, only a line that does not start an article."""
+    if head.date is None:
+        return i == 0 and len(lines) > 1 and is_masthead_date(lines[1].text)
+    return head.page is None or title_block_at(lines, i) is None
 
 
 def _looks_like_name(text: str) -> bool:
