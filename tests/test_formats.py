@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from archive.decode import decode
 from archive.document import Contributor, ParseError
 from archive.formats import FORMATS, article, credits, detect, markdown, page, parse_text
 from archive.formats.metadata import Metadata, NamePatternError, normalise_page, source_line
 from tests.conftest import DATA, SEED
+from tests.formatgen import build_article, build_markdown
 from tests.pagegen import build_page, document_dict
 
 FORMAT_DATA = DATA / "formats"
@@ -143,7 +145,7 @@ def test_article_options_without_pattern():
     meta = Metadata(newspaper="江城晚报", date=dt.date(2021, 3, 5), page="05")
     doc = article.parse(_article_file(), meta)
     a = doc.articles[0]
-    assert (doc.issue.date, a.ordinal, a.page, a.kicker) == (dt.date(2021, 3, 5), 1, "05", "守护“舌尖上的安全”")
+    assert (doc.issue.date, a.ordinal, a.page, a.kicker) == (dt.date(2021, 3, 5), 1, "5", "守护“舌尖上的安全”")
 
 
 def test_article_furniture_and_credits_are_not_body():
@@ -260,3 +262,23 @@ def test_source_lines_and_pages():
     }
     assert source_line("来源：江城晚报 2021-03-05 https://www.example.cn/a.htm")["source_url"] == "https://www.example.cn/a.htm"
     assert [normalise_page(p) for p in ("05", "A03", "12", "B")] == ["5", "A3", "12", "B"]
+
+
+# ---------------------------------------------------------------- generated files, many layouts
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_generated_article_files_parse_exactly(seed):
+    data, expected, options = build_article(seed)
+    text = decode(data).text
+    chosen, doc = parse_text(text, None, Metadata(**options))
+    assert chosen == "article"
+    assert full_dict(doc) == expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_generated_markdown_parses_exactly(seed):
+    text, expected = build_markdown(seed)
+    chosen, doc = parse_text(text)
+    assert chosen == "markdown"
+    assert full_dict(doc) == expected

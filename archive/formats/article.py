@@ -94,7 +94,10 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
     kicker, title, subtitle, start = _title_block(lines)
     said: dict = {}
     bylines: list[str] = []
-    people: list[Contributor] = []
+    # writers first, then photographers, then reporters only a dateline names
+    writers: list[Contributor] = []
+    photographers: list[Contributor] = []
+    dateline: tuple[Contributor, ...] = ()
     reader = BodyReader(ArticleBuilder(meta.ordinal or 1, title, subtitle, None, ()))
     first_paragraph = None
     for line, indented in lines[start:]:
@@ -106,20 +109,22 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
         if SOURCE_LINE.match(t) or URL_LINE.match(t):
             said.update(source_line(t))
             continue
-        found = _credit(t)
+        if found := credits.byline_credit(t):
+            writers.extend(found.people)
+        elif found := credits.photo_credit(t):
+            photographers.extend(found.people)
         if found:
             bylines.append(found.text)
-            people.extend(found.people)
             continue
         if reader.joins(line, new_paragraph=indented):
             continue
         if is_heading_line(t):
             reader.add_heading(t)
             continue
-        reader.add_paragraph(line)
         if first_paragraph is None:
             first_paragraph = t
-            people.extend(credits.dateline_credit(t))
+            dateline = credits.dateline_credit(t)
+        reader.add_paragraph(line)
     article = reader.finish()
     if not article.paragraphs:
         raise ParseError(lines[start - 1][0].number if start else 1, f"article {title!r} has no body text")
@@ -128,7 +133,7 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
     article = replace(
         article,
         byline="；".join(bylines) or None,
-        contributors=credits.unique(people),
+        contributors=credits.unique(writers + photographers + list(dateline)),
         kicker=kicker,
         page=said.get("page") or meta.page,
         page_name=meta.page_name,

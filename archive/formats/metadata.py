@@ -49,6 +49,10 @@ class Metadata:
     # Set by for_path when the file's name did not match name_pattern, to say so in errors.
     unmatched_name: str | None = None
 
+    def __post_init__(self):
+        if self.page is not None:
+            object.__setattr__(self, "page", normalise_page(self.page))
+
     def for_path(self, path: str) -> Metadata:
         """These options with the fields that the file's name gives under name_pattern filled in."""
         if not self.name_pattern:
@@ -73,7 +77,7 @@ class Metadata:
             except ValueError:
                 return replace(self, unmatched_name=tail)
         if "page" in values:
-            values["page"] = normalise_page(str(values["page"]))
+            values["page"] = str(values["page"])
         return replace(self, **values)
 
     def require(self, field: str, line: int = 1):
