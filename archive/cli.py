@@ -102,7 +102,7 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 @pass_ctx
 @friendly_errors
 def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date, page, name_pattern, verbose) -> None:
-    """Load files and directories of *.txt files (one transaction per file)."""
+    """Load files, and the *.txt and *.md files under directories (one transaction per file)."""
     engine = obj.engine
     db.ensure_schema(engine)
     meta = Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)

@@ -102,7 +102,7 @@ class Article(Base):
     id: Mapped[int] = mapped_column(primary_key=True, comment="Surrogate key.")
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True, comment="The issue (issue.id).")
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True, comment="The file it was parsed from (source.id).")
-    ordinal: Mapped[int] = mapped_column(Integer, comment="Position of the article in its source file, from 1.")
+    ordinal: Mapped[int] = mapped_column(Integer, comment="Position of the article in its source file, from 1; for a one-article file, its position on the page when the file name says it (--name-pattern {ordinal}).")
     title: Mapped[str] = mapped_column(String(500), comment="Title (主题).")
     subtitle: Mapped[str | None] = mapped_column(String(500), comment="Subtitle (副题), without the leading ——.")
     byline: Mapped[str | None] = mapped_column(String(500), comment="Byline as printed, e.g. 本报记者●王祯 通讯员●梁彦强.")

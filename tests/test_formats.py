@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.decode import decode
 from archive.document import Contributor, ParseError
@@ -282,3 +284,28 @@ def test_generated_markdown_parses_exactly(seed):
     chosen, doc = parse_text(text)
     assert chosen == "markdown"
     assert full_dict(doc) == expected
+
+
+# ---------------------------------------------------------------- anything in, a Document or a ParseError out
+
+PIECES = [
+    "2021年3月5日", "星期五", "第5版", "法治视点", "责任编辑：李明", "江城晚报", "本报记者●周宁", "本报记者\xa0\xa0苏\xa0\xa0航",
+    "——副题", "\u3000\u3000", "\xa0", "今年以来，工作取得成效。", "“法律明白人”", "（本报记者王浩报道）", "王浩摄（新华社发）",
+    "《江城晚报》（2021年03月05日 第05版）", "版式设计：陈晨", "---", "title: 标题", "date: [", "# ", "## ", "> 来源：",
+    "https://x.example.cn/a", "\n", "\r\n", "\n\n", " ", "：", "。", "A03版", "\ufeff",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from([None, *FORMATS]))
+def test_any_text_gives_a_document_or_a_parse_error(pieces, fmt):
+    text = "".join(pieces)
+    meta = Metadata(newspaper="江城晚报", date=dt.date(2021, 3, 5))
+    try:
+        name, doc = parse_text(text, fmt, meta)
+    except ParseError as exc:
+        assert exc.line >= 1 and exc.reason and "\n" not in exc.reason
+        return
+    assert name in FORMATS and doc.articles
+    for a in doc.articles:
+        assert a.title and a.paragraphs and all(p.text for p in a.paragraphs)
