@@ -112,7 +112,7 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
 
     def on_result(r: loader.FileResult) -> None:
         if r.status == "failed":
-            click.echo(r.message, err=True)
+            click.echo(f"{r.message} (format: {r.format})" if verbose and r.format else r.message, err=True)
         elif verbose:
             click.echo(f"{r.status}: {r.path} (format: {r.format})")
         elif not quiet and not show_bar:

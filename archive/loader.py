@@ -299,7 +299,7 @@ def load_paths(
     report = LoadReport()
     for item in _prepared_stream(files, encoding, fmt, meta, workers):
         if isinstance(item, FileError):
-            result = FileResult(item.path, "failed", None, str(item))
+            result = FileResult(item.path, "failed", None, str(item), format=item.format)
         else:
             result = store_with_retry(engine, item)
         report.results.append(result)

@@ -21,11 +21,16 @@ PARSER_VERSION = "1"
 class FileError(Exception):
     """A file that cannot be loaded; str() is the one-line `path:line: reason` users see."""
 
-    def __init__(self, path: str, line: int, reason: str):
-        super().__init__(f"{path}:{line}: {reason}")
+    def __init__(self, path: str, line: int, reason: str, format: str | None = None):
+        # all fields in args: a worker process sends it back pickled, and unpickling calls __init__(*args)
+        super().__init__(path, line, reason, format)
         self.path = path
         self.line = line
         self.reason = reason
+        self.format = format  # the format the file was read as, when parsing got that far
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def prepare_bytes(
     except DecodeError as exc:
         raise FileError(path, exc.line, exc.reason) from None
     except ParseError as exc:
-        raise FileError(path, exc.line, exc.reason) from None
+        raise FileError(path, exc.line, exc.reason, getattr(exc, "format", None)) from None
     return Prepared(
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),

@@ -82,8 +82,8 @@ def test_format_option_and_missing_metadata(db_url, tmp_path):
         "give --newspaper or a --name-pattern with {newspaper}"
     )
     # read as a page it has no masthead; read as an article with options it loads
-    forced = run(db_url, "load", str(d), "--format", "page", ok=False)
-    assert "1: no masthead" in forced.stderr
+    forced = run(db_url, "load", str(d), "--format", "page", "-v", ok=False)
+    assert "1: no masthead" in forced.stderr and forced.stderr.rstrip().endswith("(format: page)")
     ok = run(db_url, "load", str(d), "--format", "article", "--newspaper", "江城晚报", "--date", "2021-03-05", "--page", "5", "-v")
     assert "(format: article)" in ok.stdout and "1 new" in ok.stdout
     shown = json.loads(run(db_url, "show", "1", "--format", "json").output)
@@ -107,6 +107,7 @@ def test_metadata_reaches_worker_processes(sqlite_url, tmp_path):
     d = mixed_dir(tmp_path)
     for i in range(2):  # enough files for the process pool
         shutil.copy(d / "article" / "20210305-5-2.txt", d / "article" / f"2021030{6 + i}-7-{i + 1}.txt")
+    (d / "nonsense.txt").write_text("这只是一段文字，没有报头。\n", encoding="utf-8")
     engine = db.make_engine(sqlite_url)
     db.upgrade(engine)
     meta = Metadata(newspaper="江城晚报", name_pattern=PATTERN)
@@ -114,5 +115,7 @@ def test_metadata_reaches_worker_processes(sqlite_url, tmp_path):
     engine.dispose()
     assert len(report.results) >= loader.PARALLEL_MIN_FILES
     # the copies have the bytes of a loaded file: stored once, whatever their names say
-    assert report.summary() == "9 files: 7 new, 0 updated, 2 unchanged, 0 failed"
+    assert report.summary() == "10 files: 7 new, 0 updated, 2 unchanged, 1 failed"
     assert {r.format for r in report.results} == {"page", "article", "markdown"}
+    # a failure comes back from its worker whole: the one-line message and the format it was read as
+    assert [(r.message, r.format) for r in report.failed] == [(f"{d / 'nonsense.txt'}:1: no masthead: expected a date line such as 2020年8月26日 at the top of the page", "page")]

@@ -28,4 +28,8 @@ def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) 
         name = fmt
     else:
         name = detect(text)
-    return name, FORMATS[name].parse(text, meta)
+    try:
+        return name, FORMATS[name].parse(text, meta)
+    except ParseError as exc:
+        exc.format = name  # so that `load -v` can say which layout the file failed to match
+        raise
