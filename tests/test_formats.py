@@ -150,6 +150,16 @@ def test_article_options_without_pattern():
     assert (doc.issue.date, a.ordinal, a.page, a.kicker) == (dt.date(2021, 3, 5), 1, "5", "守护“舌尖上的安全”")
 
 
+def test_article_title_block_centred_with_ideographic_spaces():
+    meta = Metadata(newspaper="江城晚报", date=dt.date(2021, 3, 5))
+    lines = _article_file().split("\r\n")
+    centred = [f"\u3000\u3000\u3000{ln}" if ln else ln for ln in lines[:3]] + lines[3:]
+    assert full_dict(article.parse("\r\n".join(centred), meta)) == full_dict(article.parse(_article_file(), meta))
+    # a first paragraph on line 3 is body, not a subtitle
+    doc = article.parse("引题\n主题\n\u3000\u3000“正文只有一段。”\n", meta)
+    assert doc.articles[0].subtitle is None and doc.articles[0].paragraphs[0].text == "“正文只有一段。”"
+
+
 def test_article_furniture_and_credits_are_not_body():
     meta = Metadata(newspaper="江城晚报", date=dt.date(2021, 3, 5))
     body = " ".join(p.text for p in article.parse(_article_file(), meta).articles[0].paragraphs)

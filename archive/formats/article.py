@@ -35,6 +35,7 @@ STRIP = " \t\u3000\u00a0\ufeff"
 SOURCE_LINE = re.compile(r"^《[^》]{2,30}》\s*[（(].*\d{4}\s*年.*[）)]$")
 URL_LINE = re.compile(r"^(?:原文链接|原文地址|链接|来源|URL)?\s*[:：]?\s*https?://\S+$", re.IGNORECASE)
 TITLE_SLOTS = 3
+SENTENCE_END = re.compile(r"[。！？!?…][”’」』）)]*$")  # a closing quote alone ends a phrase, not a sentence
 
 
 def _indented(raw: str) -> bool:
@@ -69,7 +70,8 @@ def _title_block(lines: list[tuple[Line, bool]]) -> tuple[str | None, str, str |
     """Kicker, title, subtitle and the index where the body starts."""
     slots: list[str] = []
     for ln, indented in lines[:TITLE_SLOTS]:
-        if indented or (ln.text and _credit(ln.text)):
+        # titles may be centred with U+3000 too: an indented line is body only when it ends a sentence
+        if (indented and SENTENCE_END.search(ln.text)) or (ln.text and _credit(ln.text)):
             break
         slots.append(ln.text)
     body_start = len(slots)
