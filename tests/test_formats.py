@@ -319,3 +319,11 @@ def test_any_text_gives_a_document_or_a_parse_error(pieces, fmt):
     assert name in FORMATS and doc.articles
     for a in doc.articles:
         assert a.title and a.paragraphs and all(p.text for p in a.paragraphs)
+
+
+def test_fields_longer_than_their_columns_are_refused_on_every_engine():
+    text = "---\ntitle: 标题\ndate: 2021-03-07\nnewspaper: 江城晚报\npage: " + "A" * 30 + "\n---\n\n正文。\n"
+    with pytest.raises(ParseError) as err:
+        parse_text(text)
+    assert err.value.format == "markdown"
+    assert err.value.reason == "article 1: page has 30 characters, more than the 20 stored"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from archive.document import Document, ParseError
 from archive.formats import article, markdown, page
 from archive.formats.metadata import Metadata
+from archive.models import Article as ArticleTable
 
 FORMATS = {m.NAME: m for m in (page, article, markdown)}
 AUTO = "auto"
@@ -29,7 +30,20 @@ def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) 
     else:
         name = detect(text)
     try:
-        return name, FORMATS[name].parse(text, meta)
+        document = FORMATS[name].parse(text, meta)
+        check_lengths(document)
     except ParseError as exc:
         exc.format = name  # so that `load -v` can say which layout the file failed to match
         raise
+    return name, document
+
+
+def check_lengths(document: Document) -> None:
+    """Refuse a title-block field longer than its column: it would fail on PostgreSQL and MySQL only."""
+    columns = ArticleTable.__table__.columns
+    for article in document.articles:
+        for field in ("title", "subtitle", "byline", "kicker", "page", "page_name", "source_url"):
+            value = getattr(article, field)
+            limit = columns[field].type.length
+            if value is not None and len(value) > limit:
+                raise ParseError(1, f"article {article.ordinal}: {field} has {len(value)} characters, more than the {limit} stored")
