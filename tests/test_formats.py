@@ -322,8 +322,11 @@ def test_any_text_gives_a_document_or_a_parse_error(pieces, fmt):
 
 
 def test_fields_longer_than_their_columns_are_refused_on_every_engine():
-    text = "---\ntitle: 标题\ndate: 2021-03-07\nnewspaper: 江城晚报\npage: " + "A" * 30 + "\n---\n\n正文。\n"
+    text = "---\ntitle: 标题\ndate: 2021-03-07\npage: " + "A" * 30 + "\n---\n\n正文。\n"
     with pytest.raises(ParseError) as err:
-        parse_text(text)
+        parse_text(text, None, Metadata(newspaper="江城晚报"))
     assert err.value.format == "markdown"
     assert err.value.reason == "article 1: page has 30 characters, more than the 20 stored"
+    with pytest.raises(ParseError) as err:
+        parse_text(text.replace("A" * 30, "5"), None, Metadata(newspaper="报" * 201))
+    assert err.value.reason == "newspaper: name has 201 characters, more than the 200 stored"

@@ -11,6 +11,7 @@ from archive.document import Document, ParseError
 from archive.formats import article, markdown, page
 from archive.formats.metadata import Metadata
 from archive.models import Article as ArticleTable
+from archive.models import ArticleAuthor, Newspaper
 
 FORMATS = {m.NAME: m for m in (page, article, markdown)}
 AUTO = "auto"
@@ -39,11 +40,18 @@ def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) 
 
 
 def check_lengths(document: Document) -> None:
-    """Refuse a title-block field longer than its column: it would fail on PostgreSQL and MySQL only."""
-    columns = ArticleTable.__table__.columns
-    for article in document.articles:
-        for field in ("title", "subtitle", "byline", "kicker", "page", "page_name", "source_url"):
-            value = getattr(article, field)
-            limit = columns[field].type.length
-            if value is not None and len(value) > limit:
-                raise ParseError(1, f"article {article.ordinal}: {field} has {len(value)} characters, more than the {limit} stored")
+    """Refuse a field longer than its column: it would fail on PostgreSQL and MySQL only."""
+    _check(Newspaper, "newspaper", [("name", document.newspaper.name)])
+    for a in document.articles:
+        where = f"article {a.ordinal}"
+        fields = ("title", "subtitle", "byline", "kicker", "page", "page_name", "source_url")
+        _check(ArticleTable, where, [(f, getattr(a, f)) for f in fields])
+        for c in a.contributors:
+            _check(ArticleAuthor, f"{where}: contributor", [("role", c.role), ("name", c.name)])
+
+
+def _check(model, where: str, values: list[tuple[str, str | None]]) -> None:
+    for field, value in values:
+        limit = model.__table__.columns[field].type.length
+        if value is not None and len(value) > limit:
+            raise ParseError(1, f"{where}: {field} has {len(value)} characters, more than the {limit} stored")
