@@ -32,9 +32,6 @@ class FileError(Exception):
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
 
-    def __reduce__(self):  # crosses process boundaries from the parser workers
-        return (FileError, (self.path, self.line, self.reason))
-
 
 @dataclass(frozen=True)
 class Parsed:
