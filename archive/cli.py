@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from archive import __version__, db, loader, queries
 from archive.config import redact_url, resolve_database_url
+from archive.formats import AUTO, FORMATS as LAYOUTS
+from archive.formats.metadata import Metadata, NamePatternError, compile_pattern
 from archive.output import FORMATS, render, to_json
 
 
@@ -90,20 +92,29 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 @click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file lines, no summary.")
 @click.option("--workers", type=int, default=None, help="Parser processes (default: up to 2).")
+@click.option("--format", "layout", type=click.Choice([AUTO, *LAYOUTS]), default=AUTO, show_default=True, help="Layout of the files (`archive formats`); auto picks one per file.")
+@click.option("--newspaper", help="Newspaper name, for files that do not print it.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Issue date (YYYY-MM-DD), for files that do not print it.")
+@click.option("--page", help="Page (版次), for files that do not print it.")
+@click.option("--name-pattern", callback=lambda _c, _p, v: _check_pattern(v), help="Read metadata from file names, e.g. '{date:%Y%m%d}-{page}-{ordinal}.txt' (fields: newspaper, date, page, page_name, ordinal).")
+@click.option("-v", "--verbose", is_flag=True, help="Say which format each file was read as.")
 @db_option
 @pass_ctx
 @friendly_errors
-def load(obj: Context, paths, encoding, quiet, workers) -> None:
-    """Load page files and directories of *.txt files (one transaction per file)."""
+def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date, page, name_pattern, verbose) -> None:
+    """Load files, and the *.txt and *.md files under directories (one transaction per file)."""
     engine = obj.engine
     db.ensure_schema(engine)
+    meta = Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
     files = list(loader.iter_files(paths))
-    show_bar = not quiet and sys.stderr.isatty() and len(files) > 1
+    show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
 
     def on_result(r: loader.FileResult) -> None:
         if r.status == "failed":
-            click.echo(r.message, err=True)
+            click.echo(f"{r.message} (format: {r.format})" if verbose and r.format else r.message, err=True)
+        elif verbose:
+            click.echo(f"{r.status}: {r.path} (format: {r.format})")
         elif not quiet and not show_bar:
             click.echo(f"{r.status}: {r.path}")
         if bar:
@@ -112,7 +123,9 @@ def load(obj: Context, paths, encoding, quiet, workers) -> None:
     if bar:
         bar.__enter__()
     try:
-        report = loader.load_paths(engine, files, encoding=encoding, workers=workers, on_result=on_result)
+        report = loader.load_paths(
+            engine, files, encoding=encoding, fmt=layout, meta=meta, workers=workers, on_result=on_result
+        )
     finally:
         if bar:
             bar.__exit__(None, None, None)
@@ -189,6 +202,54 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
     click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
 
 
+@main.command()
+@click.option("--unit", help="Only this unit (人, 起, %, 元 …).")
+@click.option("--kind", help="Only this kind (count, percent, change, duration, money …).")
+@click.option("--subject", help="Only metrics whose subject contains this text.")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def metrics(obj: Context, unit, kind, subject, newspaper, date_from, date_to, fmt) -> None:
+    """List the quantitative facts stated in the text."""
+    with Session(obj.engine) as s:
+        rows = queries.list_metrics(
+            s,
+            unit=unit,
+            kind=kind,
+            subject=subject,
+            newspaper=newspaper,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+        )
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1, type=int)
+@db_option
+@pass_ctx
+@friendly_errors
+def reparse(obj: Context, source_ids) -> None:
+    """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
+    changed = failed = total = 0
+    for r in loader.reparse(obj.engine, source_ids or None):
+        total += 1
+        if r.error:
+            failed += 1
+            click.echo(r.error, err=True)
+        elif r.changed:
+            changed += 1
+            diff = ", ".join(f"{k} {r.before[k]}→{r.after[k]}" for k in r.after if r.before[k] != r.after[k])
+            click.echo(f"changed: source {r.source_id} {r.path}: {diff}")
+    click.echo(f"{total} sources reparsed: {changed} changed, {total - changed - failed} unchanged, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
 @main.group("db")
 def db_group() -> None:
     """Schema migrations (Alembic)."""
@@ -244,3 +305,26 @@ def check(obj: Context) -> None:
     except AutogenerateDiffsDetected as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("schema matches the models")
+
+
+# ---------------------------------------------------------------- input formats
+
+
+def _check_pattern(pattern: str | None) -> str | None:
+    if pattern:
+        try:
+            compile_pattern(pattern)
+        except NamePatternError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return pattern
+
+
+@main.command("formats")
+@format_option()
+def formats_cmd(fmt: str) -> None:
+    """List the input formats `archive load --format` reads, with what each expects."""
+    rows = [{"format": name, "description": module.DESCRIPTION} for name, module in LAYOUTS.items()]
+    if fmt == "table":  # one full line each: a table would cut the descriptions
+        click.echo("".join(f"{r['format']:<10}{r['description']}\n" for r in rows), nl=False)
+    else:
+        click.echo(render(rows, fmt), nl=False)

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from archive import bulk
+from archive.formats.metadata import Metadata
 from archive.models import (
     Article,
     ArticleAuthor,
@@ -24,11 +26,13 @@ from archive.models import (
     Section,
     Source,
 )
-from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, prepare_file
+from archive.document import ParseError
+from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, parse_document, prepare_file
 
 STATUSES = ("new", "updated", "unchanged", "failed")
 RETRIES = 5
 PARALLEL_MIN_FILES = 8
+SUFFIXES = (".txt", ".md")  # what a directory is searched for
 WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
 
 
@@ -38,6 +42,7 @@ class FileResult:
     status: str
     source_id: int | None = None
     message: str | None = None
+    format: str | None = None
 
 
 @dataclass
@@ -58,11 +63,12 @@ class LoadReport:
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
-    """Files named directly, and the *.txt files under named directories (sorted, recursively)."""
+    """Files named directly, and the *.txt and *.md files under named directories (sorted, recursively)."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            yield from (str(f.resolve()) for f in sorted(path.rglob("*.txt")) if f.is_file())
+            found = sorted(f for f in path.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
+            yield from (str(f.resolve()) for f in found)
         else:
             yield str(path.resolve()) if path.exists() else str(path)
 
@@ -70,8 +76,9 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 # ---------------------------------------------------------------- writing one file
 
 
-def delete_source(conn: Connection, source_id: int) -> None:
-    """Remove one source and every row parsed from it, then issues and newspapers left empty."""
+def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -> None:
+    """Remove every row parsed from a source (and the source itself unless `keep_source`),
+    then the issues and newspapers left empty."""
     article_ids = select(Article.id).where(Article.source_id == source_id)
     issue_ids = list(conn.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
     ids = list(conn.scalars(article_ids))
@@ -79,7 +86,8 @@ def delete_source(conn: Connection, source_id: int) -> None:
         for model in (Metric, Paragraph, Section, ArticleAuthor):
             conn.execute(delete(model).where(model.article_id.in_(ids)))
         conn.execute(delete(Article).where(Article.id.in_(ids)))
-    conn.execute(delete(Source).where(Source.id == source_id))
+    if not keep_source:
+        conn.execute(delete(Source).where(Source.id == source_id))
     if issue_ids:
         paper_ids = list(conn.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
         conn.execute(
@@ -95,7 +103,13 @@ _newspaper, _issue = Newspaper.__table__, Issue.__table__
 NEWSPAPER_FIELDS = ("cn_serial", "postal_code", "website", "email", "hotline")
 # The newspaper and, if it is there already, its issue of that date: one round trip for both.
 PAPER_AND_ISSUE = (
-    select(_newspaper.c.id, *(_newspaper.c[k] for k in NEWSPAPER_FIELDS), _issue.c.id.label("issue_id"))
+    select(
+        _newspaper.c.id,
+        *(_newspaper.c[k] for k in NEWSPAPER_FIELDS),
+        _issue.c.id.label("issue_id"),
+        _issue.c.weekday,
+        _issue.c.number,
+    )
     .select_from(
         _newspaper.outerjoin(_issue, and_(_issue.c.newspaper_id == _newspaper.c.id, _issue.c.date == bindparam("date")))
     )
@@ -110,11 +124,16 @@ def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
     if not found:
         newspaper_id = conn.execute(insert(_newspaper).values(name=paper.name, **fields)).inserted_primary_key[0]
     else:
-        newspaper_id, *known, issue_id = found[0]
+        newspaper_id, *known, issue_id, weekday, number = found[0]
         missing = {k: v for (k, v), old in zip(fields.items(), known) if v and not old}
         if missing:
             conn.execute(update(_newspaper).where(_newspaper.c.id == newspaper_id).values(**missing))
         if issue_id is not None:
+            # an inside page or a single article may have been loaded before the front page printed these
+            printed = (("weekday", issue.weekday, weekday), ("number", issue.number, number))
+            missing = {k: v for k, v, old in printed if v and not old}
+            if missing:
+                conn.execute(update(_issue).where(_issue.c.id == issue_id).values(**missing))
             return issue_id
     values = dict(newspaper_id=newspaper_id, date=issue.date, weekday=issue.weekday, number=issue.number)
     return bulk.insert_many(conn, Issue, [values], next_ids)[0]
@@ -137,6 +156,10 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
                 title=a.title,
                 subtitle=a.subtitle,
                 byline=a.byline,
+                kicker=a.kicker,
+                page=a.page,
+                page_name=a.page_name,
+                source_url=a.source_url,
                 char_count=sum(len(p.text) for p in a.paragraphs),
                 paragraph_count=len(a.paragraphs),
             )
@@ -208,10 +231,11 @@ SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
 
 def store(conn: Connection, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
+    fmt = prepared.parsed.format
     found = bulk.rows(conn, SOURCE_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path})
     same = [source_id for source_id, sha256 in found if sha256 == prepared.sha256]
     if same:
-        return FileResult(prepared.path, "unchanged", same[0])
+        return FileResult(prepared.path, "unchanged", same[0], format=fmt)
     earlier = [source_id for source_id, _ in found]
     for source_id in earlier:
         delete_source(conn, source_id)
@@ -227,7 +251,7 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
     write_parsed(conn, source_id, prepared.parsed, next_ids)
-    return FileResult(prepared.path, "updated" if earlier else "new", source_id)
+    return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt)
 
 
 def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
@@ -250,7 +274,7 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
 # ---------------------------------------------------------------- many files
 
 
-def _prepare(args: tuple[str, str | None, str | None]) -> Prepared | FileError:
+def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepared | FileError:
     try:
         return prepare_file(*args)
     except FileError as exc:
@@ -259,8 +283,10 @@ def _prepare(args: tuple[str, str | None, str | None]) -> Prepared | FileError:
         return FileError(args[0], 1, f"internal parser error: {type(exc).__name__}: {exc}")
 
 
-def _prepared_stream(files: list[str], encoding: str | None, fmt: str | None, workers: int) -> Iterator[Prepared | FileError]:
-    jobs = [(f, encoding, fmt) for f in files]
+def _prepared_stream(
+    files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int
+) -> Iterator[Prepared | FileError]:
+    jobs = [(f, encoding, fmt, meta) for f in files]
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
@@ -281,6 +307,7 @@ def load_paths(
     *,
     encoding: str | None = None,
     fmt: str | None = None,
+    meta: Metadata | None = None,
     workers: int | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> LoadReport:
@@ -288,15 +315,63 @@ def load_paths(
     files = list(iter_files(paths))
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     report = LoadReport()
-    for item in _prepared_stream(files, encoding, fmt, workers):
+    for item in _prepared_stream(files, encoding, fmt, meta, workers):
         if isinstance(item, FileError):
-            result = FileResult(item.path, "failed", None, str(item))
+            result = FileResult(item.path, "failed", None, str(item), format=item.format)
         else:
             result = store_with_retry(engine, item)
         report.results.append(result)
         if on_result:
             on_result(result)
     return report
+
+
+@dataclass(frozen=True)
+class ReparseResult:
+    source_id: int
+    path: str
+    before: dict
+    after: dict
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.before != self.after
+
+
+def _source_counts(session: Session, source_id: int) -> dict:
+    ids = select(Article.id).where(Article.source_id == source_id).scalar_subquery()
+    return {
+        model.__tablename__: session.scalar(select(func.count()).select_from(model).where(
+            (model.source_id == source_id) if model is Article else model.article_id.in_(ids)
+        ))
+        for model in (Article, Section, Paragraph, Metric)
+    }
+
+
+def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator[ReparseResult]:
+    """Re-derive the rows of stored sources from source.text with the current parser and extractor.
+
+    One transaction per source; a source the current parser rejects keeps its old rows.
+    """
+    with Session(engine) as session:
+        q = select(Source.id).order_by(Source.id)
+        if source_ids is not None:
+            q = q.where(Source.id.in_(list(source_ids)))
+        ids = list(session.scalars(q))
+    for source_id in ids:
+        with Session(engine) as session, session.begin():
+            source = session.get(Source, source_id)
+            before = _source_counts(session, source_id)
+            try:
+                parsed = parse_document(source.text)
+            except ParseError as exc:
+                yield ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
+                continue
+            delete_source(session.connection(), source_id, keep_source=True)
+            write_parsed(session.connection(), source_id, parsed)
+            source.parser_version = PARSER_VERSION
+            yield ReparseResult(source_id, source.path, before, _source_counts(session, source_id))
 
 
 def purge(engine: Engine, target: str) -> int:

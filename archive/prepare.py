@@ -12,6 +12,7 @@ from pathlib import Path
 from archive.decode import DecodeError, decode
 from archive.document import Document, ParseError
 from archive.formats import parse_text
+from archive.formats.metadata import Metadata
 from archive.metrics import Metric, extract_metrics
 
 PARSER_VERSION = "1"
@@ -20,11 +21,16 @@ PARSER_VERSION = "1"
 class FileError(Exception):
     """A file that cannot be loaded; str() is the one-line `path:line: reason` users see."""
 
-    def __init__(self, path: str, line: int, reason: str):
-        super().__init__(f"{path}:{line}: {reason}")
+    def __init__(self, path: str, line: int, reason: str, format: str | None = None):
+        # all fields in args: a worker process sends it back pickled, and unpickling calls __init__(*args)
+        super().__init__(path, line, reason, format)
         self.path = path
         self.line = line
         self.reason = reason
+        self.format = format  # the format the file was read as, when parsing got that far
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,9 @@ class Prepared:
     parsed: Parsed
 
 
-def parse_document(text: str, fmt: str | None = None) -> Parsed:
+def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:
     """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
-    name, document = parse_text(text, fmt)
+    name, document = parse_text(text, fmt, meta)
     return Parsed(document, document_metrics(document), name)
 
 
@@ -61,15 +67,19 @@ def document_metrics(document: Document) -> dict[tuple[int, int], list[Metric]]:
     }
 
 
-def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str | None = None) -> Prepared:
-    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable."""
+def prepare_bytes(
+    path: str, data: bytes, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None
+) -> Prepared:
+    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable.
+
+    `meta` is what the user said about the files (options, file-name pattern), read against `path`."""
     try:
         decoded = decode(data, encoding)
-        parsed = parse_document(decoded.text, fmt)
+        parsed = parse_document(decoded.text, fmt, meta.for_path(path) if meta else None)
     except DecodeError as exc:
         raise FileError(path, exc.line, exc.reason) from None
     except ParseError as exc:
-        raise FileError(path, exc.line, exc.reason) from None
+        raise FileError(path, exc.line, exc.reason, getattr(exc, "format", None)) from None
     return Prepared(
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -80,9 +90,9 @@ def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str 
     )
 
 
-def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None) -> Prepared:
+def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None) -> Prepared:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FileError(path, 1, f"cannot read: {exc.strerror or exc}") from None
-    return prepare_bytes(path, data, encoding, fmt)
+    return prepare_bytes(path, data, encoding, fmt, meta)

@@ -145,6 +145,10 @@ def article_document(session: Session, article_id: int) -> dict:
             "title": article.title,
             "subtitle": article.subtitle,
             "byline": article.byline,
+            "kicker": article.kicker,
+            "page": article.page,
+            "page_name": article.page_name,
+            "source_url": article.source_url,
             "contributors": [{"role": a.role, "name": a.name} for a in article.authors],
             "char_count": article.char_count,
             "paragraph_count": article.paragraph_count,
@@ -168,7 +172,12 @@ def mark_metrics(text: str, metrics: list[dict]) -> str:
 def article_text(doc: dict) -> str:
     """The article as a reader reads it: masthead line, title block, headings, paragraphs (metrics marked)."""
     paper, issue, art = doc["newspaper"], doc["issue"], doc["article"]
-    lines = [f"{paper['name']}  {issue['date']} {issue['weekday'] or ''}  第{issue['number']}期".rstrip(), ""]
+    head = [paper["name"], f"{issue['date']} {issue['weekday'] or ''}".rstrip()]
+    head += [f"第{issue['number']}期"] if issue["number"] else []
+    head += [f"第{art['page']}版 {art['page_name'] or ''}".rstrip()] if art.get("page") else []
+    lines = ["  ".join(head), ""]
+    if art.get("kicker"):
+        lines.append(art["kicker"])
     lines.append(art["title"])
     if art["subtitle"]:
         lines.append(f"——{art['subtitle']}")
@@ -180,3 +189,50 @@ def article_text(doc: dict) -> str:
         for p in s["paragraphs"]:
             lines += ["", "\u3000\u3000" + mark_metrics(p["text"], p["metrics"])]
     return "\n".join(lines) + "\n"
+
+
+def list_metrics(
+    session: Session,
+    *,
+    unit: str | None = None,
+    kind: str | None = None,
+    subject: str | None = None,
+    newspaper: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> list[dict]:
+    """Metrics with where they were stated: date, newspaper, article, subject, value, unit, qualifier."""
+    q = (
+        select(
+            Metric.id,
+            Issue.date,
+            Newspaper.name.label("newspaper"),
+            Article.id.label("article_id"),
+            Article.title,
+            Metric.subject,
+            Metric.value,
+            Metric.value_high,
+            Metric.unit,
+            Metric.qualifier,
+            Metric.kind,
+            Metric.surface,
+        )
+        .join(Article, Metric.article_id == Article.id)
+        .join(Issue, Article.issue_id == Issue.id)
+        .join(Newspaper, Issue.newspaper_id == Newspaper.id)
+        .join(Paragraph, Metric.paragraph_id == Paragraph.id)
+        .order_by(Issue.date, Article.id, Paragraph.ordinal, Metric.ordinal)
+    )
+    if unit:
+        q = q.where(Metric.unit == unit)
+    if kind:
+        q = q.where(Metric.kind == kind)
+    if subject:
+        q = q.where(Metric.subject.contains(subject, autoescape=True))
+    if newspaper:
+        q = q.where(Newspaper.name == newspaper)
+    if date_from:
+        q = q.where(Issue.date >= date_from)
+    if date_to:
+        q = q.where(Issue.date <= date_to)
+    return [_plain(r._asdict()) for r in session.execute(q)]
