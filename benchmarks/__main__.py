@@ -48,6 +48,8 @@ def _optional(module: str, **context) -> list[Row]:
     result = run(**{k: v for k, v in context.items() if takes_all or k in params})
     if isinstance(result, Row):
         return [result]
+    if isinstance(result, dict) and not {"group", "name"} <= result.keys():
+        return [_summary_row(module, result)]
     rows = []
     for item in result or []:
         if isinstance(item, Row):
@@ -62,6 +64,15 @@ def _optional(module: str, **context) -> list[Row]:
         else:
             rows.append(Row(module, str(item), None, ""))
     return rows
+
+
+def _summary_row(module: str, result: dict) -> Row:
+    """One row for a module that reports a dict of figures: its rate, and the rest as a note."""
+    rate_keys = [k for k in result if k.endswith("_per_s")]
+    value = result[rate_keys[0]] if rate_keys else None
+    unit = rate_keys[0].removesuffix("_per_s").replace("mb", "MB") + "/s" if rate_keys else ""
+    note = ", ".join(f"{k} {v}" for k, v in result.items() if k not in rate_keys)
+    return Row(module, f"benchmarks/{module}.py", value, unit, note=note)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
