@@ -116,10 +116,11 @@ def main(pages: int, engines: tuple[str, ...], only: str, workdir: Path | None, 
 
         rows += parse_rows(files)
     spool = None
+    known_runs = {}
     if "load" in parts and want_sqlite:
         from benchmarks.load import sqlite_load
 
-        load_rows, spool = sqlite_load(files, directory, workdir)
+        load_rows, spool, known_runs[pages] = sqlite_load(files, directory, workdir)
         rows += load_rows
     if "load" in parts:
         for url in server_urls:
@@ -139,7 +140,7 @@ def main(pages: int, engines: tuple[str, ...], only: str, workdir: Path | None, 
             d = directory if n == pages else workdir / f"corpus-{corpus.SALT}-{n}"
             corpus.write_corpus(d, n)
             sizes.append((n, d))
-        rows += memory_rows(sizes, workdir)
+        rows += memory_rows(sizes, workdir, known_runs)
     if "export" in parts:
         from benchmarks.export import export_rows
 

@@ -19,10 +19,10 @@ from pathlib import Path
 SAMPLE_SECONDS = 0.1
 
 
-def _rss_kb(pid: int) -> int:
+def _kb(path: str, field: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
@@ -40,18 +40,23 @@ def _children(pid: int) -> list[int]:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of this process and its children; keeps the largest sum seen."""
+    """Samples the summed RSS and PSS of this process and its children; keeps the largest sums seen.
+
+    PSS counts a page shared by n processes (the forked workers share the writer's imports) as 1/n
+    in each, so its sum is the memory the tree really holds."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         me = os.getpid()
         while not self.stop.wait(SAMPLE_SECONDS):
-            total = _rss_kb(me) + sum(_rss_kb(c) for c in _children(me))
-            self.peak_kb = max(self.peak_kb, total)
+            tree = [me, *_children(me)]
+            self.peak_kb = max(self.peak_kb, sum(_kb(f"/proc/{p}/status", "VmRSS:") for p in tree))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in tree))
 
 
 def main(argv: list[str]) -> dict:
@@ -86,6 +91,7 @@ def main(argv: list[str]) -> dict:
         "self_kb": own.ru_maxrss,
         "children_kb": children.ru_maxrss,
         "tree_kb": sampler.peak_kb,
+        "tree_pss_kb": sampler.peak_pss_kb,
     }
 
 
