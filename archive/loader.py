@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
+import multiprocessing.context
 import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -286,17 +288,30 @@ def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepa
         return FileError(args[0], 1, f"internal parser error: {type(exc).__name__}: {exc}")
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a small server process that has imported the parser, not from the writer.
+
+    A worker forked from the writer would start with the writer's heap (the list of every file to
+    load among it), so its memory would grow with the corpus; a forkserver's does not (measured:
+    docs/benchmarks.md). Where there is no forkserver (Windows, macOS spawn), the platform default.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["archive.loader"])
+    return context
+
+
 def _prepared_stream(
     files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int
 ) -> Iterator[Prepared | FileError]:
-    jobs = [(f, encoding, fmt, meta) for f in files]
+    jobs = ((f, encoding, fmt, meta) for f in files)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
         pending: list[Future] = []
-        it = iter(jobs)
-        for job in it:
+        for job in jobs:
             pending.append(pool.submit(_prepare, job))
             if len(pending) >= WINDOW:
                 yield pending.pop(0).result()
