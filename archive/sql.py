@@ -10,6 +10,7 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from contextlib import contextmanager
 from decimal import Decimal
@@ -60,8 +61,14 @@ def first_keyword(statement: str) -> str:
     return token.normalized.upper() if token is not None else ""
 
 
+# MySQL/MariaDB run the text of /*! … */ and /*M! … */ comments as SQL; a parser sees only a comment.
+EXECUTABLE_COMMENT = re.compile(r"/\*M?!")
+
+
 def check_statement(sql: str) -> str:
     """The one statement in `sql` (trailing `;` dropped), or QueryRejected saying why not."""
+    if EXECUTABLE_COMMENT.search(sql):
+        raise QueryRejected("executable comments (/*! … */) are not allowed: MariaDB and MySQL would run them as SQL")
     statements = [s.strip().rstrip(";").strip() for s in sqlparse.split(sql)]
     statements = [s for s in statements if s and sqlparse.format(s, strip_comments=True).strip()]
     if not statements:

@@ -21,6 +21,8 @@ WRITES = [
     "SELECT count(*) FROM metric;\nDROP TABLE metric;",
     "WITH x AS (SELECT 1) DELETE FROM metric",
     "SELECT * INTO t2 FROM metric",
+    "SELECT 1 /*! INTO OUTFILE '{tmp}/out.csv' */",
+    "SELECT 1 /*M!100000 ; DELETE FROM metric */",
 ]
 SQLITE_WRITES = [
     "ATTACH DATABASE '{tmp}/attached.db' AS x",
@@ -113,3 +115,13 @@ def test_missing_sqlite_file_is_an_error_not_a_new_file(tmp_path):
     result = cli(f"sqlite:///{tmp_path / 'none.db'}", "sql", "SELECT 1")
     assert result.exit_code == 1 and "no SQLite archive" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_sqlite_pragmas_that_read_are_allowed(sqlite_url, seed_dir, tmp_path):
+    from tests.bi_data import build_archive
+
+    build_archive(sqlite_url, seed_dir, tmp_path)
+    out = cli(sqlite_url, "sql", "PRAGMA table_info(v_metric)", "--format", "json").output
+    types = {r["name"]: r["type"] for r in json.loads(out)}
+    assert types["date"] == "DATE" and types["value"] == "NUMERIC(38, 10)"
+    assert cli(sqlite_url, "sql", "PRAGMA writable_schema").exit_code == 0
