@@ -201,9 +201,7 @@ def execute(conn: Connection, statement: str) -> Rows:
     # yield_per implies a server-side cursor, which PostgreSQL opens only for SELECT-like statements.
     options = {"yield_per": BATCH_ROWS} if first_keyword(statement) in STREAMABLE else {}
     try:
-        result = conn.execution_options(**options).exec_driver_sql(
-            driver_sql(conn, statement)
-        )
+        result = conn.exec_driver_sql(driver_sql(conn, statement), execution_options=options)
     except DBAPIError as exc:
         raise QueryFailed(_reason(exc)) from exc
     if not result.returns_rows:
