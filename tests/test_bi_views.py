@@ -92,3 +92,35 @@ def test_downgrade_drops_the_views(engine):
     assert not VIEW_NAMES & set(inspect(engine).get_view_names())
     db.upgrade(engine)
     assert VIEW_NAMES <= set(inspect(engine).get_view_names())
+
+
+def test_views_survive_a_migration_that_rebuilds_their_tables(archive):
+    """A later migration changing a column the views read (SQLite rebuilds the table, PostgreSQL refuses
+    while a view uses it) keeps the views, their rows and comments."""
+    import sqlalchemy as sa
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from archive.views import views_set_aside
+
+    url, facts = archive
+    eng = db.make_engine(url)
+    with eng.connect() as c:
+        before = c.execute(text("SELECT * FROM v_article ORDER BY article_id")).all()
+    with eng.begin() as c:
+        op = Operations(MigrationContext.configure(c, opts={"render_as_batch": True}))
+        with views_set_aside(c) as names:
+            assert VIEW_NAMES <= set(names)
+            with op.batch_alter_table("metric") as batch:
+                batch.alter_column("unit", existing_type=sa.String(20), type_=sa.String(40), existing_nullable=False)
+    with eng.connect() as c:
+        assert c.execute(text("SELECT * FROM v_article ORDER BY article_id")).all() == before
+        assert c.execute(text("SELECT count(*) FROM v_metric")).scalar() == len(METRICS)
+        if eng.dialect.name == "postgresql":
+            got = c.execute(text("SELECT obj_description(CAST('v_metric' AS regclass), 'pg_class')")).scalar()
+            assert got == dictionary.VIEWS["v_metric"][0]
+    if eng.dialect.name == "sqlite":
+        with eng.connect() as c:
+            types = [r[2] for r in c.exec_driver_sql("PRAGMA table_info(v_article)")]
+        assert all(types)
+    eng.dispose()
