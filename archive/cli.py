@@ -248,6 +248,8 @@ def check(obj: Context) -> None:
 
 # --- SQL, exports, the data dictionary and the web view (issue 6) ---------------------------------
 
+import os  # noqa: E402
+
 from archive import dictionary, grants  # noqa: E402
 from archive import export as exporting  # noqa: E402
 from archive import serve as serving  # noqa: E402
@@ -350,8 +352,6 @@ def schema_cmd(fmt: str) -> None:
 @bi_errors
 def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
     """Create or update a login ROLE that can read every table and view (PostgreSQL), or say what to do instead."""
-    import os
-
     password = None
     if password_env:
         password = os.environ.get(password_env)

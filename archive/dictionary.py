@@ -97,16 +97,12 @@ VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
 }
 
 
-def _type_name(t: TypeEngine) -> str:
-    return str(t)
-
-
 def _table(table) -> Relation:
     return Relation(
         table.name,
         "table",
         table.comment,
-        tuple(Column(c.name, _type_name(c.type), c.comment, c.nullable) for c in table.columns),
+        tuple(Column(c.name, str(c.type), c.comment, c.nullable) for c in table.columns),
     )
 
 
@@ -116,9 +112,9 @@ def _view(name: str, description: str, columns: list[_ViewColumn]) -> Relation:
         if isinstance(source, str):
             table, column = source.split(".")
             copied = Base.metadata.tables[table].columns[column]
-            out.append(Column(col, _type_name(copied.type), text or copied.comment, None, source))
+            out.append(Column(col, str(copied.type), text or copied.comment, None, source))
         else:
-            out.append(Column(col, _type_name(source), text))
+            out.append(Column(col, str(source), text))
     return Relation(name, "view", description, tuple(out))
 
 

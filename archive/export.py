@@ -8,6 +8,7 @@ exact decimals stay exact in text formats and Parquet.
 from __future__ import annotations
 
 import codecs
+import importlib
 import csv
 import datetime as dt
 import io
@@ -129,7 +130,7 @@ def write_jsonl(rows: sql.Rows, out: BinaryIO) -> Iterator[int]:
 def _require(fmt: str):
     module, extra = EXTRAS[fmt]
     try:
-        return __import__(module)
+        return importlib.import_module(module)
     except ImportError as exc:
         raise ExportUnavailable(f"{fmt} export needs {module}: pip install 'archive[{extra}]'") from exc
 

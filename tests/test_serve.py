@@ -67,3 +67,11 @@ def test_writes_are_rejected(site):
 def test_serve_needs_sqlite():
     result = cli("postgresql+psycopg://nobody@127.0.0.1:1/x", "serve")
     assert result.exit_code == 1 and "SQLite archive" in result.output
+
+
+def test_immutable_mode_serves_the_same_rows(sqlite_url, seed_dir, tmp_path):
+    facts = build_archive(sqlite_url, seed_dir, tmp_path)
+    ds = serve.make_datasette(Path(make_url(sqlite_url).database), immutable=True)
+    name = Path(make_url(sqlite_url).database).stem
+    rows = asyncio.run(ds.client.get(f"/{name}.json?sql=select+count(*)+as+n+from+v_paragraph&_shape=array")).json()
+    assert rows == [{"n": facts["paragraphs"]}]
