@@ -210,20 +210,24 @@ def write_parquet(rows: sql.Rows, out: BinaryIO) -> Iterator[int]:
 
 
 XLSX_MAX_CHARS = 32767  # Excel's limit for one cell
+XLSX_MAX_ROWS = 1_048_575  # data rows per sheet under Excel's 1,048,576 (one is the header)
 
 
 def write_xlsx(rows: sql.Rows, out: BinaryIO, warn: Callable[[str], None] = lambda _m: None) -> Iterator[int]:
     xlsxwriter = _require("xlsx")
     # constant_memory writes each row out as it goes: memory stays flat, rows must come in order.
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False})
-    sheet = book.add_worksheet("data")
     header = book.add_format({"bold": True})
     date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
     datetime_fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    sheet.write_row(0, 0, rows.columns, header)
-    n, truncated = 0, 0
+    sheets, n, truncated = 0, XLSX_MAX_ROWS, 0
     for batch in _batches(rows.rows):
         for r in batch:
+            if n == XLSX_MAX_ROWS:  # a sheet is full (or none yet): rows go on in the next one
+                sheets += 1
+                sheet = book.add_worksheet("data" if sheets == 1 else f"data{sheets}")
+                sheet.write_row(0, 0, rows.columns, header)
+                n = 0
             n += 1
             for c, v in enumerate(r):
                 if v is None:
@@ -243,9 +247,13 @@ def write_xlsx(rows: sql.Rows, out: BinaryIO, warn: Callable[[str], None] = lamb
                         s = s[:XLSX_MAX_CHARS]
                     sheet.write_string(n, c, s)
         yield len(batch)
+    if sheets == 0:
+        book.add_worksheet("data").write_row(0, 0, rows.columns, header)
     book.close()
     if truncated:
         warn(f"{truncated} cells longer than Excel's {XLSX_MAX_CHARS} characters were cut; use csv or parquet for them")
+    if sheets > 1:
+        warn(f"more rows than one Excel sheet holds: written to {sheets} sheets (data, data2, …)")
 
 
 def export(

@@ -142,3 +142,36 @@ def test_postgresql_exports_through_a_server_side_cursor(archive):
         next(rows.rows)
         declared = conn.exec_driver_sql("SELECT statement FROM pg_cursors").scalars().all()
         assert [d for d in declared if "v_paragraph" in d and d.startswith("DECLARE")], declared
+
+
+def test_xlsx_continues_on_a_new_sheet_when_one_is_full(archive, tmp_path, monkeypatch):
+    pytest.importorskip("xlsxwriter", reason="xlsx export needs XlsxWriter (extra: xlsx)")
+    url, facts = archive
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 10)  # Excel's real limit is 1,048,575 data rows
+    target = tmp_path / "p.xlsx"
+    result = cli(url, "export", "v_paragraph", "--format", "xlsx", "-o", str(target))
+    expected_sheets = -(-facts["paragraphs"] // 10)
+    assert result.exit_code == 0 and f"written to {expected_sheets} sheets" in result.output, result.output
+    with zipfile.ZipFile(target) as z:
+        sheets = sorted(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+        rows = sum(z.read(s).decode().count("<row ") - 1 for s in sheets)
+    assert len(sheets) == expected_sheets and rows == facts["paragraphs"]
+
+
+def test_empty_result_still_makes_files_with_a_header(archive, tmp_path):
+    url, _ = archive
+    q = "SELECT metric_id, date, value FROM v_metric WHERE 1 = 0"
+    out = cli(url, "export", "--query", q).output
+    assert out == "metric_id,date,value\n"
+    for fmt in ("parquet", "xlsx"):
+        if not _has(export.EXTRAS[fmt][0]):
+            continue
+        target = tmp_path / f"empty.{fmt}"
+        assert cli(url, "export", "--query", q, "--format", fmt, "-o", str(target)).exit_code == 0
+        assert target.stat().st_size > 0
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
