@@ -87,6 +87,10 @@ def make_datasette(path: Path, immutable: bool = False):
         from datasette.app import Datasette
     except ImportError as exc:
         raise ServeUnavailable("archive serve needs Datasette: pip install 'archive[serve]'") from exc
+    wal = path.with_name(path.name + "-wal")
+    if immutable and wal.exists() and wal.stat().st_size > 0:
+        # immutable=1 reads the main file only: rows still in the write-ahead log would be missing.
+        raise ServeUnavailable(f"{wal} holds changes not yet in {path.name} (a load is running or was cut short): serve it without --immutable")
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
     return Datasette(**files, metadata=metadata(path.stem), settings={"sql_time_limit_ms": 5000})
 

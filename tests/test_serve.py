@@ -69,9 +69,18 @@ def test_serve_needs_sqlite():
     assert result.exit_code == 1 and "SQLite archive" in result.output
 
 
-def test_immutable_mode_serves_the_same_rows(sqlite_url, seed_dir, tmp_path):
+def test_immutable_mode_serves_the_same_rows_and_refuses_a_pending_log(sqlite_url, seed_dir, tmp_path):
+    import sqlite3
+
     facts = build_archive(sqlite_url, seed_dir, tmp_path)
-    ds = serve.make_datasette(Path(make_url(sqlite_url).database), immutable=True)
-    name = Path(make_url(sqlite_url).database).stem
-    rows = asyncio.run(ds.client.get(f"/{name}.json?sql=select+count(*)+as+n+from+v_paragraph&_shape=array")).json()
+    path = Path(make_url(sqlite_url).database)
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as when the last writer closes
+    ds = serve.make_datasette(path, immutable=True)
+    rows = asyncio.run(ds.client.get(f"/{path.stem}.json?sql=select+count(*)+as+n+from+v_paragraph&_shape=array")).json()
     assert rows == [{"n": facts["paragraphs"]}]
+    writer.execute("INSERT INTO newspaper (name) VALUES ('pending')")  # a write still in the log, not in the file
+    writer.commit()
+    with pytest.raises(serve.ServeUnavailable, match="without --immutable"):
+        serve.make_datasette(path, immutable=True)
+    writer.close()
