@@ -1,0 +1,188 @@
+"""Searching the archive: a query in, one page of hits (paragraphs and article titles) and their count out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from archive.models import Article, Issue, Newspaper, Paragraph, Section
+from archive.output import render, to_json
+from archive.searchindex import Candidates, key_range, split_key, stored_docs
+from archive.searchtext import EmptyQuery, Query, parse_query, spans
+
+__all__ = ["EmptyQuery", "Filters", "ORDERS", "render_hits", "search"]
+
+ORDERS = ("date", "relevance")
+SNIPPET_BEFORE = 20
+SNIPPET_AFTER = 40
+TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
+
+_NEWSPAPER_FILTER = """EXISTS (SELECT 1 FROM article fa JOIN issue fi ON fi.id = fa.issue_id
+JOIN newspaper fn ON fn.id = fi.newspaper_id WHERE fn.name = :newspaper AND fa.id = CASE
+WHEN ({k} & 2147483648) <> 0 THEN ({k} & 2147483647)
+ELSE (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({k} & 2147483647)) END)"""
+
+
+@dataclass(frozen=True)
+class Filters:
+    newspaper: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    filters: Filters = Filters(),
+    limit: int = 20,
+    offset: int = 0,
+    order: str = "date",
+    scan: bool | None = None,
+) -> dict:
+    """{"query", "total", "hits"}: hits newest first (or by relevance), each with a marked snippet."""
+    q = parse_query(query)
+    cand = Candidates(session, q, scan=scan)
+    k = cand.key_col
+    where, params = [], dict(cand.params)
+    lo, hi = key_range(filters.date_from, filters.date_to)
+    if lo is not None:
+        where.append(f"{k} >= :lo")
+        params["lo"] = lo
+    if hi is not None:
+        where.append(f"{k} <= :hi")
+        params["hi"] = hi
+    if filters.newspaper:
+        where.append(_NEWSPAPER_FILTER.format(k=k))
+        params["newspaper"] = filters.newspaper
+    lossy = cand.kind == "postgresql"
+    body = cand.from_where + "".join(f" AND {w}" for w in where + (["NOT d.lossy"] if lossy else []))
+    total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one()
+    ranked = order == "relevance" and cand.rank
+    order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
+    keys = list(
+        session.execute(
+            text(f"SELECT {k} AS k FROM {body} ORDER BY {order_by} LIMIT :lim OFFSET :off"),
+            {**params, "lim": offset + limit if lossy else limit, "off": 0 if lossy else offset},
+        ).scalars()
+    )
+    if lossy:
+        lossy_body = "search_doc AS d WHERE " + " AND ".join(where + ["d.lossy"])
+        extra = _lossy_hits(session, q, lossy_body, params)
+        total += len(extra)
+        keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
+    hits = hits_for_keys(session, q, keys)
+    return {"query": query, "total": total, "offset": offset, "limit": limit, "hits": hits}
+
+
+def _lossy_hits(session: Session, q: Query, body: str, params: dict) -> list[int]:
+    """Keys of PostgreSQL rows whose tsvector lost positions (very long or repetitive texts): whether
+    they match is decided on the text itself."""
+    lossy_keys = set(session.execute(text(f"SELECT d.doc_key FROM {body}"), params).scalars())
+    if not lossy_keys:
+        return []
+    docs = stored_docs(session, _article_ids(session, lossy_keys))
+    return sorted((key for key, t in docs if key in lossy_keys and q.matches(t)), reverse=True)
+
+
+def _article_ids(session: Session, keys) -> set[int]:
+    ids: set[int] = set()
+    para_ids = []
+    for key in keys:
+        is_title, rid = split_key(key)
+        if is_title:
+            ids.add(rid)
+        else:
+            para_ids.append(rid)
+    if para_ids:
+        ids |= set(session.scalars(select(Paragraph.article_id).where(Paragraph.id.in_(para_ids))))
+    return ids
+
+
+def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
+    """The hits for index keys, in the order given."""
+    title_ids = [rid for is_title, rid in map(split_key, keys) if is_title]
+    para_ids = [rid for is_title, rid in map(split_key, keys) if not is_title]
+    found: dict[tuple[bool, int], dict] = {}
+    if para_ids:
+        rows = session.execute(
+            select(Paragraph.id, Paragraph.text, Article.id, Article.title, Section.heading, Issue.date, Newspaper.name)
+            .join(Section, Section.id == Paragraph.section_id)
+            .join(Article, Article.id == Paragraph.article_id)
+            .join(Issue, Issue.id == Article.issue_id)
+            .join(Newspaper, Newspaper.id == Issue.newspaper_id)
+            .where(Paragraph.id.in_(para_ids))
+        )
+        for pid, body, aid, title, heading, date, paper in rows:
+            found[(False, pid)] = _hit(q, paper, date, aid, title, heading, pid, body)
+    if title_ids:
+        rows = session.execute(
+            select(Article.id, Article.title, Issue.date, Newspaper.name)
+            .join(Issue, Issue.id == Article.issue_id)
+            .join(Newspaper, Newspaper.id == Issue.newspaper_id)
+            .where(Article.id.in_(title_ids))
+        )
+        for aid, title, date, paper in rows:
+            found[(True, aid)] = _hit(q, paper, date, aid, title, None, None, title)
+    return [found[split_key(k)] for k in keys if split_key(k) in found]
+
+
+def _hit(q: Query, paper, date, article_id, title, heading, paragraph_id, body: str) -> dict:
+    where = spans(body, q)
+    start = max(0, where[0][0] - SNIPPET_BEFORE) if where else 0
+    end = min(len(body), (where[0][1] if where else 0) + SNIPPET_AFTER)
+    return {
+        "newspaper": paper,
+        "date": date.isoformat() if isinstance(date, dt.date) else str(date),
+        "article_id": article_id,
+        "title": title,
+        "heading": heading,
+        "paragraph_id": paragraph_id,
+        "hit": "paragraph" if paragraph_id is not None else "title",
+        "snippet": body[start:end],
+        "snippet_start": start,
+        "matches": [{"start": s, "end": e} for s, e in where],
+    }
+
+
+def marked_snippet(hit: dict, before: int | None = None) -> str:
+    """The snippet with each match in brackets and … where text was cut: …公安[民警]旁听. `before`
+    trims the context ahead of the first match to that many characters."""
+    snippet, base = hit["snippet"], hit["snippet_start"]
+    if before is not None and hit["matches"]:
+        cut = max(0, hit["matches"][0]["start"] - base - before)
+        snippet, base = snippet[cut:], base + cut
+    out, pos = [], 0
+    for m in hit["matches"]:
+        s, e = m["start"] - base, m["end"] - base
+        if s < pos or e > len(snippet):
+            continue
+        out += [snippet[pos:s], "[", snippet[s:e], "]"]
+        pos = e
+    out.append(snippet[pos:])
+    return ("…" if base > 0 else "") + "".join(out)
+
+
+TABLE_COLUMNS = ("newspaper", "date", "article_id", "title", "heading", "paragraph_id", "snippet")
+CSV_COLUMNS = TABLE_COLUMNS + ("hit", "snippet_start", "match_start", "match_end")
+
+
+def render_hits(found: dict, fmt: str) -> str:
+    """Table (matches in [brackets], then the count), csv (first match's offsets) or json (everything)."""
+    if fmt == "json":
+        return to_json(found)
+    hits = found["hits"]
+    if fmt == "csv":
+        rows = [
+            {**h, "match_start": h["matches"][0]["start"] if h["matches"] else None,
+             "match_end": h["matches"][0]["end"] if h["matches"] else None}
+            for h in hits
+        ]
+        return render(rows, "csv", CSV_COLUMNS)
+    rows = [{**h, "snippet": marked_snippet(h, TABLE_CONTEXT)} for h in hits]
+    first = found["offset"] + 1
+    shown = f", showing {first}-{found['offset'] + len(hits)}" if hits else ""
+    return (render(rows, "table", TABLE_COLUMNS) if hits else "") + f"{found['total']} hits{shown}\n"

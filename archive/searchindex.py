@@ -1,0 +1,248 @@
+"""The search index on each engine: its DDL (run by migration 0002), its upkeep (called by the loader)
+and the SQL that finds the keys of matching texts.
+
+One index row per searchable text (a paragraph or an article title), keyed by a number that sorts
+newest first: (issue date ordinal << 32) | (1 << 31 for a title) | row id. Walking the index by key
+descending therefore walks the archive newest first, and a date range is a key range.
+
+- SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`).
+- PostgreSQL: `search_doc(doc_key, tokens tsvector)` with a GIN index; phrase queries use `<->`.
+- MariaDB/MySQL: `search_doc(doc_key, tokens)` with a FULLTEXT index; tokens are 4- and 8-letter words,
+  so the server's default innodb_ft_min_token_size (3) keeps them all. A server configured with a
+  minimum above 4 would drop them: there the same table is scanned with LIKE instead (same hits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Sequence
+
+from sqlalchemy import text
+
+from archive.searchtext import Query, Term, doc_tokens, token_text
+
+ID_MASK = (1 << 31) - 1
+TITLE_BIT = 1 << 31
+BATCH = 2000
+MYSQL_MAX_MIN_TOKEN = 4  # single-character tokens are 4 letters long
+
+
+def doc_key(date: dt.date, row_id: int, title: bool = False) -> int:
+    return (date.toordinal() << 32) | (TITLE_BIT if title else 0) | row_id
+
+
+def split_key(key: int) -> tuple[bool, int]:
+    """(is a title, article id or paragraph id)."""
+    return bool(key & TITLE_BIT), key & ID_MASK
+
+
+def key_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[int | None, int | None]:
+    lo = date_from.toordinal() << 32 if date_from else None
+    hi = ((date_to.toordinal() + 1) << 32) - 1 if date_to else None
+    return lo, hi
+
+
+def engine_kind(bind) -> str:
+    name = (bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+# ---------------------------------------------------------------- DDL (migration 0002)
+
+DDL = {
+    "sqlite": {
+        "create": [
+            # contentless: the token text is 3x the paragraph text; only the index is kept.
+            "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii')",
+        ],
+        "drop": ["DROP TABLE IF EXISTS search_fts"],
+    },
+    "postgresql": {
+        "create": [
+            "CREATE TABLE search_doc (doc_key BIGINT PRIMARY KEY, tokens TSVECTOR NOT NULL, lossy BOOLEAN NOT NULL)",
+            "CREATE INDEX ix_search_doc_tokens ON search_doc USING gin (tokens)",
+            "CREATE INDEX ix_search_doc_lossy ON search_doc (doc_key) WHERE lossy",
+            "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph or article "
+            "title; doc_key = date ordinal << 32 | title bit << 31 | id. Maintained by the loader.'",
+        ],
+        "drop": ["DROP TABLE IF EXISTS search_doc"],
+    },
+    "mysql": {
+        "create": [
+            # Stopwords off for the index built next: no token may be dropped as an English word.
+            "SET SESSION innodb_ft_enable_stopword = 0",
+            "CREATE TABLE search_doc (doc_key BIGINT NOT NULL PRIMARY KEY, "
+            "tokens LONGTEXT CHARACTER SET ascii COLLATE ascii_general_ci NOT NULL, "
+            "FULLTEXT KEY ft_search_doc_tokens (tokens)) ENGINE=InnoDB "
+            "COMMENT='Search index (archive search): one row per paragraph or article title. Maintained by the loader.'",
+        ],
+        "drop": ["DROP TABLE IF EXISTS search_doc"],
+    },
+}
+
+
+def create_index(bind) -> None:
+    for stmt in DDL[engine_kind(bind)]["create"]:
+        bind.execute(text(stmt))
+    rebuild(bind)
+
+
+def drop_index(bind) -> None:
+    for stmt in DDL[engine_kind(bind)]["drop"]:
+        bind.execute(text(stmt))
+
+
+# ---------------------------------------------------------------- upkeep
+
+
+def _tsvector(tokens: list[str]) -> tuple[str, bool]:
+    """A tsvector literal with positions, and whether PostgreSQL's limits (positions up to 16383, 256
+    positions per lexeme) make it lossy."""
+    positions: dict[str, list[int]] = {}
+    for pos, tok in enumerate(tokens, start=1):
+        positions.setdefault(tok, []).append(pos)
+    lossy = len(tokens) > 16383 or any(len(p) > 256 for p in positions.values())
+    return " ".join(f"{tok}:{','.join(map(str, p[:256]))}" for tok, p in positions.items()), lossy
+
+
+def add(bind, docs: Sequence[tuple[int, str]]) -> None:
+    """Index texts: (key, text) pairs."""
+    kind = engine_kind(bind)
+    for i in range(0, len(docs), BATCH):
+        chunk = docs[i : i + BATCH]
+        if kind == "sqlite":
+            rows = [{"k": k, "t": token_text(t)} for k, t in chunk]
+            bind.execute(text("INSERT INTO search_fts(rowid, tokens) VALUES (:k, :t)"), rows)
+        elif kind == "postgresql":
+            rows = []
+            for k, t in chunk:
+                vec, lossy = _tsvector(doc_tokens(t))
+                rows.append({"k": k, "v": vec, "l": lossy})
+            bind.execute(text("INSERT INTO search_doc (doc_key, tokens, lossy) VALUES (:k, CAST(:v AS tsvector), :l)"), rows)
+        else:
+            rows = [{"k": k, "t": token_text(t)} for k, t in chunk]
+            bind.execute(text("INSERT INTO search_doc (doc_key, tokens) VALUES (:k, :t)"), rows)
+
+
+def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
+    """Unindex texts: the same (key, text) pairs they were indexed with."""
+    if engine_kind(bind) == "sqlite":
+        # A contentless FTS5 table forgets a row only when given the tokens it was indexed with.
+        rows = [{"k": k, "t": token_text(t)} for k, t in docs]
+        if rows:
+            bind.execute(text("INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', :k, :t)"), rows)
+        return
+    keys = [k for k, _ in docs]
+    for i in range(0, len(keys), BATCH):
+        bind.execute(
+            text("DELETE FROM search_doc WHERE doc_key IN ({})".format(",".join(str(int(k)) for k in keys[i : i + BATCH])))
+        )
+
+
+_DOCS_SQL = """
+SELECT i.date, 1, a.id, a.title FROM article a JOIN issue i ON i.id = a.issue_id {where_a}
+UNION ALL
+SELECT i.date, 0, p.id, p.text FROM paragraph p JOIN article a ON a.id = p.article_id
+JOIN issue i ON i.id = a.issue_id {where_p}
+"""
+
+
+def _date(v) -> dt.date:
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+
+
+def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
+    """(key, text) of the stored titles and paragraphs (of the given articles, or all)."""
+    if article_ids is None:
+        sql = _DOCS_SQL.format(where_a="", where_p="")
+    else:
+        ids = ",".join(str(int(a)) for a in article_ids)
+        if not ids:
+            return []
+        sql = _DOCS_SQL.format(where_a=f"WHERE a.id IN ({ids})", where_p=f"WHERE p.article_id IN ({ids})")
+    return [(doc_key(_date(d), rid, bool(t)), body) for d, t, rid, body in bind.execute(text(sql))]
+
+
+def remove_articles(bind, article_ids: Sequence[int]) -> None:
+    """Unindex the titles and paragraphs of these articles (before their rows are deleted)."""
+    if article_ids:
+        remove(bind, stored_docs(bind, article_ids))
+
+
+def rebuild(bind) -> int:
+    """Empty the index and index every stored title and paragraph again; return how many."""
+    if engine_kind(bind) == "sqlite":
+        bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
+    else:
+        bind.execute(text("DELETE FROM search_doc"))
+    docs = stored_docs(bind)
+    add(bind, docs)
+    return len(docs)
+
+
+# ---------------------------------------------------------------- finding keys
+
+
+def mysql_fulltext_usable(bind) -> bool:
+    return int(bind.execute(text("SELECT @@innodb_ft_min_token_size")).scalar()) <= MYSQL_MAX_MIN_TOKEN
+
+
+def _fts5_term(t: Term) -> str:
+    return f'"{t.tokens[0]}"*' if t.is_prefix else '"' + " ".join(t.tokens) + '"'
+
+
+def _tsquery_term(t: Term) -> str:
+    return f"{t.tokens[0]}:*" if t.is_prefix else "(" + " <-> ".join(t.tokens) + ")"
+
+
+def _boolean_term(t: Term) -> str:
+    return f"{t.tokens[0]}*" if t.is_prefix else '"' + " ".join(t.tokens) + '"'
+
+
+def _like_term(t: Term) -> str:
+    return "% " + " ".join(t.tokens) + ("%" if t.is_prefix else " %")
+
+
+class Candidates:
+    """The SQL that selects matching keys (as column k) for a query on one engine, with its parameters."""
+
+    def __init__(self, bind, query: Query, *, scan: bool | None = None):
+        self.kind = engine_kind(bind)
+        self.query = query
+        self.params: dict = {}
+        if self.kind == "mysql" and scan is None:
+            scan = not mysql_fulltext_usable(bind)
+        self.scan = bool(scan)
+        self.from_where, self.rank = self._build()
+
+    def _build(self) -> tuple[str, str | None]:
+        inc, exc = self.query.include, self.query.exclude
+        if self.kind == "sqlite":
+            if inc:
+                m = "(" + " AND ".join(_fts5_term(t) for t in inc) + ")"
+                for t in exc:
+                    m = f"({m} NOT {_fts5_term(t)})"
+                self.params["m"] = m
+                return "search_fts AS d WHERE search_fts MATCH :m", "d.rank"
+            self.params["m"] = " OR ".join(_fts5_term(t) for t in exc)
+            return "search_fts AS d WHERE d.rowid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m)", None
+        if self.kind == "postgresql":
+            parts = [_tsquery_term(t) for t in inc] + ["!" + _tsquery_term(t) for t in exc]
+            self.params["m"] = " & ".join(parts)
+            return "search_doc AS d WHERE d.tokens @@ CAST(:m AS tsquery)", "ts_rank(d.tokens, CAST(:m AS tsquery)) DESC"
+        if self.scan:
+            conds = []
+            for i, t in enumerate(inc + exc):
+                self.params[f"p{i}"] = _like_term(t)
+                conds.append(("NOT " if t.exclude else "") + f"CONCAT(' ', d.tokens, ' ') LIKE :p{i}")
+            return "search_doc AS d WHERE " + " AND ".join(conds), None
+        if inc:
+            self.params["m"] = " ".join("+" + _boolean_term(t) for t in inc) + "".join(" -" + _boolean_term(t) for t in exc)
+            match = "MATCH (d.tokens) AGAINST (:m IN BOOLEAN MODE)"
+            return f"search_doc AS d WHERE {match}", f"{match} DESC"
+        self.params["m"] = " ".join(_boolean_term(t) for t in exc)
+        return "search_doc AS d WHERE NOT MATCH (d.tokens) AGAINST (:m IN BOOLEAN MODE)", None
+
+    @property
+    def key_col(self) -> str:
+        return "d.rowid" if self.kind == "sqlite" else "d.doc_key"

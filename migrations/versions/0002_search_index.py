@@ -1,0 +1,28 @@
+"""search index
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-27 22:40:00
+
+The full-text index of titles and paragraphs (archive/searchindex.py): an FTS5 table on SQLite, a
+tsvector side table with a GIN index on PostgreSQL, a FULLTEXT side table on MariaDB/MySQL. None of it
+is in the models, so autogenerate leaves it alone (env.py's include_name). Existing rows are indexed.
+"""
+from typing import Sequence, Union
+
+from alembic import op
+
+from archive import searchindex
+
+revision: str = "0002"
+down_revision: Union[str, Sequence[str], None] = "0001"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    searchindex.create_index(op.get_bind())
+
+
+def downgrade() -> None:
+    searchindex.drop_index(op.get_bind())
