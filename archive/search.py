@@ -16,6 +16,7 @@ from archive.searchtext import EmptyQuery, Query, parse_query, spans
 __all__ = ["EmptyQuery", "Filters", "ORDERS", "render_hits", "search"]
 
 ORDERS = ("date", "relevance")
+ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
 SNIPPET_BEFORE = 20
 SNIPPET_AFTER = 40
 TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
@@ -41,11 +42,25 @@ def search(
     limit: int = 20,
     offset: int = 0,
     order: str = "date",
-    scan: bool | None = None,
 ) -> dict:
-    """{"query", "total", "hits"}: hits newest first (or by relevance), each with a marked snippet."""
+    """{"query", "total", "offset", "limit", "hits"}: hits newest first (or best first), snippets marked."""
     q = parse_query(query)
-    cand = Candidates(session, q, scan=scan)
+    total, keys = find_keys(session, q, filters=filters, limit=limit, offset=offset, order=order)
+    hits = hits_for_keys(session, q, keys)
+    return {"query": query, "total": total, "offset": offset, "limit": limit, "hits": hits}
+
+
+def find_keys(
+    session: Session,
+    q: Query,
+    *,
+    filters: Filters = Filters(),
+    limit: int | None = 20,
+    offset: int = 0,
+    order: str = "date",
+) -> tuple[int, list[int]]:
+    """(number of hits, index keys of one page of them); limit None for all."""
+    cand = Candidates(session, q)
     k = cand.key_col
     where, params = [], dict(cand.params)
     lo, hi = key_range(filters.date_from, filters.date_to)
@@ -63,6 +78,8 @@ def search(
     total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one()
     ranked = order == "relevance" and cand.rank
     order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
+    if limit is None:
+        limit = ALL
     keys = list(
         session.execute(
             text(f"SELECT {k} AS k FROM {body} ORDER BY {order_by} LIMIT :lim OFFSET :off"),
@@ -74,8 +91,7 @@ def search(
         extra = _lossy_hits(session, q, lossy_body, params)
         total += len(extra)
         keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
-    hits = hits_for_keys(session, q, keys)
-    return {"query": query, "total": total, "offset": offset, "limit": limit, "hits": hits}
+    return total, keys
 
 
 def _lossy_hits(session: Session, q: Query, body: str, params: dict) -> list[int]:

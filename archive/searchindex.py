@@ -7,9 +7,10 @@ descending therefore walks the archive newest first, and a date range is a key r
 
 - SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`).
 - PostgreSQL: `search_doc(doc_key, tokens tsvector)` with a GIN index; phrase queries use `<->`.
-- MariaDB/MySQL: `search_doc(doc_key, tokens)` with a FULLTEXT index; tokens are 4- and 8-letter words,
-  so the server's default innodb_ft_min_token_size (3) keeps them all. A server configured with a
-  minimum above 4 would drop them: there the same table is scanned with LIKE instead (same hits).
+- MariaDB/MySQL: `search_doc(doc_key, tokens)`, scanned with LIKE. An InnoDB FULLTEXT index over these
+  tokens (4- and 8-letter words, so the default innodb_ft_min_token_size keeps them) was tried: on
+  MariaDB 10.11 the same MATCH query, repeated in one transaction just after a load, returned 0 rows
+  in 3 of 25 fresh databases. Exact hits matter more than speed, so search there scans.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from archive.searchtext import Query, Term, doc_tokens, token_text
 ID_MASK = (1 << 31) - 1
 TITLE_BIT = 1 << 31
 BATCH = 2000
-MYSQL_MAX_MIN_TOKEN = 4  # single-character tokens are 4 letters long
 
 
 def doc_key(date: dt.date, row_id: int, title: bool = False) -> int:
@@ -69,11 +69,8 @@ DDL = {
     },
     "mysql": {
         "create": [
-            # Stopwords off for the index built next: no token may be dropped as an English word.
-            "SET SESSION innodb_ft_enable_stopword = 0",
             "CREATE TABLE search_doc (doc_key BIGINT NOT NULL PRIMARY KEY, "
-            "tokens LONGTEXT CHARACTER SET ascii COLLATE ascii_general_ci NOT NULL, "
-            "FULLTEXT KEY ft_search_doc_tokens (tokens)) ENGINE=InnoDB "
+            "tokens LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL) ENGINE=InnoDB "
             "COMMENT='Search index (archive search): one row per paragraph or article title. Maintained by the loader.'",
         ],
         "drop": ["DROP TABLE IF EXISTS search_doc"],
@@ -183,20 +180,12 @@ def rebuild(bind) -> int:
 # ---------------------------------------------------------------- finding keys
 
 
-def mysql_fulltext_usable(bind) -> bool:
-    return int(bind.execute(text("SELECT @@innodb_ft_min_token_size")).scalar()) <= MYSQL_MAX_MIN_TOKEN
-
-
 def _fts5_term(t: Term) -> str:
     return f'"{t.tokens[0]}"*' if t.is_prefix else '"' + " ".join(t.tokens) + '"'
 
 
 def _tsquery_term(t: Term) -> str:
     return f"{t.tokens[0]}:*" if t.is_prefix else "(" + " <-> ".join(t.tokens) + ")"
-
-
-def _boolean_term(t: Term) -> str:
-    return f"{t.tokens[0]}*" if t.is_prefix else '"' + " ".join(t.tokens) + '"'
 
 
 def _like_term(t: Term) -> str:
@@ -206,13 +195,10 @@ def _like_term(t: Term) -> str:
 class Candidates:
     """The SQL that selects matching keys (as column k) for a query on one engine, with its parameters."""
 
-    def __init__(self, bind, query: Query, *, scan: bool | None = None):
+    def __init__(self, bind, query: Query):
         self.kind = engine_kind(bind)
         self.query = query
         self.params: dict = {}
-        if self.kind == "mysql" and scan is None:
-            scan = not mysql_fulltext_usable(bind)
-        self.scan = bool(scan)
         self.from_where, self.rank = self._build()
 
     def _build(self) -> tuple[str, str | None]:
@@ -230,18 +216,11 @@ class Candidates:
             parts = [_tsquery_term(t) for t in inc] + ["!" + _tsquery_term(t) for t in exc]
             self.params["m"] = " & ".join(parts)
             return "search_doc AS d WHERE d.tokens @@ CAST(:m AS tsquery)", "ts_rank(d.tokens, CAST(:m AS tsquery)) DESC"
-        if self.scan:
-            conds = []
-            for i, t in enumerate(inc + exc):
-                self.params[f"p{i}"] = _like_term(t)
-                conds.append(("NOT " if t.exclude else "") + f"CONCAT(' ', d.tokens, ' ') LIKE :p{i}")
-            return "search_doc AS d WHERE " + " AND ".join(conds), None
-        if inc:
-            self.params["m"] = " ".join("+" + _boolean_term(t) for t in inc) + "".join(" -" + _boolean_term(t) for t in exc)
-            match = "MATCH (d.tokens) AGAINST (:m IN BOOLEAN MODE)"
-            return f"search_doc AS d WHERE {match}", f"{match} DESC"
-        self.params["m"] = " ".join(_boolean_term(t) for t in exc)
-        return "search_doc AS d WHERE NOT MATCH (d.tokens) AGAINST (:m IN BOOLEAN MODE)", None
+        conds = []
+        for i, t in enumerate(inc + exc):
+            self.params[f"p{i}"] = _like_term(t)
+            conds.append(("NOT " if t.exclude else "") + f"CONCAT(' ', d.tokens, ' ') LIKE :p{i}")
+        return "search_doc AS d WHERE " + " AND ".join(conds), None
 
     @property
     def key_col(self) -> str:
