@@ -58,8 +58,10 @@ def find_keys(
     limit: int | None = 20,
     offset: int = 0,
     order: str = "date",
-) -> tuple[int, list[int]]:
-    """(number of hits, index keys of one page of them); limit None for all."""
+    count: bool = True,
+) -> tuple[int | None, list[int]]:
+    """(number of hits, index keys of one page of them); limit None for all, count False to skip
+    counting (None is returned) when only the page is wanted."""
     cand = Candidates(session, q)
     k = cand.key_col
     where, params = [], dict(cand.params)
@@ -75,7 +77,7 @@ def find_keys(
         params["newspaper"] = filters.newspaper
     lossy = cand.kind == "postgresql"
     body = cand.from_where + "".join(f" AND {w}" for w in where + (["NOT d.lossy"] if lossy else []))
-    total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one()
+    total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one() if count else None
     ranked = order == "relevance" and cand.rank
     order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
     if limit is None:
@@ -89,7 +91,7 @@ def find_keys(
     if lossy:
         lossy_body = "search_doc AS d WHERE " + " AND ".join(where + ["d.lossy"])
         extra = _lossy_hits(session, q, lossy_body, params)
-        total += len(extra)
+        total = None if total is None else total + len(extra)
         keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
     return total, keys
 

@@ -48,21 +48,27 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-def _code(c: str) -> str:
-    n = ord(c)
-    out = []
-    for _ in range(CODE_WIDTH):
-        n, d = divmod(n, 36)
-        out.append(_DIGITS[d])
-    return "".join(reversed(out))
+class _CodeTable(dict):
+    """Character -> its token code, computed once per distinct character (indexing is per character)."""
+
+    def __missing__(self, c: str) -> str:
+        n, out = ord(c), []
+        for _ in range(CODE_WIDTH):
+            n, d = divmod(n, 36)
+            out.append(_DIGITS[d])
+        self[c] = "".join(reversed(out))
+        return self[c]
+
+
+_code = _CodeTable().__getitem__
 
 
 def doc_tokens(text: str) -> list[str]:
     """The index tokens of a text, in position order: each bigram, then the last character."""
-    codes = [_code(c) for c in fold(text)]
+    codes = list(map(_code, fold(text)))
     if not codes:
         return []
-    return [a + b for a, b in zip(codes, codes[1:])] + [codes[-1]]
+    return list(map(str.__add__, codes, codes[1:])) + [codes[-1]]
 
 
 def token_text(text: str) -> str:
