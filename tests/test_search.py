@@ -83,18 +83,19 @@ class Brute:
             self.docs = stored_docs(s)
             self.para_article = dict(s.execute(text("SELECT id, article_id FROM paragraph")).all())
             self.papers = {a["id"]: a["newspaper"] for a in queries.list_articles(s)}
+        self.folded = [(key, fold(body)) for key, body in self.docs]
 
     def keys(self, query: str, filters: Filters = Filters()) -> list[int]:
         q = parse_query(query)
         out = []
-        for key, body in self.docs:
+        for key, body in self.folded:
             day = dt.date.fromordinal(key >> 32)
             if filters.date_from and day < filters.date_from or filters.date_to and day > filters.date_to:
                 continue
             is_title, rid = split_key(key)
             if filters.newspaper and self.papers[rid if is_title else self.para_article[rid]] != filters.newspaper:
                 continue
-            if q.matches(body):
+            if all((t.text in body) != t.exclude for t in q.terms):  # Query.matches, on pre-folded text
                 out.append(key)
         return sorted(out, reverse=True)
 
