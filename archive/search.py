@@ -16,6 +16,7 @@ from archive.searchtext import EmptyQuery, Query, parse_query, spans
 __all__ = ["EmptyQuery", "Filters", "ORDERS", "render_hits", "search"]
 
 ORDERS = ("date", "relevance")
+PG_WINDOW = 2000  # newest index rows tried by a plain walk before the GIN index is used
 ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
 SNIPPET_BEFORE = 20
 SNIPPET_AFTER = 40
@@ -64,14 +65,15 @@ def find_keys(
     counting (None is returned) when only the page is wanted."""
     cand = Candidates(session, q)
     k = cand.key_col
-    where, params = [], dict(cand.params)
+    ranges, params = [], dict(cand.params)
     lo, hi = key_range(filters.date_from, filters.date_to)
     if lo is not None:
-        where.append(f"{k} >= :lo")
+        ranges.append(f"{k} >= :lo")
         params["lo"] = lo
     if hi is not None:
-        where.append(f"{k} <= :hi")
+        ranges.append(f"{k} <= :hi")
         params["hi"] = hi
+    where = list(ranges)
     if filters.newspaper:
         where.append(_NEWSPAPER_FILTER.format(k=k))
         params["newspaper"] = filters.newspaper
@@ -82,18 +84,46 @@ def find_keys(
     order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
     if limit is None:
         limit = ALL
-    keys = list(
-        session.execute(
-            text(f"SELECT {k} AS k FROM {body} ORDER BY {order_by} LIMIT :lim OFFSET :off"),
-            {**params, "lim": offset + limit if lossy else limit, "off": 0 if lossy else offset},
-        ).scalars()
-    )
+    if lossy and not ranked:
+        keys = _pg_newest(session, body, ranges, params, offset + limit)
+    else:
+        keys = list(
+            session.execute(
+                text(f"SELECT {k} AS k FROM {body} ORDER BY {order_by} LIMIT :lim OFFSET :off"),
+                {**params, "lim": offset + limit if lossy else limit, "off": 0 if lossy else offset},
+            ).scalars()
+        )
     if lossy:
         lossy_body = "search_doc AS d WHERE " + " AND ".join(where + ["d.lossy"])
         extra = _lossy_hits(session, q, lossy_body, params)
         total = None if total is None else total + len(extra)
         keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
     return total, keys
+
+
+def _pg_newest(session: Session, body: str, ranges: list[str], params: dict, n: int) -> list[int]:
+    """The newest n hits on PostgreSQL. Asked for them in one query, the planner walks the primary key
+    backwards testing every row: instant for a common term, a scan of the whole table for a rare one
+    (measured: 3.3 s on 1,000,000 paragraphs). So walk a bounded window of the newest rows first, and
+    when it holds fewer than n hits, take every hit from the GIN index and sort those."""
+    inner = "SELECT * FROM search_doc AS d" + "".join(
+        f" {'WHERE' if i == 0 else 'AND'} {r}" for i, r in enumerate(ranges)
+    )
+    windowed = body.replace("search_doc AS d", f"({inner} ORDER BY d.doc_key DESC LIMIT :window) AS d", 1)
+    keys = list(
+        session.execute(
+            text(f"SELECT d.doc_key FROM {windowed} ORDER BY d.doc_key DESC LIMIT :lim"),
+            {**params, "window": PG_WINDOW, "lim": n},
+        ).scalars()
+    )
+    if len(keys) >= n:
+        return keys
+    return list(
+        session.execute(
+            text(f"WITH m AS MATERIALIZED (SELECT d.doc_key FROM {body}) SELECT doc_key FROM m ORDER BY doc_key DESC LIMIT :lim"),
+            {**params, "lim": n},
+        ).scalars()
+    )
 
 
 def _lossy_hits(session: Session, q: Query, body: str, params: dict) -> list[int]:
