@@ -275,3 +275,14 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
     with Session(obj.engine) as s:
         found = search_mod.search(s, query, filters=filters, limit=limit, offset=offset, order=order)
     click.echo(search_mod.render_hits(found, fmt), nl=False)
+
+
+@db_group.command()
+@db_option
+@pass_ctx
+@friendly_errors
+def reindex(obj: Context) -> None:
+    """Rebuild the search index from the stored titles and paragraphs."""
+    with Session(obj.engine) as s, s.begin():
+        n = search_mod.rebuild_index(s)
+    click.echo(f"indexed {n} titles and paragraphs")

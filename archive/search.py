@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from archive.models import Article, Issue, Newspaper, Paragraph, Section
 from archive.output import render, to_json
 from archive.searchindex import Candidates, key_range, split_key, stored_docs
+from archive.searchindex import rebuild as rebuild_index
 from archive.searchtext import EmptyQuery, Query, parse_query, spans
 
-__all__ = ["EmptyQuery", "Filters", "ORDERS", "render_hits", "search"]
+__all__ = ["EmptyQuery", "Filters", "ORDERS", "rebuild_index", "render_hits", "search"]
 
 ORDERS = ("date", "relevance")
 PG_WINDOW = 2000  # newest index rows tried by a plain walk before the GIN index is used

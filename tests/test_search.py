@@ -196,6 +196,16 @@ def test_index_in_step_with_update_purge_and_reload(engine, tmp_path):
     assert index_rows(engine) == 2
 
 
+def test_reindex_command(db_url, seed_dir):
+    run(db_url, "load", str(seed_dir))
+    before = run(db_url, "search", "民警", "--format", "json").output
+    assert run(db_url, "db", "reindex").output == "indexed 32 titles and paragraphs\n"
+    assert run(db_url, "search", "民警", "--format", "json").output == before
+    eng = db.make_engine(db_url)
+    assert index_rows(eng) == 32
+    eng.dispose()
+
+
 def test_migration_indexes_existing_rows(engine, seed_dir):
     loader.load_paths(engine, [seed_dir], workers=1)
     db.downgrade(engine, "0001")
