@@ -28,6 +28,8 @@ BATCH = 2000
 
 
 def doc_key(date: dt.date, row_id: int, title: bool = False) -> int:
+    if not 0 < row_id <= ID_MASK:
+        raise ValueError(f"row id {row_id} does not fit the search key (31 bits)")
     return (date.toordinal() << 32) | (TITLE_BIT if title else 0) | row_id
 
 
@@ -102,23 +104,25 @@ def _tsvector(tokens: list[str]) -> tuple[str, bool]:
     return " ".join(f"{tok}:{','.join(map(str, p[:256]))}" for tok, p in positions.items()), lossy
 
 
+_INSERT = {
+    "sqlite": "INSERT INTO search_fts(rowid, tokens) VALUES (:k, :t)",
+    "postgresql": "INSERT INTO search_doc (doc_key, tokens, lossy) VALUES (:k, CAST(:t AS tsvector), :lossy)",
+    "mysql": "INSERT INTO search_doc (doc_key, tokens) VALUES (:k, :t)",
+}
+
+
+def _row(kind: str, key: int, body: str) -> dict:
+    if kind == "postgresql":
+        vec, lossy = _tsvector(doc_tokens(body))
+        return {"k": key, "t": vec, "lossy": lossy}
+    return {"k": key, "t": token_text(body)}
+
+
 def add(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Index texts: (key, text) pairs."""
     kind = engine_kind(bind)
     for i in range(0, len(docs), BATCH):
-        chunk = docs[i : i + BATCH]
-        if kind == "sqlite":
-            rows = [{"k": k, "t": token_text(t)} for k, t in chunk]
-            bind.execute(text("INSERT INTO search_fts(rowid, tokens) VALUES (:k, :t)"), rows)
-        elif kind == "postgresql":
-            rows = []
-            for k, t in chunk:
-                vec, lossy = _tsvector(doc_tokens(t))
-                rows.append({"k": k, "v": vec, "l": lossy})
-            bind.execute(text("INSERT INTO search_doc (doc_key, tokens, lossy) VALUES (:k, CAST(:v AS tsvector), :l)"), rows)
-        else:
-            rows = [{"k": k, "t": token_text(t)} for k, t in chunk]
-            bind.execute(text("INSERT INTO search_doc (doc_key, tokens) VALUES (:k, :t)"), rows)
+        bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
 
 
 def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
@@ -172,9 +176,13 @@ def rebuild(bind) -> int:
         bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:
         bind.execute(text("DELETE FROM search_doc"))
-    docs = stored_docs(bind)
-    add(bind, docs)
-    return len(docs)
+    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
+    count = 0
+    for i in range(0, len(article_ids), BATCH):  # a slice at a time: memory stays bounded
+        docs = stored_docs(bind, article_ids[i : i + BATCH])
+        add(bind, docs)
+        count += len(docs)
+    return count
 
 
 # ---------------------------------------------------------------- finding keys

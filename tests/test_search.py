@@ -147,6 +147,8 @@ def test_generated_corpus_hits_are_exactly_the_substrings(engine):
     assert len(texts) > 3000
     for query in sample_queries(texts, 250, seed=5):
         assert indexed(engine, query) == truth.keys(query), query
+    full_width = [k for k, t in truth.docs if "１２３４５" in t and "12345" not in t]
+    assert full_width and set(full_width) <= set(indexed(engine, "12345")) == set(indexed(engine, "１２３４５"))
     for f in (Filters(newspaper="临江日报"), Filters(date_from=dt.date(2021, 2, 1), date_to=dt.date(2021, 2, 10))):
         for query in ("民警", "法", "服务 -群众", "12"):
             assert indexed(engine, query, f) == truth.keys(query, f), (query, f)
