@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from archive.models import Article, Issue, Newspaper, Paragraph, Section
 from archive.output import render, to_json
-from archive.searchindex import Candidates, key_range, split_key, stored_docs
+from archive.searchindex import ID_MASK, TITLE_BIT, Candidates, key_range, split_key, stored_docs
 from archive.searchindex import rebuild as rebuild_index
 from archive.searchtext import EmptyQuery, Query, parse_query, spans
 
@@ -23,10 +23,10 @@ SNIPPET_BEFORE = 20
 SNIPPET_AFTER = 40
 TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
 
-_NEWSPAPER_FILTER = """EXISTS (SELECT 1 FROM article fa JOIN issue fi ON fi.id = fa.issue_id
+_NEWSPAPER_FILTER = f"""EXISTS (SELECT 1 FROM article fa JOIN issue fi ON fi.id = fa.issue_id
 JOIN newspaper fn ON fn.id = fi.newspaper_id WHERE fn.name = :newspaper AND fa.id = CASE
-WHEN ({k} & 2147483648) <> 0 THEN ({k} & 2147483647)
-ELSE (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({k} & 2147483647)) END)"""
+WHEN ({{k}} & {TITLE_BIT}) <> 0 THEN ({{k}} & {ID_MASK})
+ELSE (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({{k}} & {ID_MASK})) END)"""
 
 
 @dataclass(frozen=True)

@@ -268,4 +268,5 @@ def test_search_command(db_url, seed_dir):
     assert json.loads(run(db_url, "search", "民警", "--from", "2020-08-27", "--format", "json").output)["total"] == 0
     assert json.loads(run(db_url, "search", "民警", "--to", "2020-08-26", "--format", "json").output)["total"] == 17
     assert run(db_url, "search", "没有这个词").output == "0 hits\n"
+    assert run(db_url, "search", "--", "-民警 包头").output.rstrip().endswith("8 hits, showing 1-8")
 
