@@ -8,8 +8,9 @@ import json
 import random
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from archive import db, loader, queries
@@ -111,6 +112,11 @@ def indexed(engine, query: str, filters: Filters = Filters(), **kw) -> list[int]
     return keys
 
 
+def index_missing(engine) -> bool:
+    names = set(inspect(engine).get_table_names())
+    return not names & {"search_fts", "search_doc"}
+
+
 def index_rows(engine) -> int:
     table = "search_fts" if engine.dialect.name == "sqlite" else "search_doc"
     with engine.connect() as conn:
@@ -210,7 +216,9 @@ def test_reindex_command(db_url, seed_dir):
 
 def test_migration_indexes_existing_rows(engine, seed_dir):
     loader.load_paths(engine, [seed_dir], workers=1)
-    db.downgrade(engine, "0001")
+    before_search = ScriptDirectory.from_config(db.alembic_config()).get_revision("0002").down_revision
+    db.downgrade(engine, before_search)
+    assert index_missing(engine)
     db.upgrade(engine)
     assert len(indexed(engine, "民警")) == 17
     assert index_rows(engine) == 32
