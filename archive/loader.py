@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive.formats.metadata import Metadata
+from archive import searchindex
 from archive.models import (
     Article,
     ArticleAuthor,
@@ -82,6 +83,7 @@ def delete_source(session: Session, source_id: int, keep_source: bool = False) -
     article_ids = select(Article.id).where(Article.source_id == source_id)
     issue_ids = list(session.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
     ids = list(session.scalars(article_ids))
+    searchindex.remove_articles(session, ids)
     if ids:
         for model in (Metric, Paragraph, Section, ArticleAuthor):
             session.execute(delete(model).where(model.article_id.in_(ids)))
@@ -189,6 +191,12 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
             )
             paragraph_keys.append((article.ordinal, p.ordinal, article_id))
     paragraph_ids = _insert_many(session, Paragraph, paragraphs)
+    day = doc.issue.date
+    searchindex.add(
+        session,
+        [(searchindex.doc_key(day, i, title=True), a.title) for a, i in zip(doc.articles, article_ids)]
+        + [(searchindex.doc_key(day, i), p["text"]) for p, i in zip(paragraphs, paragraph_ids)],
+    )
     metrics = [
         dict(
             article_id=article_id,
