@@ -15,6 +15,7 @@ from archive import __version__, db, dictionary, grants, loader, queries
 from archive import export as exporting
 from archive import serve as serving
 from archive import sql as readonly_sql
+from archive import search as search_mod
 from archive.config import redact_url, resolve_database_url
 from archive.formats import AUTO, FORMATS as LAYOUTS
 from archive.formats.metadata import Metadata, NamePatternError, compile_pattern
@@ -62,7 +63,7 @@ def friendly_errors(f):
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
-        except (db.DatabaseError, queries.NotFound, LookupError) as exc:
+        except (db.DatabaseError, queries.NotFound, LookupError, search_mod.EmptyQuery) as exc:
             raise click.ClickException(str(exc)) from exc
         except SQLAlchemyError as exc:
             ctx = click.get_current_context().find_object(Context)
@@ -452,3 +453,42 @@ def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
     """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
     click.echo(f"serving {obj.url} read-only on http://{host}:{port}/", err=True)
     serving.run(obj.url, host, port, immutable)
+# ---------------------------------------------------------------- search
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or before this date.")
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Hits per page.")
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Hits to skip.")
+@click.option("--order", type=click.Choice(search_mod.ORDERS), default="date", show_default=True, help="Newest first, or best match first.")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset, order, fmt) -> None:
+    """Find paragraphs and article titles containing every term of QUERY (exact substrings).
+
+    Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
+    half-width forms match each other; Latin letters match in either case."""
+    filters = search_mod.Filters(
+        newspaper=newspaper,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
+    with Session(obj.engine) as s:
+        found = search_mod.search(s, query, filters=filters, limit=limit, offset=offset, order=order)
+    click.echo(search_mod.render_hits(found, fmt), nl=False)
+
+
+@db_group.command()
+@db_option
+@pass_ctx
+@friendly_errors
+def reindex(obj: Context) -> None:
+    """Rebuild the search index from the stored titles and paragraphs."""
+    with Session(obj.engine) as s, s.begin():
+        n = search_mod.rebuild_index(s)
+    click.echo(f"indexed {n} titles and paragraphs")

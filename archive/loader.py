@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from archive import bulk
+from archive import bulk, searchindex
 from archive.formats.metadata import Metadata
 from archive.models import (
     Article,
@@ -85,6 +85,7 @@ def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -
     article_ids = select(Article.id).where(Article.source_id == source_id)
     issue_ids = list(conn.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
     ids = list(conn.scalars(article_ids))
+    searchindex.remove_articles(conn, ids)
     if ids:
         for model in (Metric, Paragraph, Section, ArticleAuthor):
             conn.execute(delete(model).where(model.article_id.in_(ids)))
@@ -198,6 +199,12 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
             )
             paragraph_keys.append((article.ordinal, p.ordinal, article_id))
     paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids)
+    day = doc.issue.date
+    searchindex.add(
+        conn,
+        [(searchindex.doc_key(day, i, title=True), a.title) for a, i in zip(doc.articles, article_ids)]
+        + [(searchindex.doc_key(day, i), p["text"]) for p, i in zip(paragraphs, paragraph_ids)],
+    )
     metrics = [
         dict(
             article_id=article_id,

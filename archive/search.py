@@ -1,0 +1,237 @@
+"""Searching the archive: a query in, one page of hits (paragraphs and article titles) and their count out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from archive.models import Article, Issue, Newspaper, Paragraph, Section
+from archive.output import render, to_json
+from archive.searchindex import ID_MASK, TITLE_BIT, Candidates, key_range, split_key, stored_docs
+from archive.searchindex import rebuild as rebuild_index
+from archive.searchtext import EmptyQuery, Query, parse_query, spans
+
+__all__ = ["EmptyQuery", "Filters", "ORDERS", "rebuild_index", "render_hits", "search"]
+
+ORDERS = ("date", "relevance")
+PG_WINDOW = 2000  # newest index rows tried by a plain walk before the GIN index is used
+ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
+SNIPPET_BEFORE = 20
+SNIPPET_AFTER = 40
+TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
+
+_NEWSPAPER_FILTER = f"""EXISTS (SELECT 1 FROM article fa JOIN issue fi ON fi.id = fa.issue_id
+JOIN newspaper fn ON fn.id = fi.newspaper_id WHERE fn.name = :newspaper AND fa.id = CASE
+WHEN ({{k}} & {TITLE_BIT}) <> 0 THEN ({{k}} & {ID_MASK})
+ELSE (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({{k}} & {ID_MASK})) END)"""
+
+
+@dataclass(frozen=True)
+class Filters:
+    newspaper: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    filters: Filters = Filters(),
+    limit: int = 20,
+    offset: int = 0,
+    order: str = "date",
+) -> dict:
+    """{"query", "total", "offset", "limit", "hits"}: hits newest first (or best first), snippets marked."""
+    q = parse_query(query)
+    total, keys = find_keys(session, q, filters=filters, limit=limit, offset=offset, order=order)
+    hits = hits_for_keys(session, q, keys)
+    return {"query": query, "total": total, "offset": offset, "limit": limit, "hits": hits}
+
+
+def find_keys(
+    session: Session,
+    q: Query,
+    *,
+    filters: Filters = Filters(),
+    limit: int | None = 20,
+    offset: int = 0,
+    order: str = "date",
+    count: bool = True,
+) -> tuple[int | None, list[int]]:
+    """(number of hits, index keys of one page of them); limit None for all, count False to skip
+    counting (None is returned) when only the page is wanted."""
+    cand = Candidates(session, q)
+    k = cand.key_col
+    ranges, params = [], dict(cand.params)
+    lo, hi = key_range(filters.date_from, filters.date_to)
+    if lo is not None:
+        ranges.append(f"{k} >= :lo")
+        params["lo"] = lo
+    if hi is not None:
+        ranges.append(f"{k} <= :hi")
+        params["hi"] = hi
+    where = list(ranges)
+    if filters.newspaper:
+        where.append(_NEWSPAPER_FILTER.format(k=k))
+        params["newspaper"] = filters.newspaper
+    lossy = cand.kind == "postgresql"
+    body = cand.from_where + "".join(f" AND {w}" for w in where + (["NOT d.lossy"] if lossy else []))
+    total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one() if count else None
+    ranked = order == "relevance" and cand.rank
+    order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
+    if limit is None:
+        limit = ALL
+    if lossy and not ranked:
+        keys = _pg_newest(session, body, ranges, params, offset + limit)
+    else:
+        keys = list(
+            session.execute(
+                text(f"SELECT {k} AS k FROM {body} ORDER BY {order_by} LIMIT :lim OFFSET :off"),
+                {**params, "lim": offset + limit if lossy else limit, "off": 0 if lossy else offset},
+            ).scalars()
+        )
+    if lossy:
+        lossy_body = "search_doc AS d WHERE " + " AND ".join(where + ["d.lossy"])
+        extra = _lossy_hits(session, q, lossy_body, params)
+        total = None if total is None else total + len(extra)
+        keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
+    return total, keys
+
+
+def _pg_newest(session: Session, body: str, ranges: list[str], params: dict, n: int) -> list[int]:
+    """The newest n hits on PostgreSQL. Asked for them in one query, the planner walks the primary key
+    backwards testing every row: instant for a common term, a scan of the whole table for a rare one
+    (measured: 3.3 s on 1,000,000 paragraphs). So walk a bounded window of the newest rows first, and
+    when it holds fewer than n hits, take every hit from the GIN index and sort those."""
+    inner = "SELECT * FROM search_doc AS d" + "".join(
+        f" {'WHERE' if i == 0 else 'AND'} {r}" for i, r in enumerate(ranges)
+    )
+    windowed = body.replace("search_doc AS d", f"({inner} ORDER BY d.doc_key DESC LIMIT :window) AS d", 1)
+    keys = list(
+        session.execute(
+            text(f"SELECT d.doc_key FROM {windowed} ORDER BY d.doc_key DESC LIMIT :lim"),
+            {**params, "window": PG_WINDOW, "lim": n},
+        ).scalars()
+    )
+    if len(keys) >= n:
+        return keys
+    return list(
+        session.execute(
+            text(f"WITH m AS MATERIALIZED (SELECT d.doc_key FROM {body}) SELECT doc_key FROM m ORDER BY doc_key DESC LIMIT :lim"),
+            {**params, "lim": n},
+        ).scalars()
+    )
+
+
+def _lossy_hits(session: Session, q: Query, body: str, params: dict) -> list[int]:
+    """Keys of PostgreSQL rows whose tsvector lost positions (very long or repetitive texts): whether
+    they match is decided on the text itself."""
+    lossy_keys = set(session.execute(text(f"SELECT d.doc_key FROM {body}"), params).scalars())
+    if not lossy_keys:
+        return []
+    docs = stored_docs(session, _article_ids(session, lossy_keys))
+    return sorted((key for key, t in docs if key in lossy_keys and q.matches(t)), reverse=True)
+
+
+def _article_ids(session: Session, keys) -> set[int]:
+    ids: set[int] = set()
+    para_ids = []
+    for key in keys:
+        is_title, rid = split_key(key)
+        if is_title:
+            ids.add(rid)
+        else:
+            para_ids.append(rid)
+    if para_ids:
+        ids |= set(session.scalars(select(Paragraph.article_id).where(Paragraph.id.in_(para_ids))))
+    return ids
+
+
+def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
+    """The hits for index keys, in the order given."""
+    title_ids = [rid for is_title, rid in map(split_key, keys) if is_title]
+    para_ids = [rid for is_title, rid in map(split_key, keys) if not is_title]
+    found: dict[tuple[bool, int], dict] = {}
+    if para_ids:
+        rows = session.execute(
+            select(Paragraph.id, Paragraph.text, Article.id, Article.title, Section.heading, Issue.date, Newspaper.name)
+            .join(Section, Section.id == Paragraph.section_id)
+            .join(Article, Article.id == Paragraph.article_id)
+            .join(Issue, Issue.id == Article.issue_id)
+            .join(Newspaper, Newspaper.id == Issue.newspaper_id)
+            .where(Paragraph.id.in_(para_ids))
+        )
+        for pid, body, aid, title, heading, date, paper in rows:
+            found[(False, pid)] = _hit(q, paper, date, aid, title, heading, pid, body)
+    if title_ids:
+        rows = session.execute(
+            select(Article.id, Article.title, Issue.date, Newspaper.name)
+            .join(Issue, Issue.id == Article.issue_id)
+            .join(Newspaper, Newspaper.id == Issue.newspaper_id)
+            .where(Article.id.in_(title_ids))
+        )
+        for aid, title, date, paper in rows:
+            found[(True, aid)] = _hit(q, paper, date, aid, title, None, None, title)
+    return [found[split_key(k)] for k in keys if split_key(k) in found]
+
+
+def _hit(q: Query, paper, date, article_id, title, heading, paragraph_id, body: str) -> dict:
+    where = spans(body, q)
+    start = max(0, where[0][0] - SNIPPET_BEFORE) if where else 0
+    end = min(len(body), (where[0][1] if where else 0) + SNIPPET_AFTER)
+    return {
+        "newspaper": paper,
+        "date": date.isoformat() if isinstance(date, dt.date) else str(date),
+        "article_id": article_id,
+        "title": title,
+        "heading": heading,
+        "paragraph_id": paragraph_id,
+        "hit": "paragraph" if paragraph_id is not None else "title",
+        "snippet": body[start:end],
+        "snippet_start": start,
+        "matches": [{"start": s, "end": e} for s, e in where],
+    }
+
+
+def marked_snippet(hit: dict, before: int | None = None) -> str:
+    """The snippet with each match in brackets and … where text was cut: …公安[民警]旁听. `before`
+    trims the context ahead of the first match to that many characters."""
+    snippet, base = hit["snippet"], hit["snippet_start"]
+    if before is not None and hit["matches"]:
+        cut = max(0, hit["matches"][0]["start"] - base - before)
+        snippet, base = snippet[cut:], base + cut
+    out, pos = [], 0
+    for m in hit["matches"]:
+        s, e = m["start"] - base, m["end"] - base
+        if s < pos or e > len(snippet):
+            continue
+        out += [snippet[pos:s], "[", snippet[s:e], "]"]
+        pos = e
+    out.append(snippet[pos:])
+    return ("…" if base > 0 else "") + "".join(out)
+
+
+TABLE_COLUMNS = ("newspaper", "date", "article_id", "title", "heading", "paragraph_id", "snippet")
+CSV_COLUMNS = TABLE_COLUMNS + ("hit", "snippet_start", "match_start", "match_end")
+
+
+def render_hits(found: dict, fmt: str) -> str:
+    """Table (matches in [brackets], then the count), csv (first match's offsets) or json (everything)."""
+    if fmt == "json":
+        return to_json(found)
+    hits = found["hits"]
+    if fmt == "csv":
+        rows = [
+            {**h, "match_start": h["matches"][0]["start"] if h["matches"] else None,
+             "match_end": h["matches"][0]["end"] if h["matches"] else None}
+            for h in hits
+        ]
+        return render(rows, "csv", CSV_COLUMNS)
+    rows = [{**h, "snippet": marked_snippet(h, TABLE_CONTEXT)} for h in hits]
+    first = found["offset"] + 1
+    shown = f", showing {first}-{found['offset'] + len(hits)}" if hits else ""
+    return (render(rows, "table", TABLE_COLUMNS) if hits else "") + f"{found['total']} hits{shown}\n"

@@ -1,0 +1,235 @@
+"""The search index on each engine: its DDL (run by migration 0002), its upkeep (called by the loader)
+and the SQL that finds the keys of matching texts.
+
+One index row per searchable text (a paragraph or an article title), keyed by a number that sorts
+newest first: (issue date ordinal << 32) | (1 << 31 for a title) | row id. Walking the index by key
+descending therefore walks the archive newest first, and a date range is a key range.
+
+- SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`).
+- PostgreSQL: `search_doc(doc_key, tokens tsvector)` with a GIN index; phrase queries use `<->`.
+- MariaDB/MySQL: `search_doc(doc_key, tokens)`, scanned with LIKE. An InnoDB FULLTEXT index over these
+  tokens (4- and 8-letter words, so the default innodb_ft_min_token_size keeps them) was tried: on
+  MariaDB 10.11 the same MATCH query, repeated in one transaction just after a load, returned 0 rows
+  in 3 of 25 fresh databases. Exact hits matter more than speed, so search there scans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Sequence
+
+from sqlalchemy import text
+
+from archive.searchtext import Query, Term, doc_tokens, token_text
+
+ID_MASK = (1 << 31) - 1
+TITLE_BIT = 1 << 31
+BATCH = 2000
+
+
+def doc_key(date: dt.date, row_id: int, title: bool = False) -> int:
+    if not 0 < row_id <= ID_MASK:
+        raise ValueError(f"row id {row_id} does not fit the search key (31 bits)")
+    return (date.toordinal() << 32) | (TITLE_BIT if title else 0) | row_id
+
+
+def split_key(key: int) -> tuple[bool, int]:
+    """(is a title, article id or paragraph id)."""
+    return bool(key & TITLE_BIT), key & ID_MASK
+
+
+def key_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[int | None, int | None]:
+    lo = date_from.toordinal() << 32 if date_from else None
+    hi = ((date_to.toordinal() + 1) << 32) - 1 if date_to else None
+    return lo, hi
+
+
+def engine_kind(bind) -> str:
+    name = (bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+# ---------------------------------------------------------------- DDL (migration 0002)
+
+DDL = {
+    "sqlite": {
+        "create": [
+            # contentless: the token text is 3x the paragraph text; only the index is kept.
+            "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii')",
+        ],
+        "drop": ["DROP TABLE IF EXISTS search_fts"],
+    },
+    "postgresql": {
+        "create": [
+            "CREATE TABLE search_doc (doc_key BIGINT PRIMARY KEY, tokens TSVECTOR NOT NULL, lossy BOOLEAN NOT NULL)",
+            "CREATE INDEX ix_search_doc_tokens ON search_doc USING gin (tokens)",
+            "CREATE INDEX ix_search_doc_lossy ON search_doc (doc_key) WHERE lossy",
+            "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph or article "
+            "title; doc_key = date ordinal << 32 | title bit << 31 | id. Maintained by the loader.'",
+        ],
+        "drop": ["DROP TABLE IF EXISTS search_doc"],
+    },
+    "mysql": {
+        "create": [
+            "CREATE TABLE search_doc (doc_key BIGINT NOT NULL PRIMARY KEY, "
+            "tokens LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL) ENGINE=InnoDB "
+            "COMMENT='Search index (archive search): one row per paragraph or article title. Maintained by the loader.'",
+        ],
+        "drop": ["DROP TABLE IF EXISTS search_doc"],
+    },
+}
+
+
+def create_index(bind) -> None:
+    for stmt in DDL[engine_kind(bind)]["create"]:
+        bind.execute(text(stmt))
+    rebuild(bind)
+
+
+def drop_index(bind) -> None:
+    for stmt in DDL[engine_kind(bind)]["drop"]:
+        bind.execute(text(stmt))
+
+
+# ---------------------------------------------------------------- upkeep
+
+
+def _tsvector(tokens: list[str]) -> tuple[str, bool]:
+    """A tsvector literal with positions, and whether PostgreSQL's limits (positions up to 16383, 256
+    positions per lexeme) make it lossy."""
+    positions: dict[str, list[int]] = {}
+    for pos, tok in enumerate(tokens, start=1):
+        positions.setdefault(tok, []).append(pos)
+    lossy = len(tokens) > 16383 or any(len(p) > 256 for p in positions.values())
+    return " ".join(f"{tok}:{','.join(map(str, p[:256]))}" for tok, p in positions.items()), lossy
+
+
+_INSERT = {
+    "sqlite": "INSERT INTO search_fts(rowid, tokens) VALUES (:k, :t)",
+    "postgresql": "INSERT INTO search_doc (doc_key, tokens, lossy) VALUES (:k, CAST(:t AS tsvector), :lossy)",
+    "mysql": "INSERT INTO search_doc (doc_key, tokens) VALUES (:k, :t)",
+}
+
+
+def _row(kind: str, key: int, body: str) -> dict:
+    if kind == "postgresql":
+        vec, lossy = _tsvector(doc_tokens(body))
+        return {"k": key, "t": vec, "lossy": lossy}
+    return {"k": key, "t": token_text(body)}
+
+
+def add(bind, docs: Sequence[tuple[int, str]]) -> None:
+    """Index texts: (key, text) pairs."""
+    kind = engine_kind(bind)
+    for i in range(0, len(docs), BATCH):
+        bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
+
+
+def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
+    """Unindex texts: the same (key, text) pairs they were indexed with."""
+    if engine_kind(bind) == "sqlite":
+        # A contentless FTS5 table forgets a row only when given the tokens it was indexed with.
+        rows = [{"k": k, "t": token_text(t)} for k, t in docs]
+        if rows:
+            bind.execute(text("INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', :k, :t)"), rows)
+        return
+    keys = [k for k, _ in docs]
+    for i in range(0, len(keys), BATCH):
+        bind.execute(
+            text("DELETE FROM search_doc WHERE doc_key IN ({})".format(",".join(str(int(k)) for k in keys[i : i + BATCH])))
+        )
+
+
+_DOCS_SQL = """
+SELECT i.date, 1, a.id, a.title FROM article a JOIN issue i ON i.id = a.issue_id {where_a}
+UNION ALL
+SELECT i.date, 0, p.id, p.text FROM paragraph p JOIN article a ON a.id = p.article_id
+JOIN issue i ON i.id = a.issue_id {where_p}
+"""
+
+
+def _date(v) -> dt.date:
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+
+
+def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
+    """(key, text) of the stored titles and paragraphs (of the given articles, or all)."""
+    if article_ids is None:
+        sql = _DOCS_SQL.format(where_a="", where_p="")
+    else:
+        ids = ",".join(str(int(a)) for a in article_ids)
+        if not ids:
+            return []
+        sql = _DOCS_SQL.format(where_a=f"WHERE a.id IN ({ids})", where_p=f"WHERE p.article_id IN ({ids})")
+    return [(doc_key(_date(d), rid, bool(t)), body) for d, t, rid, body in bind.execute(text(sql))]
+
+
+def remove_articles(bind, article_ids: Sequence[int]) -> None:
+    """Unindex the titles and paragraphs of these articles (before their rows are deleted)."""
+    if article_ids:
+        remove(bind, stored_docs(bind, article_ids))
+
+
+def rebuild(bind) -> int:
+    """Empty the index and index every stored title and paragraph again; return how many."""
+    if engine_kind(bind) == "sqlite":
+        bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
+    else:
+        bind.execute(text("DELETE FROM search_doc"))
+    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
+    count = 0
+    for i in range(0, len(article_ids), BATCH):  # a slice at a time: memory stays bounded
+        docs = stored_docs(bind, article_ids[i : i + BATCH])
+        add(bind, docs)
+        count += len(docs)
+    return count
+
+
+# ---------------------------------------------------------------- finding keys
+
+
+def _fts5_term(t: Term) -> str:
+    return f'"{t.tokens[0]}"*' if t.is_prefix else '"' + " ".join(t.tokens) + '"'
+
+
+def _tsquery_term(t: Term) -> str:
+    return f"{t.tokens[0]}:*" if t.is_prefix else "(" + " <-> ".join(t.tokens) + ")"
+
+
+def _like_term(t: Term) -> str:
+    return "% " + " ".join(t.tokens) + ("%" if t.is_prefix else " %")
+
+
+class Candidates:
+    """The SQL that selects matching keys (as column k) for a query on one engine, with its parameters."""
+
+    def __init__(self, bind, query: Query):
+        self.kind = engine_kind(bind)
+        self.query = query
+        self.params: dict = {}
+        self.from_where, self.rank = self._build()
+
+    def _build(self) -> tuple[str, str | None]:
+        inc, exc = self.query.include, self.query.exclude
+        if self.kind == "sqlite":
+            if inc:
+                m = "(" + " AND ".join(_fts5_term(t) for t in inc) + ")"
+                for t in exc:
+                    m = f"({m} NOT {_fts5_term(t)})"
+                self.params["m"] = m
+                return "search_fts AS d WHERE search_fts MATCH :m", "d.rank"
+            self.params["m"] = " OR ".join(_fts5_term(t) for t in exc)
+            return "search_fts AS d WHERE d.rowid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m)", None
+        if self.kind == "postgresql":
+            parts = [_tsquery_term(t) for t in inc] + ["!" + _tsquery_term(t) for t in exc]
+            self.params["m"] = " & ".join(parts)
+            return "search_doc AS d WHERE d.tokens @@ CAST(:m AS tsquery)", "ts_rank(d.tokens, CAST(:m AS tsquery)) DESC"
+        conds = []
+        for i, t in enumerate(inc + exc):
+            self.params[f"p{i}"] = _like_term(t)
+            conds.append(("NOT " if t.exclude else "") + f"CONCAT(' ', d.tokens, ' ') LIKE :p{i}")
+        return "search_doc AS d WHERE " + " AND ".join(conds), None
+
+    @property
+    def key_col(self) -> str:
+        return "d.rowid" if self.kind == "sqlite" else "d.doc_key"
