@@ -54,25 +54,23 @@ def _optional(module: str, **context) -> list[Row]:
     for item in result or []:
         if isinstance(item, Row):
             rows.append(item)
+        elif isinstance(item, dict) and {"group", "name"} <= item.keys():
+            rows.append(Row(**{k: v for k, v in item.items() if k in Row.__dataclass_fields__}))
         elif isinstance(item, dict):
-            fields = {k: v for k, v in item.items() if k in Row.__dataclass_fields__}
-            fields.setdefault("group", module)
-            fields.setdefault("name", "?")
-            fields.setdefault("value", None)
-            fields.setdefault("unit", "")
-            rows.append(Row(**fields))
+            rows.append(_summary_row(module, item))
         else:
             rows.append(Row(module, str(item), None, ""))
     return rows
 
 
 def _summary_row(module: str, result: dict) -> Row:
-    """One row for a module that reports a dict of figures: its rate, and the rest as a note."""
+    """One row for a figure a module reports as a plain dict: its rate (if any), the rest as a note."""
     rate_keys = [k for k in result if k.endswith("_per_s")]
     value = result[rate_keys[0]] if rate_keys else None
     unit = rate_keys[0].removesuffix("_per_s").replace("mb", "MB") + "/s" if rate_keys else ""
-    note = ", ".join(f"{k} {v}" for k, v in result.items() if k not in rate_keys)
-    return Row(module, f"benchmarks/{module}.py", value, unit, note=note)
+    label = next((str(v) for v in result.values() if isinstance(v, str)), f"benchmarks/{module}.py")
+    note = ", ".join(f"{k} {v}" for k, v in result.items() if k not in rate_keys and str(v) != label)
+    return Row(module, label, value, unit, note=note)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +85,10 @@ def _summary_row(module: str, result: dict) -> Row:
 @click.option("--only", default=",".join(PARTS), show_default=True, help="Comma-separated parts to run.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), help="Where the corpus and scratch databases go.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the table as Markdown here.")
-def main(pages: int, engines: tuple[str, ...], only: str, workdir: Path | None, markdown: Path | None) -> None:
+@click.option("--search-paragraphs", default=1_000_000, show_default=True, help="Paragraphs in the search part's corpus.")
+def main(
+    pages: int, engines: tuple[str, ...], only: str, workdir: Path | None, markdown: Path | None, search_paragraphs: int
+) -> None:
     """Benchmark the archive against floors measured in the same run."""
     parts = [p.strip() for p in only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -149,7 +150,10 @@ def main(pages: int, engines: tuple[str, ...], only: str, workdir: Path | None, 
             rows += export_rows(loaded, workdir)
         else:
             notes.append("export skipped: it exports the SQLite database the load part builds (add load to --only)")
-    context = dict(pages=pages, files=files, corpus_dir=directory, workdir=workdir, engines=servers or ["sqlite"])
+    context = dict(
+        pages=pages, files=files, corpus_dir=directory, workdir=workdir, engines=servers or ["sqlite"],
+        n_paragraphs=search_paragraphs,
+    )
     for module in ("extract", "search"):
         if module in parts:
             rows += _optional(module, **context)

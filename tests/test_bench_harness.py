@@ -39,3 +39,12 @@ def test_runner_prints_a_table(tmp_path):
     assert "end to end (archive load, 2 workers)" in result.output
     assert "write (serial)" in result.output and "parser + extractor" in result.output
     assert "0 failed" in result.output and "same rows in all" in result.output
+
+
+def test_dict_results_of_other_modules_become_rows():
+    from benchmarks.__main__ import _summary_row
+
+    row = _summary_row("search", {"query": "民警", "chars": 2, "page_ms": 0.8})
+    assert (row.group, row.name, row.value) == ("search", "民警", None) and "page_ms 0.8" in row.note
+    row = _summary_row("extract", {"metrics": 5, "mb_per_s": 7.5})
+    assert (row.value, row.unit) == (7.5, "MB/s")
