@@ -51,7 +51,8 @@ def export_rows(db_path: Path, workdir: Path) -> list[Row]:
     shell_out, ours_out = workdir / "export.shell.csv", workdir / "export.archive.csv"
     shell_s = _timed_to_file(["sqlite3", "-csv", "-header", str(db_path), f"SELECT * FROM {TABLE}"], shell_out)
     try:
-        ours_s = _timed_to_file([sys.executable, "-m", "archive.cli", "--db", f"sqlite:///{db_path}", *args], ours_out)
+        cli = "from archive.cli import main; main()"
+        ours_s = _timed_to_file([sys.executable, "-c", cli, "--db", f"sqlite:///{db_path}", *args], ours_out)
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
         return [Row(group, f"archive {' '.join(args)}", None, "rows/s", note=f"skipped: the command failed: {reason[0]}")]
