@@ -205,6 +205,8 @@ def postgres_load(engine: str, files: list[Path], directory: Path, spool: Path) 
         run = write_only_run(url, files, floor, spool)
         floor.close()
         note = _count_note(table_counts(url), table_counts(floor_url))
+        if floor.skipped:
+            note += f"; not in PostgreSQL, left out: {', '.join(sorted(floor.skipped))}"
     with fresh_database(engine, Path("."), "e2e") as url:
         e2e = end_to_end(url, directory)
     return _load_rows(group, run, e2e, note, "COPY")
