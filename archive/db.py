@@ -83,10 +83,51 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+SCHEMA_LOCK = "archive_schema"
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """One schema change at a time across processes (two first loads on an empty server race to create
+    the tables). SQLite needs none: BEGIN IMMEDIATE already makes the second wait, then find it done."""
+    statements = {
+        "postgresql": (f"SELECT pg_advisory_lock(hashtext('{SCHEMA_LOCK}'))", f"SELECT pg_advisory_unlock(hashtext('{SCHEMA_LOCK}'))"),
+        "mysql": (f"SELECT GET_LOCK('{SCHEMA_LOCK}', 600)", f"SELECT RELEASE_LOCK('{SCHEMA_LOCK}')"),
+        "mariadb": (f"SELECT GET_LOCK('{SCHEMA_LOCK}', 600)", f"SELECT RELEASE_LOCK('{SCHEMA_LOCK}')"),
+    }.get(engine.dialect.name)
+    if statements is None:
+        yield
+        return
+    lock, unlock = statements
+    with engine.connect() as conn:
+        if conn.exec_driver_sql(lock).scalar() == 0:  # GET_LOCK timed out (pg_advisory_lock waits for ever)
+            raise DatabaseError("another process is changing the schema; try again when it has finished")
+        conn.commit()  # the lock is the session's: no transaction needs to stay open while we wait
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(unlock)
+            conn.commit()
+
+
 @contextmanager
 def _alembic(engine: Engine) -> Iterator[Config]:
-    with engine.begin() as conn:
-        yield alembic_config(conn)
+    # Alembic reads the current revision inside the lock, so a process that waited finds the work done.
+    with _schema_lock(engine), engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (batch mode); with foreign keys enforced, dropping the
+            # old copy would cascade-delete every row that refers to it. The pragma can only change outside
+            # a transaction: off for the migration, checked before commit, on again afterwards.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                yield alembic_config(conn)
+                if sqlite and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise DatabaseError(f"the migration would leave {len(broken)} rows pointing nowhere (first: {tuple(broken[0])}); nothing was changed")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

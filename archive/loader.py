@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import Engine, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive.models import (
@@ -205,10 +205,15 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
 
 def store(session: Session, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
-    same = session.execute(select(Source.id).where(Source.sha256 == prepared.sha256)).scalar_one_or_none()
+    # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
+    # the two questions, and its fresh copy would be taken for an earlier version and replaced.
+    found = session.execute(
+        select(Source.id, Source.sha256).where((Source.sha256 == prepared.sha256) | (Source.path == prepared.path))
+    ).all()
+    same = next((row.id for row in found if row.sha256 == prepared.sha256), None)
     if same is not None:
         return FileResult(prepared.path, "unchanged", same)
-    earlier = list(session.scalars(select(Source.id).where(Source.path == prepared.path)))
+    earlier = [row.id for row in found]
     for source_id in earlier:
         delete_source(session, source_id)
     source_id = session.execute(
@@ -219,7 +224,8 @@ def store(session: Session, prepared: Prepared) -> FileResult:
             encoding=prepared.encoding,
             byte_count=prepared.byte_count,
             text=prepared.text,
-            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            # whole seconds: MariaDB's DATETIME keeps no fraction, and every engine should hold the same value
+            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             parser_version=PARSER_VERSION,
         )
         .returning(Source.id)
@@ -239,6 +245,11 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
             # Another process stored the same file or newspaper first, or a lock timed out: a
             # fresh transaction sees its rows and decides again.
             last = exc
+        except DBAPIError as exc:
+            # Anything else the database refuses (a value it cannot hold, say) costs this file, not
+            # the batch; the transaction has been rolled back.
+            last = exc
+            break
     reason = str(getattr(last, "orig", last)).splitlines()[0]
     return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {reason}")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from archive.decode import DecodeError, decode
 from archive.document import Document, ParseError
 from archive.formats import parse_text
+from archive.limits import check_document
 from archive.metrics import Metric, extract_metrics
 
 PARSER_VERSION = "1"
@@ -60,6 +61,7 @@ def parse_document(text: str, fmt: str | None = None) -> Parsed:
         for article in document.articles
         for p in article.paragraphs
     }
+    check_document(document, metrics)
     return Parsed(document, metrics, name)
 
 
