@@ -41,7 +41,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for `url`, configured for this archive (WAL and busy timeout on SQLite, utf8mb4 on MySQL)."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # a malformed URL: its text (and password) must not reach a traceback
+        raise DatabaseError(f"cannot use database URL {redact_url(url)}: {exc}") from None
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})

@@ -357,7 +357,9 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
 def purge(engine: Engine, target: str) -> int:
     """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
     with Session(engine) as session, session.begin():
-        if target.isdigit():
+        if "\x00" in target:  # no path holds a NUL byte (and Path refuses one)
+            source_id = None
+        elif target.isdigit():
             source_id = session.get(Source, int(target)) and int(target)
         else:
             source_id = session.execute(

@@ -24,6 +24,9 @@ from archive.prepare import FileError, parse_document, prepare_bytes
 from tests.dbcheck import archive, integrity_problems, paragraphs_per_path, source_count
 from tests.pagegen import build_page
 
+# The issue names SQLite and PostgreSQL for these; MariaDB runs every other test, and these cost
+# seconds each on a shared CI machine.
+sqlite_and_postgresql = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 SUMMARY = re.compile(r"(\d+) files: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) failed")
 
 
@@ -59,6 +62,7 @@ def assert_clean_stderr(err: str) -> None:
 # ---------------------------------------------------------------- interruption
 
 
+@sqlite_and_postgresql
 def test_sigkill_mid_load_then_rerun_stores_every_file_once(db_url, tmp_path):
     expected = write_pages(tmp_path / "pages", 200)
     migrated(db_url)
@@ -107,6 +111,7 @@ def racing_loaders_agree(url: str, arg_lists: list[list[str]], per_loader: int, 
     assert integrity_problems(url) == []
 
 
+@sqlite_and_postgresql
 def test_four_loaders_on_overlapping_files(db_url, tmp_path):
     expected = write_pages(tmp_path / "pages", 40)
     files = sorted(expected)
@@ -116,6 +121,7 @@ def test_four_loaders_on_overlapping_files(db_url, tmp_path):
     racing_loaders_agree(db_url, [["--workers", "1", *s] for s in sets], 20, expected)
 
 
+@sqlite_and_postgresql
 def test_two_loaders_on_the_same_50_files(db_url, tmp_path):
     expected = write_pages(tmp_path / "pages", 50, first=500)
     # no migration first: both loaders find an empty database and race to create the schema too
