@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -271,15 +272,36 @@ def _prepared_stream(files: list[str], encoding: str | None, fmt: str | None, wo
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: list[Future] = []
-        it = iter(jobs)
-        for job in it:
-            pending.append(pool.submit(_prepare, job))
+    pool = ProcessPoolExecutor(max_workers=workers)
+    pending: list[tuple[tuple, Future]] = []
+    try:
+        for job in jobs:
+            try:
+                fut = pool.submit(_prepare, job)
+            except BrokenProcessPool:  # a worker died earlier: the rest go to a fresh pool
+                pool.shutdown(wait=False)
+                pool = ProcessPoolExecutor(max_workers=workers)
+                fut = pool.submit(_prepare, job)
+            pending.append((job, fut))
             if len(pending) >= WINDOW:
-                yield pending.pop(0).result()
-        for fut in pending:
-            yield fut.result()
+                yield _result(*pending.pop(0))
+        for job, fut in pending:
+            yield _result(job, fut)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(job: tuple, fut: Future) -> Prepared | FileError:
+    """A worker's result; when a worker died (out of memory, a crash in a C library), every file it
+    left unfinished is tried again alone, so that only the file that kills a process fails."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                return alone.submit(_prepare, job).result()
+            except BrokenProcessPool:
+                return FileError(job[0], 1, "the parser process died on this file (out of memory or a crash)")
 
 
 def load_paths(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import re
 import signal
@@ -275,3 +276,26 @@ def test_loader_never_leaves_a_partial_file(tmp_path, mutation):
         assert stored == sum(len(a.paragraphs) for a in parsed.document.articles)
     assert integrity_problems(url) == []
     eng.dispose()
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the patched parser reaches workers by fork")
+def test_a_parser_process_dying_costs_that_file_alone(engine, tmp_path, monkeypatch):
+    expected = write_pages(tmp_path / "pages", 12, first=970)
+    files = sorted(expected)
+    victim = files[5]
+    victim_text = Path(victim).read_text(encoding="utf-8")
+    real_parse = page.parse
+
+    def parse(text: str) -> Document:
+        if text == victim_text:
+            os._exit(9)  # as the kernel's OOM killer would end it: no exception, no cleanup
+        return real_parse(text)
+
+    monkeypatch.setattr(page, "parse", parse)  # worker processes are forked with it
+    report = loader.load_paths(engine, files, workers=2)
+    by_path = {r.path: r for r in report.results}
+    assert by_path[victim].message == f"{victim}:1: the parser process died on this file (out of memory or a crash)"
+    assert sorted(f for f, r in by_path.items() if r.status == "new") == [f for f in files if f != victim]
+    assert paragraphs_per_path(engine.url.render_as_string(hide_password=False)) == {
+        f: n for f, n in expected.items() if f != victim
+    }
