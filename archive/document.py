@@ -53,6 +53,12 @@ class Article:
     byline: str | None
     contributors: tuple[Contributor, ...]
     sections: tuple[Section, ...]
+    # Known only to some formats: the 引题 above the title, the page (版次) and its name (版名), the URL
+    # a crawl saved it from.
+    kicker: str | None = None
+    page: str | None = None
+    page_name: str | None = None
+    source_url: str | None = None
 
     @property
     def paragraphs(self) -> list[Paragraph]:

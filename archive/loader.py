@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from archive.formats.metadata import Metadata
 from archive.models import (
     Article,
     ArticleAuthor,
@@ -31,6 +32,7 @@ from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, parse_d
 STATUSES = ("new", "updated", "unchanged", "failed")
 RETRIES = 5
 PARALLEL_MIN_FILES = 8
+SUFFIXES = (".txt", ".md")  # what a directory is searched for
 WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
 
 
@@ -40,6 +42,7 @@ class FileResult:
     status: str
     source_id: int | None = None
     message: str | None = None
+    format: str | None = None
 
 
 @dataclass
@@ -60,11 +63,12 @@ class LoadReport:
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
-    """Files named directly, and the *.txt files under named directories (sorted, recursively)."""
+    """Files named directly, and the *.txt and *.md files under named directories (sorted, recursively)."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            yield from (str(f.resolve()) for f in sorted(path.rglob("*.txt")) if f.is_file())
+            found = sorted(f for f in path.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
+            yield from (str(f.resolve()) for f in found)
         else:
             yield str(path.resolve()) if path.exists() else str(path)
 
@@ -107,10 +111,14 @@ def _newspaper_id(session: Session, info) -> int:
 
 def _issue_id(session: Session, newspaper_id: int, info) -> int:
     found = session.execute(
-        select(Issue.id).where(Issue.newspaper_id == newspaper_id, Issue.date == info.date)
+        select(Issue).where(Issue.newspaper_id == newspaper_id, Issue.date == info.date)
     ).scalar_one_or_none()
     if found is not None:
-        return found
+        # an inside page or a single article may have been loaded before the front page printed these
+        missing = {k: getattr(info, k) for k in ("weekday", "number") if getattr(info, k) and not getattr(found, k)}
+        if missing:
+            session.execute(update(Issue).where(Issue.id == found.id).values(**missing))
+        return found.id
     return session.execute(
         insert(Issue)
         .values(newspaper_id=newspaper_id, date=info.date, weekday=info.weekday, number=info.number)
@@ -142,6 +150,10 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
                 title=a.title,
                 subtitle=a.subtitle,
                 byline=a.byline,
+                kicker=a.kicker,
+                page=a.page,
+                page_name=a.page_name,
+                source_url=a.source_url,
                 char_count=sum(len(p.text) for p in a.paragraphs),
                 paragraph_count=len(a.paragraphs),
             )
@@ -206,6 +218,7 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
 
 def store(session: Session, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
+    fmt = prepared.parsed.format
     # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
     # the two questions, and its fresh copy would be taken for an earlier version and replaced.
     found = session.execute(
@@ -213,7 +226,7 @@ def store(session: Session, prepared: Prepared) -> FileResult:
     ).all()
     same = next((row.id for row in found if row.sha256 == prepared.sha256), None)
     if same is not None:
-        return FileResult(prepared.path, "unchanged", same)
+        return FileResult(prepared.path, "unchanged", same, format=fmt)
     earlier = [row.id for row in found]
     for source_id in earlier:
         delete_source(session, source_id)
@@ -232,7 +245,7 @@ def store(session: Session, prepared: Prepared) -> FileResult:
         .returning(Source.id)
     ).scalar_one()
     write_parsed(session, source_id, prepared.parsed)
-    return FileResult(prepared.path, "updated" if earlier else "new", source_id)
+    return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt)
 
 
 def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
@@ -258,7 +271,7 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
 # ---------------------------------------------------------------- many files
 
 
-def _prepare(args: tuple[str, str | None, str | None]) -> Prepared | FileError:
+def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepared | FileError:
     try:
         return prepare_file(*args)
     except FileError as exc:
@@ -267,8 +280,10 @@ def _prepare(args: tuple[str, str | None, str | None]) -> Prepared | FileError:
         return FileError(args[0], 1, f"internal parser error: {type(exc).__name__}: {exc}")
 
 
-def _prepared_stream(files: list[str], encoding: str | None, fmt: str | None, workers: int) -> Iterator[Prepared | FileError]:
-    jobs = [(f, encoding, fmt) for f in files]
+def _prepared_stream(
+    files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int
+) -> Iterator[Prepared | FileError]:
+    jobs = [(f, encoding, fmt, meta) for f in files]
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
@@ -310,6 +325,7 @@ def load_paths(
     *,
     encoding: str | None = None,
     fmt: str | None = None,
+    meta: Metadata | None = None,
     workers: int | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> LoadReport:
@@ -317,9 +333,9 @@ def load_paths(
     files = list(iter_files(paths))
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     report = LoadReport()
-    for item in _prepared_stream(files, encoding, fmt, workers):
+    for item in _prepared_stream(files, encoding, fmt, meta, workers):
         if isinstance(item, FileError):
-            result = FileResult(item.path, "failed", None, str(item))
+            result = FileResult(item.path, "failed", None, str(item), format=item.format)
         else:
             result = store_with_retry(engine, item)
         report.results.append(result)

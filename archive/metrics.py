@@ -1,29 +1,684 @@
-"""Placeholder until the metric extractor lands (branch `metrics`)."""
+"""Extraction of quantitative facts ("metrics") from the text of one paragraph.
+
+The rule book is ``tests/data/METRICS.md``: a metric is a number joined to a measure word, unit,
+``%`` or duration unit, said of the people, things or period being reported.  Dates, ordinals,
+identifiers, numbers in names/titles/slogans/idioms, ``一`` + classifier used as an article,
+reduplication (``一件件``), labels counting a list spelled out next to them and thresholds that
+condition another metric are not metrics.
+
+Design: one precompiled regex finds every "number + (range) + (余/多) + (大/小) + unit + (以上…)"
+span; small checks on the characters around each span reject the non-metrics; a second pass turns
+thresholds into conditions; then qualifier, kind, direction/basis, subject, ``as_of`` and
+``period`` are read from the clause and sentence around the span.  Everything is pure Python with
+module-level compiled regexes; no per-character loop runs over the whole text.
+"""
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+
+from archive.numerals import (
+    CN_BIG_UNITS,
+    CN_DIGITS,
+    CN_SMALL_UNITS,
+    NUMBER_PATTERN,
+    parse_number_vague,
+)
+
+__all__ = ["Metric", "extract_metrics", "UNITS"]
 
 
 @dataclass(frozen=True)
 class Metric:
-    ordinal: int
-    surface: str
-    char_start: int
+    ordinal: int            # 1-based within the paragraph, in text order
+    surface: str            # exact substring, qualifier words included
+    char_start: int         # code-point offsets: text[char_start:char_end] == surface
     char_end: int
+    value: Decimal
+    value_high: Decimal | None   # upper end of a range, else None
+    unit: str               # normalised unit; money in 元
+    qualifier: str          # exact approx more_than at_least at_most less_than
+    kind: str               # count percent change duration money measure score age ratio
+    subject: str | None     # phrase from the text, as written
+    condition: str | None   # e.g. ">=85分" for a share conditioned by a threshold
+    as_of: str | None       # e.g. 截至8月20日
+    period: str | None      # e.g. 7月以来
+    direction: str | None   # up/down for changes
+    basis: str | None       # 同比/环比
+
+
+# --- units ------------------------------------------------------------------------------------
+# surface form -> (normalised unit, kind).  Longest forms are tried first.
+_DURATION = {
+    "个工作日": "工作日", "工作日": "工作日", "个小时": "小时", "小时": "小时", "分钟": "分钟",
+    "个多月": "月", "个半月": "月", "个月": "月", "个星期": "星期", "个季度": "季度",
+    "天": "天", "周": "周", "年": "年", "秒钟": "秒", "秒": "秒",
+}
+_MEASURE = [
+    "平方公里", "平方千米", "平方米", "立方米", "公里", "千米", "厘米", "毫米", "米", "公顷", "亩",
+    "吨", "公斤", "千克", "克", "斤", "毫升", "升", "千瓦时", "千瓦", "兆瓦", "℃", "摄氏度",
+]
+_COUNT = [
+    "人次", "批次", "架次", "车次", "户次", "辆次", "台次", "艘次", "场次", "班次", "航次", "字",
+    "人", "名", "位", "次", "项", "类", "个", "户", "起", "件", "处", "封", "条", "套", "面",
+    "家", "所", "座", "台", "辆", "张", "份", "本", "册", "篇", "场", "批", "支", "只", "头",
+    "匹", "棵", "株", "例", "宗", "笔", "枚", "首", "章", "节", "门", "间", "层", "栋", "幢",
+    "艘", "架", "组", "轮", "趟", "顶", "盏", "块", "根", "箱", "袋", "瓶", "桶", "包", "对",
+    "双", "副", "页", "种", "段", "款", "剂", "粒", "桩",
+]
+_MONEY = {"元": "元", "美元": "美元", "欧元": "欧元", "港元": "港元", "日元": "日元", "块钱": "元"}
+
+UNITS: dict[str, tuple[str, str]] = {}
+UNITS["个百分点"] = ("个百分点", "change")
+for _u in ("%", "％"):
+    UNITS[_u] = ("%", "percent")
+UNITS["‰"] = ("‰", "percent")
+UNITS["倍"] = ("倍", "ratio")
+UNITS["周年"] = ("周年", "anniversary")      # recognised only to be rejected
+UNITS["周岁"] = ("岁", "age")
+UNITS["岁"] = ("岁", "age")
+UNITS["分"] = ("分", "score")
+for _u, _n in _MONEY.items():
+    UNITS[_u] = (_n, "money")
+for _u, _n in _DURATION.items():
+    UNITS[_u] = (_n, "duration")
+for _u in _MEASURE:
+    UNITS.setdefault(_u, ("℃" if _u == "摄氏度" else _u, "measure"))
+for _u in _COUNT:
+    UNITS.setdefault(_u, (_u, "count"))
+
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+
+# --- qualifiers -------------------------------------------------------------------------------
+_PRE_QUALIFIERS = {
+    "超过": "more_than", "多于": "more_than", "高于": "more_than", "逾": "more_than", "超": "more_than",
+    "将近": "approx", "接近": "approx", "近": "approx", "大约": "approx", "大概": "approx", "约": "approx",
+    "至少": "at_least", "不少于": "at_least", "不低于": "at_least",
+    "最多": "at_most", "不超过": "at_most", "不高于": "at_most",
+    "不到": "less_than", "不足": "less_than", "少于": "less_than", "低于": "less_than",
+}
+_PRE_SORTED = sorted(_PRE_QUALIFIERS, key=len, reverse=True)
+# a qualifier word that is really the tail of another word
+_PRE_BLOCKERS = {
+    "近": set("最附邻靠临亲贴逼"),
+    "约": set("节预签制邀相特合条违履践契公誓赴"),
+    "超": set("赶高"),
+}
+_POST_QUALIFIERS = {
+    "及以上": "at_least", "以上": "at_least", "及以下": "at_most", "以下": "at_most",
+    "以内": "at_most", "之内": "at_most", "内": "at_most", "左右": "approx",
+}
+_POST_ALT = "|".join(sorted(_POST_QUALIFIERS, key=len, reverse=True))
+
+_SEP = r"(?:至|到|-|－|—|–|~|～|〜)"
+
+_CAND_RE = re.compile(
+    rf"(?P<num>{NUMBER_PATTERN})"
+    rf"(?:(?P<sep>{_SEP})(?P<num2>{NUMBER_PATTERN}))?"
+    rf"(?P<vague>[余多几来])?"
+    rf"(?P<size>[大小])?"
+    rf"(?P<unit>{_UNIT_ALT})"
+    rf"(?P<post>{_POST_ALT})?"
+)
+_RANGE_TAIL_RE = re.compile(
+    rf"{_SEP}(?P<num2>{NUMBER_PATTERN})(?P<unit2>{_UNIT_ALT})(?P<post2>{_POST_ALT})?"
+)
+_PCT_RE = re.compile(rf"百分之(?P<num>{NUMBER_PATTERN})(?P<post>{_POST_ALT})?")
+
+_NUM_CHARS = set("0123456789０１２３４５６７８９.．" + CN_DIGITS + CN_SMALL_UNITS + CN_BIG_UNITS)
+_NUM_START_CHARS = set("0123456789０１２３４５６７８９" + CN_DIGITS + "十拾")
+_CN_DIGIT_CHARS = set(CN_DIGITS)
+_FINANCIAL_ONLY = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟")
+_ARTICLE_ONE = {"一", "壹"}
+_IDENT_PREV = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-－—–/／·•#＃_×xX*＊:：")
+_SCORE_PREV = set("得获打考拿了为是")
+_DURATION_KEEP_ONE = ("用", "历时", "耗时", "为期", "历经", "花", "费时")
+
+_TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|间|中|的?(?:时间|日子|岁月)里)")
+_TIMEFRAME_BEFORE = ("未来", "过去", "今后", "此后", "最近", "前", "头", "连续")
+_YEAR_AFTER = set("代度级初底末中月")
+
+_CLAUSE_BREAK = set("，,。；;：:！!？?、\n…（）()")
+_LIST_BREAK = _CLAUSE_BREAK - {"、"}
+_SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
+_CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…（）()]")
+
+_QUOTE_RE = re.compile(r"《[^》\n]{0,80}》|“[^”。！？]{0,15}”|「[^」。！？]{0,15}」|\"[^\"。！？]{0,15}\"")
+
+# four-character idioms and set phrases with numerals that the window check cannot see
+_IDIOM_RE = re.compile(
+    "十年如一日|一年四季|一年到头|一天到晚|三年五载|三天两头|三天打鱼|两天晒网|四面八方|五湖四海|"
+    "三番五次|三令五申|三言两语|三五成群|七嘴八舌|五花八门|四通八达|一举两得|两全其美|一日千里|"
+    "百里挑一|十万火急|十拿九稳|十之八九|九死一生|百年大计|百年不遇|千载难逢|一朝一夕|一言一行|"
+    "一草一木|一点一滴|一丝一毫|一针一线|一砖一瓦|一心一意|三心二意|一清二楚|接二连三|不三不四|"
+    "半斤八两|独一无二|一模一样|万无一失|九牛一毛|十全十美|一五一十|七上八下|千方百计|千家万户"
+)
+# a duration that names a plan or campaign: 三年行动计划, 五年规划
+_PLAN_AFTER_RE = re.compile(r"(?:攻坚)?(?:行动|计划|规划|攻坚|工程|战略|纲要)")
+
+_DIRECTION_RE = re.compile(
+    r"(?P<dir>上升|增长|增加|提高|提升|上涨|增幅为|增幅达|增幅|偏高|多出|增|"
+    r"下降|减少|降低|下滑|回落|下跌|降幅为|降幅达|降幅|偏低|减|降)"
+    r"(?:了)?(?:达到|达|为|逾)?$"
+)
+_UP = ("上升", "增长", "增加", "提高", "提升", "上涨", "增幅", "偏高", "多出", "增")
+_BASIS_RE = re.compile(r"同比|环比")
+
+_AS_OF_RE = re.compile(r"(?:截至|截止到|截止)[^，,。；;！!？?\n]{0,14}")
+_PERIOD_RE = re.compile(
+    rf"(?:(?<=[，,。；;！!？?：:\n])|^)[^，,。；;！!？?：:\n]{{1,16}}?以来"
+    rf"|(?:近|这|过去)?(?:{NUMBER_PATTERN})个?多?(?:年|月|天|周|星期|季度)多?来(?!源|自|看|说)"
+    rf"|连续(?:{NUMBER_PATTERN})个?(?:年|月|天|周|星期|季度)"
+)
+
+# subject phrase trimming
+_SUBJ_TRAIL = (
+    "达到了", "达到", "达", "是", "有", "共有", "共计", "共", "累计", "总计", "合计", "计",
+    "在", "已", "约", "了", "的", "仅用", "就", "可达", "可", "将", "保持在", "控制在",
+    "等", "同比", "环比", "比上年同期", "比去年同期", "较上年同期", "较去年同期", "比上年末", "比上年",
+    "比去年", "较上年", "较去年", "分别", "占比为", "占",
+)
+_SUBJ_LEAD = ("其中", "共", "另有", "此外", "同时", "并")
+_AFTER_STOP = set(
+    "的了是为在已被以来内之左至到都均共也就即又和与及或等后前时里整上下每不没将可从由于向给让使把对"
+    "比较同环增减降提达占约余多并而但还才仍再所得其分合即"
+)
+_BEFORE_PREF_UNITS = {"人", "人次", "%", "‰", "个百分点"}
+_MAX_SUBJ = 24
+_INHERIT = "\x00inherit"   # marker: take the previous metric's subject in the sentence
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """Spans whose numbers are no metrics: titles, short quoted names/slogans, idioms."""
+    spans = [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
+    idioms = [(m.start(), m.end()) for m in _IDIOM_RE.finditer(text)]
+    if idioms:
+        spans = sorted(spans + [(a - 1, b) for a, b in idioms])   # -1: _inside is exclusive
+    return spans
+
+
+def _inside(spans: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
+    i = bisect.bisect_right(starts, pos) - 1
+    return i >= 0 and spans[i][0] < pos < spans[i][1]
+
+
+_RATE_BEFORE_RE = re.compile(r"每(?:小时|分钟|天|日|年|月|周|人|户|次|平方米|平方公里|公里|亩)$")
+
+
+def _pre_qualifier(text: str, start: int) -> tuple[str | None, int]:
+    """The qualifier word right before ``start`` (超过, 近, 约 …) and where it starts; a rate
+    phrase may stand between (超过每小时3000辆)."""
+    rate = _RATE_BEFORE_RE.search(text, max(0, start - 5), start)
+    if rate is not None:
+        q, s = _pre_qualifier_word(text, rate.start())
+        if q is not None:
+            return q, s
+    return _pre_qualifier_word(text, start)
+
+
+def _pre_qualifier_word(text: str, start: int) -> tuple[str | None, int]:
+    for word in _PRE_SORTED:
+        s = start - len(word)
+        if s >= 0 and text.startswith(word, s):
+            blockers = _PRE_BLOCKERS.get(word)
+            if blockers and s > 0 and text[s - 1] in blockers:
+                continue
+            return _PRE_QUALIFIERS[word], s
+    return None, start
+
+
+def _clause_start(text: str, pos: int, breaks: set[str] = _CLAUSE_BREAK) -> int:
+    i = pos - 1
+    lo = max(0, pos - 60)
+    while i >= lo and text[i] not in breaks:
+        i -= 1
+    return i + 1
+
+
+def _clause_end(text: str, pos: int) -> int:
+    m = _CLAUSE_BREAK_RE.search(text, pos)
+    return m.start() if m else len(text)
+
+
+def _sentence_starts(text: str) -> list[int]:
+    """Start offsets of the sentences of ``text`` (after 。；！？ and line breaks)."""
+    return [0] + [m.end() for m in _SENT_BREAK_RE.finditer(text)]
+
+
+def _sentence_start(starts: list[int], pos: int) -> int:
+    return starts[bisect.bisect_right(starts, pos) - 1]
+
+
+def _trim_before(phrase: str) -> str:
+    changed = True
+    while changed and phrase:
+        changed = False
+        for w in _SUBJ_TRAIL:
+            if phrase.endswith(w) and len(phrase) > 0:
+                phrase = phrase[: -len(w)]
+                changed = True
+                break
+        if phrase.endswith("为") and not phrase.endswith(("行为", "作为", "认为", "成为", "因为", "以为", "视为")):
+            phrase = phrase[:-1]
+            changed = True
+        m = _DIRECTION_RE.search(phrase)
+        if m:
+            phrase = phrase[: m.start()]
+            changed = True
+    for w in _SUBJ_LEAD:
+        if phrase.startswith(w):
+            phrase = phrase[len(w):]
+    return phrase
+
+
+@dataclass
+class _Cand:
+    start: int
+    end: int
+    num_start: int
     value: Decimal
     value_high: Decimal | None
     unit: str
-    qualifier: str
     kind: str
-    subject: str | None
-    condition: str | None
-    as_of: str | None
-    period: str | None
-    direction: str | None
-    basis: str | None
+    qualifier: str
+    post: str | None
+    condition: str | None = None
+    direction: str | None = None
+    basis: str | None = None
+
+
+_TO_HALF = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _is_year(num: str, value: Decimal) -> bool:
+    """2020年 is a year, not a duration (四位 Arabic digits 1000–2999)."""
+    digits = num.translate(_TO_HALF)
+    return digits.isdigit() and len(digits) == 4 and 1000 <= value <= 2999
+
+
+def _candidates(text: str) -> list[_Cand]:
+    spans = _quote_spans(text)
+    starts = [s for s, _ in spans]
+    out: list[_Cand] = []
+    found: list[tuple[int, re.Match[str], bool]] = []
+    for m in _CAND_RE.finditer(text):
+        found.append((m.start(), m, False))
+    if "百分之" in text:
+        for m in _PCT_RE.finditer(text):
+            found.append((m.start(), m, True))
+        found.sort(key=lambda t: t[0])
+    last_end = -1
+    for start, m, is_pct in found:
+        if start < last_end:
+            continue
+        c = _check(text, m, is_pct, spans, starts)
+        if c is not None:
+            out.append(c)
+            last_end = c.end
+    return out
+
+
+def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | None:
+    num = m.group("num")
+    ns = m.start("num")
+    prev = text[ns - 1] if ns > 0 else ""
+    # a suffix of a longer number, an identifier, an ordinal, a rate denominator, a vague "数十"
+    if prev and (prev in _NUM_CHARS or prev in _IDENT_PREV):
+        if not (is_pct and prev in CN_SMALL_UNITS):
+            return None
+    if is_pct:
+        pct_start = m.start()
+        prev = text[pct_start - 1] if pct_start > 0 else ""
+    if prev in ("第", "每", "数", "几", "若", "周", "逐", "初", "编", "号", "序"):
+        return None
+    if prev == " " and ns >= 2 and text[ns - 2] in _IDENT_PREV:
+        return None
+    if len(num) == 1 and num in _FINANCIAL_ONLY:
+        return None
+    try:
+        value, inner_vague = parse_number_vague(num)
+    except ValueError:
+        return None
+    # Chinese digits read one by one (一两天, 五六人, 二〇二〇年) are no counted metric
+    if num[0] in _CN_DIGIT_CHARS and len(num) > 1 and not any(
+        ch in CN_SMALL_UNITS or ch in CN_BIG_UNITS or ch == "点" for ch in num
+    ):
+        return None
+    digits_only = num.isdigit() or all(ch in "0123456789０１２３４５６７８９" for ch in num)
+    if digits_only and len(num) > 1 and num[0] in "0０":
+        return None  # 0025: an identifier
+    if digits_only and len(num) >= 7:
+        return None  # phone numbers, serials
+
+    end = m.end()
+    post = m.group("post")
+    if is_pct:
+        unit, kind = "%", "percent"
+        surface_unit = ""
+        value_high = None
+        vague = None
+    else:
+        surface_unit = m.group("unit")
+        unit, kind = UNITS[surface_unit]
+        vague = m.group("vague")
+        value_high = None
+        if m.group("num2"):
+            try:
+                value_high, v2 = parse_number_vague(m.group("num2"))
+            except ValueError:
+                return None
+            if value_high <= value or v2:
+                return None
+    # post qualifier sanity: 内 only on durations; 以下率上 is an idiom
+    if post:
+        post_end = m.end("post")
+        if post == "内" and kind != "duration":
+            post, end = None, m.start("post")
+        elif post in ("以下", "及以下") and text[post_end:post_end + 1] == "率":
+            post, end = None, m.start("post")
+    unit_end = m.end("unit") if not is_pct else m.end("num")
+    # a range that repeats the unit: 5%-10%, 3天至5天
+    if not is_pct and value_high is None and not m.group("post"):
+        rt = _RANGE_TAIL_RE.match(text, unit_end)
+        if rt and rt.group("unit2") == surface_unit:
+            try:
+                v2, vague2 = parse_number_vague(rt.group("num2"))
+            except ValueError:
+                v2, vague2 = value, True
+            if v2 > value and not vague2:
+                value_high = v2
+                post = rt.group("post2")
+                end = rt.end()
+                unit_end = rt.end("unit2")
+                if post == "内" and kind != "duration":
+                    post, end = None, rt.start("post2")
+    # 三个半月: the half belongs to the value
+    if "半" in surface_unit:
+        value += Decimal("0.5")
+    # 两倍多, 3年多: a trailing 多/余 on a ratio or duration
+    more_after = False
+    if (not is_pct and not post and not vague and (unit == "倍" or kind == "duration")
+            and text[unit_end:unit_end + 1] in ("多", "余")
+            and not _TIMEFRAME_AFTER_RE.match(text, unit_end)):
+        more_after = True
+        end = unit_end + 1
+
+    if kind == "anniversary":
+        return None
+    if not is_pct:
+        nxt = text[unit_end:unit_end + 1]
+        # reduplication: 一件件, 一项项
+        if nxt and nxt == surface_unit[-1]:
+            return None
+        # 字 counts characters only for written-out sizes (30万字), not in 十字路口, 八字
+        if surface_unit == "字" and not any(ch in "0123456789０１２３４５６７８９百千万" for ch in num):
+            return None
+        if kind == "score":
+            if nxt == "之" or (prev in ("时", "点") and ns >= 2 and text[ns - 2] in _NUM_CHARS):
+                return None  # 三分之一, 9时30分
+            if num[0] in _CN_DIGIT_CHARS or num[0] in "十拾":
+                # 十分重要 ("very"), 七分熟: Chinese-numeral scores only after 得/获/打/考/拿/了
+                if prev not in _SCORE_PREV:
+                    return None
+        if kind == "duration" and surface_unit == "年":
+            if _is_year(num, value) or nxt in _YEAR_AFTER:
+                return None
+        if surface_unit in ("天", "周") and nxt in ("津", "安", "然", "边", "末", "刊", "报"):
+            return None
+        if kind == "duration" and not post:
+            if _PLAN_AFTER_RE.match(text, unit_end):
+                return None  # 三年行动计划, 五年规划: part of a name
+            if _TIMEFRAME_AFTER_RE.match(text, unit_end):
+                return None  # 一个月来, 3年前, 两年多来: a time frame
+            _, b = _pre_qualifier(text, ns)
+            for w in _TIMEFRAME_BEFORE:
+                if text.startswith(w, b - len(w)) and b - len(w) >= 0:
+                    if w == "前" and b >= 2 and text[b - 2] == "提":
+                        continue
+                    return None
+        if kind == "duration" and unit == "小时" and value == 24 and not post and prev not in ("用",):
+            # 24小时 + noun is "round-the-clock" (24小时网上警局, 24小时急诊), not a duration
+            if nxt and nxt not in _CLAUSE_BREAK and nxt not in "的时后前里" and not nxt.isspace():
+                return None
+    # numbers inside titles and short quoted names/slogans
+    if spans and _inside(spans, starts, ns):
+        return None
+
+    q_pre, q_start = _pre_qualifier(text, m.start())
+    start = q_start
+    qualifier = "exact"
+    if q_pre:
+        qualifier = q_pre
+    elif inner_vague or vague in ("余", "多", "几") or more_after or "多" in surface_unit:
+        qualifier = "more_than"
+    elif vague == "来":
+        qualifier = "approx"
+    elif post:
+        qualifier = _POST_QUALIFIERS[post]
+    # 一 + classifier is an article or partitive (一名民警, 一次, 中的一项); one duration is kept
+    # only when qualified or measured (一周内, 不到一天, 仅用一天)
+    if (num in _ARTICLE_ONE and value_high is None and not vague and qualifier == "exact"
+            and unit != "倍"):                       # 增长一倍 is a doubling
+        if kind != "duration":
+            return None
+        before = text[max(0, ns - 2):ns]
+        if not any(before.endswith(w) for w in _DURATION_KEEP_ONE):
+            return None
+    # idioms built from two numerals: 四面八方, 三天两头, 一所一策, 三番五次
+    if len(num) == 1 and num in _CN_DIGIT_CHARS and not is_pct:
+        w = text[ns:ns + 4]
+        if len(w) == 4 and w[2] in _CN_DIGIT_CHARS and w[3] not in _NUM_CHARS and w[1] not in _NUM_CHARS:
+            return None
+        if ns >= 2:
+            w = text[ns - 2:ns + 2]
+            if (w[0] in _CN_DIGIT_CHARS and (ns == 2 or text[ns - 3] not in _NUM_CHARS)
+                    and w[1] not in _NUM_CHARS):
+                return None
+    # labels counting a list spelled out next to them: 安全生产、环境保护、信访维稳三项工作
+    if kind == "count" and value == value.to_integral_value() and 2 <= value <= 10:
+        cs = _clause_start(text, q_start, _LIST_BREAK)
+        items = text[cs:q_start].count("、") + 1
+        if items == value and items >= 2:
+            return None
+        tail = text[unit_end:unit_end + 12]
+        colon = tail.find("：")
+        if colon >= 0 and not any(ch in _CLAUSE_BREAK for ch in tail[:colon]):
+            return None
+
+    # 零下5℃: a temperature below zero
+    if kind == "measure" and unit == "℃" and text[max(0, start - 2):start] == "零下":
+        start -= 2
+        value = -value
+    # money: 万/亿 are part of the number, so the value is already in 元
+    return _Cand(
+        start=start, end=end, num_start=ns, value=value, value_high=value_high, unit=unit,
+        kind=kind, qualifier=qualifier, post=post,
+    )
+
+
+def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
+    """A bounded number followed in the same clause by another metric conditions that metric."""
+    keep: list[_Cand] = []
+    skip = set()
+    ops = {"at_least": ">=", "at_most": "<=", "more_than": ">", "less_than": "<"}
+    for i, c in enumerate(cands):
+        if i in skip:
+            continue
+        # thresholds bound an attribute (age, score, income, temperature, seniority…); a bounded
+        # count (培训5000人以上并发放证书300本) is a fact of its own
+        if c.post in ("以上", "及以上", "以下", "及以下") and c.kind != "count" and i + 1 < len(cands):
+            nxt = cands[i + 1]
+            between = text[c.end:nxt.start]
+            if not any(ch in _CLAUSE_BREAK for ch in between) and not any(
+                w in between for w in ("和", "与", "及", "或", "、")
+            ):
+                unit = c.unit
+                nxt.condition = f"{ops[c.qualifier]}{c.value.normalize():f}{unit}"
+                continue
+        keep.append(c)
+    return keep
+
+
+def _direction(text: str, c: _Cand, prev: _Cand | None) -> None:
+    lo = max(0, c.start - 12)
+    head = text[lo:c.start]
+    cs = _clause_start(text, c.start)
+    clause_head = text[cs:c.start]
+    m = _DIRECTION_RE.search(head)
+    if m is not None and m.group("dir") == "增" and m.start() > 0 and head[m.start() - 1] == "新":
+        m = None
+    if m is not None:
+        d = m.group("dir")
+        c.direction = "up" if d.startswith(_UP) else "down"
+        b = _BASIS_RE.findall(clause_head)
+        c.basis = b[-1] if b else None
+    elif prev is not None and prev.direction and text[prev.end:c.start] in ("和", "、", "及", "与", "，"):
+        c.direction, c.basis = prev.direction, prev.basis
+    if c.direction and (c.unit in ("%", "‰", "个百分点", "倍") or c.basis):
+        c.kind = "change"
+    if c.unit == "个百分点":
+        c.kind = "change"
+
+
+def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) -> str | None:
+    # phrase after the metric
+    after_start = c.end
+    if text[after_start:after_start + 1] == "的":
+        after_start += 1
+        via_de = True
+    else:
+        via_de = False
+    after_end = _clause_end(text, after_start)
+    if next_c is not None and next_c.start < after_end:
+        after_end = next_c.start
+    after = text[after_start:after_end]
+    if not via_de:
+        de = after.find("的")
+        if de > 0:
+            after = after[:de]
+    if after.startswith("《") and "》" in after:
+        after = after[: after.index("》") + 1]
+    else:
+        after = after[:12]
+    after = after.rstrip("和与及或")
+    after_ok = len(after) >= 2 and (after[0] not in _AFTER_STOP) and after[0] not in _NUM_START_CHARS
+    chained = text[c.end:c.end + 1] in _NUM_START_CHARS and next_c is not None and next_c.start == c.end
+
+    if after.count("“") > after.count("”"):
+        after = after[: after.rindex("“")]
+        after_ok = len(after) >= 2
+
+    # phrase before the metric; a metric chained to the previous one (16页100余小项) shares the
+    # phrase before the chain
+    head = c.start
+    if prev_c is not None and prev_c.end == head:
+        head = prev_c.start
+    cs = _clause_start(text, head)
+    cs = max(cs, head - _MAX_SUBJ)
+    raw_before = text[cs:head]
+    before = _trim_before(raw_before)
+    # only linking words (达到, 同比增长, 共计…) before the number: the subject is the previous one's
+    linking_only = bool(raw_before) and not before
+    if len(before) < 2:
+        before = ""
+
+    if via_de and after_ok:
+        return after
+    if c.unit not in _BEFORE_PREF_UNITS and c.kind not in ("duration", "percent", "change"):
+        if after_ok and text[c.end:c.end + 1] not in _CLAUSE_BREAK:
+            return after
+    if chained:
+        return None  # filled from the next metric
+    if before:
+        return before
+    if after_ok:
+        return after
+    if linking_only:
+        # remember the previous clause of the sentence, for when no metric precedes in it
+        if cs > 0 and text[cs - 1] in "，,":
+            pcs = max(_clause_start(text, cs - 1), cs - 1 - _MAX_SUBJ)
+            prev_clause = _trim_before(text[pcs:cs - 1])
+            if len(prev_clause) >= 2:
+                return _INHERIT + prev_clause
+        return _INHERIT
+    return None
 
 
 def extract_metrics(text: str) -> list[Metric]:
-    return []
+    """All metrics of one paragraph's text, in text order."""
+    if not text:
+        return []
+    cands = _candidates(text)
+    if not cands:
+        return []
+    cands = _apply_thresholds(text, cands)
+
+    as_of_spans = (
+        [(m.start(), m.group()) for m in _AS_OF_RE.finditer(text)]
+        if ("截至" in text or "截止" in text) else []
+    )
+    period_spans = (
+        [(m.start(), m.end(), m.group()) for m in _PERIOD_RE.finditer(text)]
+        if ("来" in text or "连续" in text) else []
+    )
+
+    sentence_starts = _sentence_starts(text)
+    prev: _Cand | None = None
+    subjects: list[str | None] = []
+    for c in cands:
+        _direction(text, c, prev)
+        prev = c
+    for i, c in enumerate(cands):
+        nxt = cands[i + 1] if i + 1 < len(cands) else None
+        subjects.append(_subject(text, c, nxt, cands[i - 1] if i else None))
+    # chained metrics (6大类20项任务) share the next one's subject; a share or change without a
+    # subject of its own inherits the previous metric's within the sentence (…5000余人，超过50.12%)
+    for i in range(len(cands) - 2, -1, -1):
+        if subjects[i] is None and cands[i + 1].start == cands[i].end:
+            subjects[i] = subjects[i + 1]
+    for i, c in enumerate(cands):
+        subj = subjects[i]
+        fallback = None
+        inherit = subj is None and c.kind in ("percent", "change")
+        if subj is not None and subj.startswith(_INHERIT):
+            inherit, fallback, subj = True, subj[len(_INHERIT):] or None, None
+        if inherit and i > 0:
+            ss = _sentence_start(sentence_starts, c.start)
+            if cands[i - 1].start >= ss and subjects[i - 1] is not None:
+                subj = subjects[i - 1]
+        subjects[i] = subj or fallback
+
+    out: list[Metric] = []
+    for i, c in enumerate(cands):
+        ss = _sentence_start(sentence_starts, c.start)
+        as_of = None
+        for s, g in as_of_spans:
+            if ss <= s < c.start:
+                as_of = g
+        period = None
+        for s, e, g in period_spans:
+            if ss <= s and e <= c.start:
+                period = g
+        out.append(
+            Metric(
+                ordinal=i + 1,
+                surface=text[c.start:c.end],
+                char_start=c.start,
+                char_end=c.end,
+                value=c.value,
+                value_high=c.value_high,
+                unit=c.unit,
+                qualifier=c.qualifier,
+                kind=c.kind,
+                subject=subjects[i] or None,
+                condition=c.condition,
+                as_of=as_of,
+                period=period,
+                direction=c.direction,
+                basis=c.basis,
+            )
+        )
+    return out

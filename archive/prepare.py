@@ -12,7 +12,8 @@ from pathlib import Path
 from archive.decode import DecodeError, decode
 from archive.document import Document, ParseError
 from archive.formats import parse_text
-from archive.limits import check_document
+from archive.formats.metadata import Metadata
+from archive.limits import check_metrics
 from archive.metrics import Metric, extract_metrics
 
 PARSER_VERSION = "1"
@@ -24,14 +25,16 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 class FileError(Exception):
     """A file that cannot be loaded; str() is the one-line `path:line: reason` users see."""
 
-    def __init__(self, path: str, line: int, reason: str):
-        super().__init__(f"{path}:{line}: {reason}")
+    def __init__(self, path: str, line: int, reason: str, format: str | None = None):
+        # all fields in args: a worker process sends it back pickled, and unpickling calls __init__(*args)
+        super().__init__(path, line, reason, format)
         self.path = path
         self.line = line
         self.reason = reason
+        self.format = format  # the format the file was read as, when parsing got that far
 
-    def __reduce__(self):  # crosses process boundaries from the parser workers
-        return (FileError, (self.path, self.line, self.reason))
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -53,27 +56,31 @@ class Prepared:
     parsed: Parsed
 
 
-def parse_document(text: str, fmt: str | None = None) -> Parsed:
+def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:
     """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
-    name, document = parse_text(text, fmt)
+    name, document = parse_text(text, fmt, meta)
     metrics = {
         (article.ordinal, p.ordinal): extract_metrics(p.text)
         for article in document.articles
         for p in article.paragraphs
     }
-    check_document(document, metrics)
+    check_metrics(document, metrics)
     return Parsed(document, metrics, name)
 
 
-def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str | None = None) -> Prepared:
-    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable."""
+def prepare_bytes(
+    path: str, data: bytes, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None
+) -> Prepared:
+    """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable.
+
+    `meta` is what the user said about the files (options, file-name pattern), read against `path`."""
     try:
         decoded = decode(data, encoding)
-        parsed = parse_document(decoded.text, fmt)
+        parsed = parse_document(decoded.text, fmt, meta.for_path(path) if meta else None)
     except DecodeError as exc:
         raise FileError(path, exc.line, exc.reason) from None
     except ParseError as exc:
-        raise FileError(path, exc.line, exc.reason) from None
+        raise FileError(path, exc.line, exc.reason, getattr(exc, "format", None)) from None
     return Prepared(
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -84,7 +91,7 @@ def prepare_bytes(path: str, data: bytes, encoding: str | None = None, fmt: str 
     )
 
 
-def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None) -> Prepared:
+def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None) -> Prepared:
     try:
         size = Path(path).stat().st_size
         if size > MAX_FILE_BYTES:
@@ -92,4 +99,4 @@ def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None)
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FileError(path, 1, f"cannot read: {exc.strerror or exc}") from None
-    return prepare_bytes(path, data, encoding, fmt)
+    return prepare_bytes(path, data, encoding, fmt, meta)

@@ -145,6 +145,10 @@ def article_document(session: Session, article_id: int) -> dict:
             "title": article.title,
             "subtitle": article.subtitle,
             "byline": article.byline,
+            "kicker": article.kicker,
+            "page": article.page,
+            "page_name": article.page_name,
+            "source_url": article.source_url,
             "contributors": [{"role": a.role, "name": a.name} for a in article.authors],
             "char_count": article.char_count,
             "paragraph_count": article.paragraph_count,
@@ -168,7 +172,12 @@ def mark_metrics(text: str, metrics: list[dict]) -> str:
 def article_text(doc: dict) -> str:
     """The article as a reader reads it: masthead line, title block, headings, paragraphs (metrics marked)."""
     paper, issue, art = doc["newspaper"], doc["issue"], doc["article"]
-    lines = [f"{paper['name']}  {issue['date']} {issue['weekday'] or ''}  第{issue['number']}期".rstrip(), ""]
+    head = [paper["name"], f"{issue['date']} {issue['weekday'] or ''}".rstrip()]
+    head += [f"第{issue['number']}期"] if issue["number"] else []
+    head += [f"第{art['page']}版 {art['page_name'] or ''}".rstrip()] if art.get("page") else []
+    lines = ["  ".join(head), ""]
+    if art.get("kicker"):
+        lines.append(art["kicker"])
     lines.append(art["title"])
     if art["subtitle"]:
         lines.append(f"——{art['subtitle']}")

@@ -1,17 +1,38 @@
-"""Text layouts the archive can parse: a registry of format modules, each with parse(text) -> Document."""
+"""Text layouts the archive can parse: a registry of format modules.
+
+Each module has NAME, DESCRIPTION, sniff(text) -> score in [0, 1] (how sure it is that the text is in
+its layout) and parse(text, meta) -> Document. `auto` takes the highest score; ties go to the earlier
+format in FORMATS, so text no format recognises gets the page parser's error.
+"""
 
 from __future__ import annotations
 
 from archive.document import Document, ParseError
-from archive.formats import page
+from archive.formats import article, markdown, page
+from archive.formats.metadata import Metadata
+from archive.limits import check_document
 
-FORMATS = {page.NAME: page}
+FORMATS = {m.NAME: m for m in (page, article, markdown)}
+AUTO = "auto"
 
 
-def parse_text(text: str, fmt: str | None = None) -> tuple[str, Document]:
+def detect(text: str) -> str:
+    """The name of the format whose sniff scores `text` highest."""
+    return max(FORMATS, key=lambda name: FORMATS[name].sniff(text))
+
+
+def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) -> tuple[str, Document]:
     """Parse with the named format, or pick one from the content; return (format name, document)."""
-    if fmt and fmt != "auto":
+    if fmt and fmt != AUTO:
         if fmt not in FORMATS:
             raise ParseError(1, f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-        return fmt, FORMATS[fmt].parse(text)
-    return page.NAME, page.parse(text)
+        name = fmt
+    else:
+        name = detect(text)
+    try:
+        document = FORMATS[name].parse(text, meta)
+        check_document(document)  # a field longer than its column would fail on PostgreSQL and MySQL only
+    except ParseError as exc:
+        exc.format = name  # so that `load -v` can say which layout the file failed to match
+        raise
+    return name, document

@@ -1,5 +1,8 @@
 """The digital-edition page layout: a masthead, then articles (title, ——subtitle, byline, body).
 
+The masthead is the front page's (date, 第N期, CN, 邮发代号, name, contacts) or an inside page's header
+(date, 第N版, 版名, 责任编辑), on separate lines or on one line.
+
 Staged like a small grammar: lines → masthead → title blocks → body blocks → sections and paragraphs.
 Every rule is about the shape of a line (length, punctuation, patterns), never about one page's text.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from archive.document import (
     Article,
@@ -21,9 +24,11 @@ from archive.document import (
     ParseError,
     Section,
 )
+from archive.formats.credits import PAD
+from archive.formats.metadata import Metadata, normalise_page
 
 NAME = "page"
-DESCRIPTION = "digital-edition page text: masthead (date, 第N期, CN, 邮发代号, name), then articles"
+DESCRIPTION = "digital-edition page: front-page masthead or inside-page header (date, 第N版, 版名), then articles"
 
 WEEKDAYS = "一二三四五六日"
 DASHES = "-－—–‐−"
@@ -38,6 +43,13 @@ CONTACT_HINT = re.compile(r"https?://|e-?mail|[热熱][线線]", re.IGNORECASE)
 WEBSITE = re.compile(r"https?://[^\s，,]+", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 HOTLINE = re.compile(r"(?:新[闻聞])?[热熱][线線]\s*[:：]\s*(.+)$")
+PAGE_LINE = re.compile(r"^第?\s*([A-Za-z]?\d{1,3}[A-Za-z]?)\s*版$")
+PAGE_NAME_LABEL = re.compile(r"^版名\s*[:：]\s*(.+)$")
+# Page furniture naming the page's staff: closes an inside-page header, ends an article file.
+EDITOR_LINE = re.compile(
+    r"^[（(]?\s*(?:责任编辑|责编|本版编辑|本版统筹|美术编辑|图片编辑|版式设计|制图|责任校对|校对)\s*[:：]"
+)
+HEADER_LINES = 6  # an inside-page header printed on one line sits among the first lines
 
 ROLE = re.compile(
     "^(本报特约记者|本报见习记者|本报实习生|本报通讯员|本报记者|特约记者|见习记者|实习记者|摄影记者|实习生|通讯员|记者|摄影|撰稿)".translate(
@@ -101,6 +113,8 @@ class Masthead:
     website: str | None = None
     email: str | None = None
     hotline: str | None = None
+    page: str | None = None
+    page_name: str | None = None
 
 
 def _date(line: Line, m: re.Match) -> dt.date:
@@ -145,11 +159,29 @@ def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
             head.cn_serial = f"CN {m.group(1)}-{m.group(2)}{m.group(3) or ''}"
         elif m := POSTAL_LINE.match(t):
             head.postal_code = f"{m.group(1)}-{m.group(2)}"
+        elif (m := PAGE_LINE.match(t)) and head.page is None:
+            head.page = normalise_page(m.group(1))
+        elif m := PAGE_NAME_LABEL.match(t):
+            head.page_name = m.group(1).strip()
+        elif EDITOR_LINE.match(t) and head.date is not None:
+            # editors close an inside-page header; the page has no column for them
+            i += 1
+            while i < len(lines) and EDITOR_LINE.match(fold(lines[i].text)):
+                i += 1
+            break
+        elif (
+            head.page is not None
+            and head.page_name is None
+            and PAGE_LINE.match(fold(lines[i - 1].text))
+            and _looks_like_name(line.text)
+            and title_block_at(lines, i) is None
+        ):
+            head.page_name = line.text
         elif CONTACT_HINT.search(t) and head.date is not None:
             _contact(head, line.text)
             i += 1
             break
-        elif head.name is None and head.date is not None and _looks_like_name(line.text):
+        elif head.name is None and _looks_like_name(line.text) and _name_fits(head, lines, i):
             head.name = line.text
         else:
             break
@@ -157,10 +189,33 @@ def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
     if head.date is None:
         first = lines[0].number if lines else 1
         raise ParseError(first, "no masthead: expected a date line such as 2020年8月26日 at the top of the page")
-    if head.name is None:
-        raise ParseError(head.date_line, "masthead has no newspaper name")
     _check_weekday(head)
     return head, i
+
+
+def split_header_lines(lines: list[Line]) -> list[Line]:
+    """An inside-page header on one line (`2021年3月5日 星期五 第5版 法治视点 责任编辑：李明`) as one
+    line per item; everything after an editor label stays with it (names may be padded)."""
+    out = []
+    for k, line in enumerate(lines):
+        tokens = PAD.split(line.text)
+        if k >= HEADER_LINES or len(tokens) < 2 or not any(is_masthead_date(t) for t in tokens) or set(line.text) & HEADING_FORBIDDEN:
+            out.append(line)
+            continue
+        for j, token in enumerate(tokens):
+            if EDITOR_LINE.match(fold(token)):
+                out.append(Line(line.number, " ".join(tokens[j:])))
+                break
+            out.append(Line(line.number, token))
+    return out
+
+
+def _name_fits(head: Masthead, lines: list[Line], i: int) -> bool:
+    """A name goes after the date, or first with the date next; in an inside-page header, where the
+    first title may follow straight away, only a line that does not start an article."""
+    if head.date is None:
+        return i == 0 and len(lines) > 1 and is_masthead_date(lines[1].text)
+    return head.page is None or title_block_at(lines, i) is None
 
 
 def _looks_like_name(text: str) -> bool:
@@ -263,6 +318,11 @@ def is_heading_line(text: str) -> bool:
     return len(text) <= HEADING_MAX and not (set(text) & HEADING_FORBIDDEN) and text[-1] not in TERMINAL
 
 
+def _quoted_title(text: str) -> bool:
+    """A title that ends on a closing quote (…开辟“绿色通道”): a title only if a byline or subtitle follows."""
+    return len(text) <= HEADING_MAX and text.endswith(("”", "’", "」")) and not set(text) & HEADING_FORBIDDEN
+
+
 def find_lead(text: str) -> str | None:
     m = LEAD.match(text)
     if m and not PRONOUN_START.match(m.group(1)) and not SPEECH_END.search(m.group(1)):
@@ -331,69 +391,106 @@ def _start_article(lines: list[Line], i: int, end: int, ordinal: int) -> Article
     return ArticleBuilder(ordinal, title, subtitle, byline, contributors)
 
 
+@dataclass
+class BodyReader:
+    """Feeds body lines into an article: joins what a column break cut, gathers multi-line headings."""
+
+    article: ArticleBuilder
+    pending: Block | None = None
+    heading: list[str] = field(default_factory=list)
+
+    def joins(self, line: Line, new_paragraph: bool = False) -> bool:
+        """Join `line` to an unfinished paragraph and say so; otherwise close that paragraph."""
+        if self.pending is not None and not self.pending.complete and not new_paragraph:
+            self.pending.extend(line)
+            return True
+        if self.pending is not None:
+            self.article.paragraph(self.pending)
+            self.pending = None
+        return False
+
+    def add_heading(self, text: str) -> None:
+        self.heading.append(text)
+
+    def add_paragraph(self, line: Line) -> None:
+        self._close_heading()
+        self.pending = Block.start(line)
+
+    def finish(self) -> Article:
+        self.joins(Line(0, ""), new_paragraph=True)
+        self._close_heading()
+        return self.article.build()
+
+    def _close_heading(self) -> None:
+        if self.heading:
+            self.article.heading(" ".join(self.heading))
+            self.heading = []
+
+
 def parse_articles(lines: list[Line]) -> list[Article]:
     if not lines:
         raise ParseError(1, "no article after the masthead")
     end = title_block_at(lines, 0)
     if end is None:
         raise ParseError(lines[0].number, f"expected an article title block (title, ——subtitle, byline), found {lines[0].text[:30]!r}")
-    article = _start_article(lines, 0, end, 1)
-    articles = [article]
-    pending: Block | None = None
-    heading: list[str] = []
+    readers = [BodyReader(_start_article(lines, 0, end, 1))]
     i = end
     while i < len(lines):
         line = lines[i]
-        if pending is not None and not pending.complete:
-            pending.extend(line)
-            i += 1
+        reader = readers[-1]
+        i += 1
+        if reader.joins(line):
             continue
-        if pending is not None:
-            article.paragraph(pending)
-            pending = None
         if is_masthead_date(line.text):
             raise ParseError(line.number, "a second masthead: one page per file")
-        if is_heading_line(line.text):
-            after = title_block_at(lines, i)
-            if after is not None and not heading:
-                article = _start_article(lines, i, after, len(articles) + 1)
-                articles.append(article)
+        if is_heading_line(line.text) or _quoted_title(line.text):
+            after = title_block_at(lines, i - 1)
+            if after is not None and not reader.heading:
+                readers.append(BodyReader(_start_article(lines, i - 1, after, len(readers) + 1)))
                 i = after
                 continue
-            heading.append(line.text)
-            i += 1
-            continue
-        if heading:
-            article.heading(" ".join(heading))
-            heading = []
-        pending = Block.start(line)
-        i += 1
-    if pending is not None:
-        if not pending.complete:
-            # Print ends every paragraph with a sentence end; a page that stops mid-sentence was cut
-            # off (a truncated download or copy), and storing it would pass a fragment off as the text.
-            raise ParseError(lines[-1].number, f"the page ends in the middle of a paragraph (file cut off?): …{pending.text[-20:]!r}")
-        article.paragraph(pending)
-    if heading:
-        article.heading(" ".join(heading))
-    built = [a.build() for a in articles]
+            if is_heading_line(line.text):
+                reader.add_heading(line.text)
+                continue
+        reader.add_paragraph(line)
+    last = readers[-1].pending
+    if last is not None and not last.complete:
+        # Print ends every paragraph with a sentence end; a page that stops mid-sentence was cut off (a
+        # truncated download or copy), and storing it would pass a fragment off as the text.
+        raise ParseError(lines[-1].number, f"the page ends in the middle of a paragraph (file cut off?): …{last.text[-20:]!r}")
+    built = [r.finish() for r in readers]
     for a in built:
         if not a.paragraphs:
             raise ParseError(lines[0].number, f"article {a.title!r} has no body text")
     return built
 
 
-def parse(text: str) -> Document:
-    """Parse a page's text into a Document; raise ParseError(line, reason) when it is not this layout."""
-    lines = nonblank(split_lines(text))
+def sniff(text: str) -> float:
+    """How sure it is that `text` is a page: a masthead date among its first lines; else a weak default."""
+    lines = split_header_lines(nonblank(split_lines(text[:2000]))[:HEADER_LINES])
+    return 0.9 if any(is_masthead_date(ln.text) for ln in lines) else 0.1
+
+
+def parse(text: str, meta: Metadata | None = None) -> Document:
+    """Parse a page's text into a Document; raise ParseError(line, reason) when it is not this layout.
+
+    `meta` fills what the page does not print (an inside page's newspaper name, its page number)."""
+    meta = meta or Metadata()
+    lines = split_header_lines(nonblank(split_lines(text)))
     if not lines:
         raise ParseError(1, "empty page")
     head, i = parse_masthead(lines)
+    if head.name is None:
+        if meta.newspaper is None:
+            raise ParseError(head.date_line, "masthead has no newspaper name (give --newspaper)")
+        head.name = meta.newspaper
     if i >= len(lines):
         raise ParseError(lines[-1].number, "no article after the masthead")
-    articles = parse_articles(lines[i:])
+    page = head.page or meta.page
+    page_name = head.page_name or meta.page_name
+    articles = [replace(a, page=page, page_name=page_name) for a in parse_articles(lines[i:])]
     newspaper = NewspaperInfo(
-        name=head.name or "",
+        name=head.name,
         cn_serial=head.cn_serial,
         postal_code=head.postal_code,
         website=head.website,
