@@ -243,8 +243,7 @@ def reparse(obj: Context, source_ids) -> None:
             click.echo(r.error, err=True)
         elif r.changed:
             changed += 1
-            diff = ", ".join(f"{k} {r.before[k]}→{r.after[k]}" for k in r.after if r.before[k] != r.after[k])
-            click.echo(f"changed: source {r.source_id} {r.path}: {diff}")
+            click.echo(f"changed: source {r.source_id} {r.path}: {r.describe()}")
     click.echo(f"{total} sources reparsed: {changed} changed, {total - changed - failed} unchanged, {failed} failed")
     if failed:
         sys.exit(1)

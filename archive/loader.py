@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -241,6 +242,8 @@ def store(session: Session, prepared: Prepared) -> FileResult:
             # whole seconds: MariaDB's DATETIME keeps no fraction, and every engine should hold the same value
             loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             parser_version=PARSER_VERSION,
+            format=prepared.parsed.format,
+            options=prepared.meta.to_json() if prepared.meta else None,
         )
         .returning(Source.id)
     ).scalar_one()
@@ -356,21 +359,33 @@ class ReparseResult:
     def changed(self) -> bool:
         return self.error is None and self.before != self.after
 
+    def describe(self) -> str:
+        diffs = [f"{k} {self.before[k]}→{self.after[k]}" for k in self.after if k != "digest" and self.before[k] != self.after[k]]
+        return ", ".join(diffs) or "same counts, other content"
 
-def _source_counts(session: Session, source_id: int) -> dict:
-    ids = select(Article.id).where(Article.source_id == source_id).scalar_subquery()
-    return {
-        model.__tablename__: session.scalar(select(func.count()).select_from(model).where(
-            (model.source_id == source_id) if model is Article else model.article_id.in_(ids)
-        ))
-        for model in (Article, Section, Paragraph, Metric)
-    }
+
+def _source_state(session: Session, source_id: int) -> dict:
+    """Row counts of what a source produced, and a digest of the content (texts, leads, metrics)."""
+    article_ids = list(session.scalars(select(Article.id).where(Article.source_id == source_id).order_by(Article.ordinal)))
+    paragraphs = session.execute(
+        select(Paragraph.id, Paragraph.ordinal, Paragraph.lead, Paragraph.text)
+        .where(Paragraph.article_id.in_(article_ids)).order_by(Paragraph.article_id, Paragraph.ordinal)
+    ).all()
+    metrics = session.execute(
+        select(Paragraph.ordinal, Metric.ordinal, Metric.surface, Metric.value, Metric.unit, Metric.qualifier, Metric.subject)
+        .join(Paragraph, Metric.paragraph_id == Paragraph.id)
+        .where(Metric.article_id.in_(article_ids)).order_by(Metric.article_id, Paragraph.ordinal, Metric.ordinal)
+    ).all()
+    headings = list(session.scalars(select(Section.heading).where(Section.article_id.in_(article_ids)).order_by(Section.article_id, Section.ordinal)))
+    digest = hashlib.sha256(repr(([p[1:] for p in paragraphs], [tuple(map(str, m)) for m in metrics], headings)).encode()).hexdigest()
+    return {"article": len(article_ids), "section": len(headings), "paragraph": len(paragraphs), "metric": len(metrics), "digest": digest}
 
 
 def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator[ReparseResult]:
     """Re-derive the rows of stored sources from source.text with the current parser and extractor.
 
-    One transaction per source; a source the current parser rejects keeps its old rows.
+    Uses the format and options each source was loaded with. One transaction per source; a source
+    the current parser rejects keeps its old rows.
     """
     with Session(engine) as session:
         q = select(Source.id).order_by(Source.id)
@@ -380,16 +395,17 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
     for source_id in ids:
         with Session(engine) as session, session.begin():
             source = session.get(Source, source_id)
-            before = _source_counts(session, source_id)
+            before = _source_state(session, source_id)
             try:
-                parsed = parse_document(source.text)
+                parsed = parse_document(source.text, source.format, Metadata.from_json(source.options))
             except ParseError as exc:
-                yield ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
-                continue
-            delete_source(session, source_id, keep_source=True)
-            write_parsed(session, source_id, parsed)
-            source.parser_version = PARSER_VERSION
-            yield ReparseResult(source_id, source.path, before, _source_counts(session, source_id))
+                result = ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
+            else:
+                delete_source(session, source_id, keep_source=True)
+                write_parsed(session, source_id, parsed)
+                source.parser_version = PARSER_VERSION
+                result = ReparseResult(source_id, source.path, before, _source_state(session, source_id))
+        yield result
 
 
 def purge(engine: Engine, target: str) -> int:

@@ -90,6 +90,8 @@ class Source(Base):
     text: Mapped[str] = mapped_column(LongText, comment="The decoded text, kept so that pages can be re-parsed without the file.")
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When the file was loaded (UTC).")
     parser_version: Mapped[str] = mapped_column(String(20), comment="Version of the parser and extractor that produced the rows.")
+    format: Mapped[str | None] = mapped_column(String(20), comment="Layout the text was parsed as: page, article or markdown.")
+    options: Mapped[str | None] = mapped_column(Text, comment="What the load options and file name said about the file (JSON: newspaper, date, page ...), reused by reparse.")
 
     def __repr__(self) -> str:
         return f"Source(id={self.id!r}, path={self.path!r})"

@@ -54,6 +54,7 @@ class Prepared:
     encoding: str
     text: str
     parsed: Parsed
+    meta: Metadata | None = None  # what the options and file name said about this file
 
 
 def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:
@@ -74,9 +75,10 @@ def prepare_bytes(
     """Decode and parse one file's bytes; raise FileError(path, line, reason) on anything unusable.
 
     `meta` is what the user said about the files (options, file-name pattern), read against `path`."""
+    meta = meta.for_path(path) if meta else None
     try:
         decoded = decode(data, encoding)
-        parsed = parse_document(decoded.text, fmt, meta.for_path(path) if meta else None)
+        parsed = parse_document(decoded.text, fmt, meta)
     except DecodeError as exc:
         raise FileError(path, exc.line, exc.reason) from None
     except ParseError as exc:
@@ -88,6 +90,7 @@ def prepare_bytes(
         encoding=decoded.encoding,
         text=decoded.text,
         parsed=parsed,
+        meta=meta,
     )
 
 

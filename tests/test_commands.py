@@ -103,3 +103,16 @@ def test_installed_package_migrates_from_another_directory(tmp_path):
     assert (work / "archive.db").exists()
     cur = subprocess.run([str(script), "db", "current"], cwd=work, capture_output=True, text=True, env=env)
     assert cur.stdout.strip() == db.head_revision()
+
+
+def test_reparse_reads_each_source_with_the_format_and_options_it_was_loaded_with(db_url, tmp_path):
+    from tests.test_load_formats import PATTERN, mixed_dir
+
+    d = mixed_dir(tmp_path)
+    run(db_url, "load", str(d), "--newspaper", "江城晚报", "--name-pattern", PATTERN)
+    before = {a["title"]: a for a in json.loads(run(db_url, "articles", "--format", "json").output)}
+    out = run(db_url, "reparse").output
+    assert "7 sources reparsed: 0 changed, 7 unchanged, 0 failed" in out
+    after = {a["title"]: a for a in json.loads(run(db_url, "articles", "--format", "json").output)}
+    strip = lambda a: {k: v for k, v in a.items() if k != "id"}  # noqa: E731
+    assert {t: strip(a) for t, a in after.items()} == {t: strip(a) for t, a in before.items()}

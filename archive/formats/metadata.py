@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import PurePath
@@ -79,6 +80,22 @@ class Metadata:
         if "page" in values:
             values["page"] = str(values["page"])
         return replace(self, **values)
+
+    def to_json(self) -> str | None:
+        """The per-file values (not the pattern) as JSON, kept with the source so reparse sees them again."""
+        values = {k: getattr(self, k) for k in PATTERN_FIELDS if getattr(self, k) is not None}
+        if "date" in values:
+            values["date"] = values["date"].isoformat()
+        return json.dumps(values, ensure_ascii=False, sort_keys=True) if values else None
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Metadata | None:
+        if not text:
+            return None
+        values = json.loads(text)
+        if "date" in values:
+            values["date"] = dt.date.fromisoformat(values["date"])
+        return cls(**values)
 
     def require(self, field: str, line: int = 1):
         """The value of `field`, or a ParseError saying how to supply it."""
