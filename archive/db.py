@@ -122,7 +122,10 @@ def _alembic(engine: Engine) -> Iterator[Config]:
             # SQLite alters a table by rebuilding it (batch mode); with foreign keys enforced, dropping the
             # old copy would cascade-delete every row that refers to it. The pragma can only change outside
             # a transaction: off for the migration, checked before commit, on again afterwards.
+            # legacy_alter_table: renaming the rebuilt copy into place must not check the views that name
+            # the table (they fail while it is gone, and name it again once the rename is done).
             conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+            conn.connection.driver_connection.execute("PRAGMA legacy_alter_table = ON")
         try:
             with conn.begin():
                 yield alembic_config(conn)
@@ -130,6 +133,7 @@ def _alembic(engine: Engine) -> Iterator[Config]:
                     raise DatabaseError(f"the migration would leave {len(broken)} rows pointing nowhere (first: {tuple(broken[0])}); nothing was changed")
         finally:
             if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA legacy_alter_table = OFF")
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 

@@ -139,10 +139,10 @@ def test_parser_exception_rolls_back_that_file_alone(engine, tmp_path, monkeypat
     victim_text = Path(victim).read_text(encoding="utf-8")
     real_parse = page.parse
 
-    def parse(text: str) -> Document:
+    def parse(text: str, meta=None) -> Document:
         if text == victim_text:
             raise RuntimeError("parser bug")
-        return real_parse(text)
+        return real_parse(text, meta)
 
     monkeypatch.setattr(page, "parse", parse)
     report = loader.load_paths(engine, files, workers=1)
@@ -286,10 +286,10 @@ def test_a_parser_process_dying_costs_that_file_alone(engine, tmp_path, monkeypa
     victim_text = Path(victim).read_text(encoding="utf-8")
     real_parse = page.parse
 
-    def parse(text: str) -> Document:
+    def parse(text: str, meta=None) -> Document:
         if text == victim_text:
             os._exit(9)  # as the kernel's OOM killer would end it: no exception, no cleanup
-        return real_parse(text)
+        return real_parse(text, meta)
 
     monkeypatch.setattr(page, "parse", parse)  # worker processes are forked with it
     report = loader.load_paths(engine, files, workers=2)

@@ -77,7 +77,7 @@ def test_supplementary_plane_characters_round_trip(db_url, tmp_path):
     first = shown["article"]["sections"][0]["paragraphs"][0]
     assert first["text"] == body + odd and first["char_count"] == len(body + odd)
     rows = all_rows(db_url)
-    assert any(EXTENSION_B in r[5] for r in rows["source"])  # source.text holds the whole page too
+    assert any(EXTENSION_B in r["text"] for r in rows["source"])  # source.text holds the whole page too
     assert run(db_url, "articles", "--newspaper", f"江城晚报{EMOJI}", "--format", "json").output.count('"id"') == 1
 
 
