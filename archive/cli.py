@@ -110,7 +110,10 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
 
+    handled = []
+
     def on_result(r: loader.FileResult) -> None:
+        handled.append(r.status)
         if r.status == "failed":
             click.echo(f"{r.message} (format: {r.format})" if verbose and r.format else r.message, err=True)
         elif verbose:
@@ -126,6 +129,10 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
         report = loader.load_paths(
             engine, files, encoding=encoding, fmt=layout, meta=meta, workers=workers, on_result=on_result
         )
+    except KeyboardInterrupt:
+        # one transaction per file: what was reported is stored, the file being written was rolled back
+        click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
+        sys.exit(130)
     finally:
         if bar:
             bar.__exit__(None, None, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import signal
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -290,7 +291,7 @@ def _prepared_stream(
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
     pending: list[tuple[tuple, Future]] = []
     try:
         for job in jobs:
@@ -298,7 +299,7 @@ def _prepared_stream(
                 fut = pool.submit(_prepare, job)
             except BrokenProcessPool:  # a worker died earlier: the rest go to a fresh pool
                 pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(max_workers=workers)
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
                 fut = pool.submit(_prepare, job)
             pending.append((job, fut))
             if len(pending) >= WINDOW:
@@ -307,6 +308,11 @@ def _prepared_stream(
             yield _result(job, fut)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupt() -> None:
+    # Ctrl-C is the writer's to handle (it rolls back the file in progress); workers just stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _result(job: tuple, fut: Future) -> Prepared | FileError:
