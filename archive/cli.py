@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive import __version__, backup, db, loader, queries
+from archive import __version__, backup, db, dictionary, grants, loader, queries
+from archive import export as exporting
+from archive import serve as serving
+from archive import sql as readonly_sql
 from archive.config import redact_url, resolve_database_url
 from archive.formats import AUTO, FORMATS as LAYOUTS
 from archive.formats.metadata import Metadata, NamePatternError, compile_pattern
@@ -341,6 +345,128 @@ def formats_cmd(fmt: str) -> None:
         click.echo("".join(f"{r['format']:<10}{r['description']}\n" for r in rows), nl=False)
     else:
         click.echo(render(rows, fmt), nl=False)
+# --- SQL, exports, the data dictionary and the web view (issue 6) ---------------------------------
+
+
+BI_ERRORS = (
+    readonly_sql.QueryRejected,
+    readonly_sql.QueryFailed,
+    exporting.ExportUnavailable,
+    grants.GrantUnsupported,
+    grants.BadRoleName,
+    serving.ServeUnavailable,
+)
+
+
+def bi_errors(f):
+    """friendly_errors, plus the read-only surface's own conditions as one-line errors."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except BI_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return friendly_errors(wrapper)
+
+
+def _progress(label: str):
+    """Rows-so-far on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return lambda _n: None
+
+    def show(n: int) -> None:
+        click.echo(f"\r{label}: {n:,} rows", err=True, nl=False)
+
+    return show
+
+
+@main.command("sql")
+@click.argument("query")
+@format_option(("table", "csv", "json", "jsonl"))
+@db_option
+@pass_ctx
+@bi_errors
+def sql_cmd(obj: Context, query: str, fmt: str) -> None:
+    """Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN, SHOW, PRAGMA); writes are refused."""
+    with readonly_sql.query(obj.url, query) as rows:
+        if fmt in ("csv", "jsonl"):
+            for _ in exporting.export(rows, fmt, click.get_binary_stream("stdout")):
+                pass
+            return
+        value = exporting.json_value if fmt == "json" else exporting.text_value
+        records = [{c: value(v) for c, v in zip(rows.columns, r)} for r in rows.rows]
+    click.echo(render(records, fmt, rows.columns), nl=False)
+
+
+@main.command("export")
+@click.argument("name", required=False)
+@click.option("--query", help="Export the rows of this read-only SQL statement instead of a table or view.")
+@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout; required for parquet and xlsx).")
+@click.option("--excel", is_flag=True, help="CSV as UTF-8 with a byte-order mark and CRLF, which Excel and WPS open right.")
+@click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding, e.g. gb18030 for older tools.")
+@db_option
+@pass_ctx
+@bi_errors
+def export_cmd(obj: Context, name, query, fmt, output, excel, encoding) -> None:
+    """Export a table or view (NAME) or a query's rows, streamed, as csv, jsonl, parquet or xlsx."""
+    if fmt in exporting.BINARY_FORMATS and not output:
+        raise click.UsageError(f"{fmt} is a binary format: give --output FILE")
+    try:
+        "".encode(encoding)
+    except LookupError as exc:
+        raise click.UsageError(f"unknown encoding {encoding}") from exc
+    show = _progress(f"exporting {name or 'query'}")
+    warn = lambda m: click.echo(f"warning: {m}", err=True)  # noqa: E731
+    with exporting.open_rows(obj.url, name=name, query=query) as rows:
+        with exporting.destination(output) as out:
+            total = 0
+            for n in exporting.export(rows, fmt, out, encoding=encoding, excel=excel, warn=warn):
+                total += n
+                show(total)
+    if sys.stderr.isatty():
+        click.echo(f"\rexported {total:,} rows" + (f" to {output}" if output else ""), err=True)
+
+
+@main.command("schema")
+@click.option("--format", "fmt", type=click.Choice(("markdown", "json")), default="markdown", show_default=True)
+def schema_cmd(fmt: str) -> None:
+    """The data dictionary: every table, view and column with its type and description."""
+    click.echo(dictionary.to_markdown() if fmt == "markdown" else dictionary.to_json(), nl=False)
+
+
+@db_group.command("grant-readonly")
+@click.argument("role")
+@click.option("--password-env", metavar="VAR", help="Set the role's password from this environment variable.")
+@db_option
+@pass_ctx
+@bi_errors
+def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
+    """Create or update a login ROLE that can read every table and view (PostgreSQL), or say what to do instead."""
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.UsageError(f"--password-env {password_env}: that environment variable is empty or not set")
+    for statement in grants.grant_readonly(obj.engine, role, password):
+        click.echo(statement)
+    click.echo(f"role {role} can read every table and view, including ones added later, and cannot write")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", "-p", type=int, default=8001, show_default=True)
+@click.option("--immutable", is_flag=True, help="Open the file immutable (faster; only while nothing loads into it).")
+@db_option
+@pass_ctx
+@bi_errors
+def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
+    """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
+    click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/", err=True)
+    serving.run(obj.url, host, port, immutable)
+
 
 
 # ---------------------------------------------------------------- durability (issue 7)

@@ -1,7 +1,7 @@
 """article page fields: kicker, page, page_name, source_url; article.ordinal's comment
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 from typing import Sequence, Union
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: Union[str, Sequence[str], None] = "0001"
+down_revision: Union[str, Sequence[str], None] = "0003"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

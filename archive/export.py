@@ -1,0 +1,306 @@
+"""Exports: any table, view or read-only query, streamed to CSV, JSON Lines, Parquet or XLSX.
+
+Rows flow from a server-side cursor (or SQLite's lazy cursor) in batches to the writer, so memory does
+not grow with the row count. Dates are ISO 8601 in text formats and real dates in Parquet and XLSX;
+exact decimals stay exact in text formats and Parquet.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import csv
+import datetime as dt
+import io
+import json
+from contextlib import contextmanager
+from decimal import Decimal
+from itertools import islice
+from typing import BinaryIO, Callable, Iterator
+
+from sqlalchemy import Connection, MetaData, Table, inspect, select, types
+
+from archive import sql
+from archive.queries import decimal_number
+
+FORMATS = ("csv", "jsonl", "parquet", "xlsx")
+BINARY_FORMATS = ("parquet", "xlsx")
+EXTRAS = {"parquet": ("pyarrow", "parquet"), "xlsx": ("xlsxwriter", "xlsx")}
+BATCH_ROWS = sql.BATCH_ROWS
+
+
+class UnknownRelation(LookupError):
+    """No table or view of that name in the archive."""
+
+
+class ExportUnavailable(Exception):
+    """The export format needs an optional library that is not installed, or options that conflict."""
+
+
+def relation_names(conn: Connection) -> list[str]:
+    insp = inspect(conn)
+    return sorted(set(insp.get_table_names()) | set(insp.get_view_names()))
+
+
+def _relation_rows(conn: Connection, name: str) -> sql.Rows:
+    names = relation_names(conn)
+    if name not in names:
+        raise UnknownRelation(f"no table or view named {name!r}; there are: {', '.join(names)}")
+    table = Table(name, MetaData(), autoload_with=conn)  # the name is a real one; quoting is SQLAlchemy's
+    order = list(table.primary_key.columns) or list(table.columns)[:1]
+    # Run as plain SQL, so that values arrive as the driver types them on every engine (SQLite's typed by
+    # the declared column types, see archive.sql), not through SQLAlchemy's per-dialect converters.
+    statement = str(select(table).order_by(*order).compile(dialect=conn.dialect))
+    rows = sql.execute(conn, statement)
+    return sql.Rows(rows.columns, rows.rows, [c.type for c in table.columns])
+
+
+@contextmanager
+def open_rows(url: str, name: str | None = None, query: str | None = None) -> Iterator[sql.Rows]:
+    """Rows of the table or view `name`, or of the read-only `query`, on the archive at `url`."""
+    if (name is None) == (query is None):
+        raise ExportUnavailable("give a table or view name, or --query, not both")
+    if query is not None:
+        with sql.query(url, query) as rows:
+            yield rows
+        return
+    with sql.readonly_connection(url) as conn:
+        yield _relation_rows(conn, name)
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def decimal_text(v: Decimal) -> str:
+    """An exact decimal without exponent or trailing zeros: 20000.0000000000 -> 20000, 58.20 -> 58.2."""
+    return format(v.normalize(), "f")
+
+
+def _portable(v, decimal: Callable[[Decimal], object]):
+    if isinstance(v, (dt.date, dt.datetime, dt.time)):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return decimal(v)
+    if isinstance(v, bytes):
+        return v.hex()
+    return v
+
+
+def text_value(v):
+    """A value for CSV and the terminal: ISO 8601 dates, exact decimals, empty for null."""
+    return "" if v is None else _portable(v, decimal_text)
+
+
+def json_value(v):
+    """A value for JSON: ISO 8601 dates, decimals as numbers (as strings beyond 15 digits)."""
+    return _portable(v, decimal_number)
+
+
+# --- writers --------------------------------------------------------------------------------------
+
+
+def _batches(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
+    it = iter(rows)
+    while batch := list(islice(it, BATCH_ROWS)):
+        yield batch
+
+
+def write_csv(rows: sql.Rows, out: BinaryIO, encoding: str = "utf-8", bom: bool = False) -> Iterator[int]:
+    text = io.TextIOWrapper(out, encoding=encoding, newline="", write_through=True)
+    if bom:
+        text.write("\ufeff")
+    w = csv.writer(text, lineterminator="\r\n" if bom else "\n")
+    w.writerow(rows.columns)
+    for batch in _batches(rows.rows):
+        w.writerows([text_value(v) for v in r] for r in batch)
+        yield len(batch)
+    text.flush()
+    text.detach()
+
+
+def write_jsonl(rows: sql.Rows, out: BinaryIO) -> Iterator[int]:
+    for batch in _batches(rows.rows):
+        lines = (
+            json.dumps({c: json_value(v) for c, v in zip(rows.columns, r)}, ensure_ascii=False) + "\n" for r in batch
+        )
+        out.write("".join(lines).encode("utf-8"))
+        yield len(batch)
+
+
+def _require(fmt: str):
+    module, extra = EXTRAS[fmt]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ExportUnavailable(f"{fmt} export needs {module}: pip install 'archive[{extra}]'") from exc
+
+
+EXACT_DECIMAL = (38, 10)
+
+
+def _arrow_type(pa, sa_type):
+    """The Arrow type for a column's SQLAlchemy type (None: infer from the values)."""
+    if sa_type is None or isinstance(sa_type, types.NullType):
+        return None
+    if isinstance(sa_type, types.Numeric) and not isinstance(sa_type, types.Float):
+        if isinstance(sa_type, types.Integer):
+            return pa.int64()
+        return pa.decimal128(sa_type.precision or EXACT_DECIMAL[0], sa_type.scale if sa_type.scale is not None else EXACT_DECIMAL[1])
+    for sa_cls, arrow in (
+        (types.Boolean, pa.bool_()),
+        (types.Integer, pa.int64()),
+        (types.Float, pa.float64()),
+        (types.DateTime, pa.timestamp("us")),
+        (types.Date, pa.date32()),
+        (types.Time, pa.time64("us")),
+        (types.String, pa.string()),
+        (types.LargeBinary, pa.binary()),
+    ):
+        if isinstance(sa_type, sa_cls):
+            return arrow
+    return None
+
+
+def _inferred_type(pa, values: list):
+    sample = next((v for v in values if v is not None), None)
+    for py, arrow in (
+        (bool, pa.bool_()),
+        (int, pa.int64()),
+        (float, pa.float64()),
+        (Decimal, pa.decimal128(*EXACT_DECIMAL)),
+        (dt.datetime, pa.timestamp("us")),
+        (dt.date, pa.date32()),
+        (bytes, pa.binary()),
+    ):
+        if isinstance(sample, py):
+            return arrow
+    return pa.string()
+
+
+def _arrow_column(pa, values: list, arrow_type):
+    if pa.types.is_string(arrow_type):
+        values = [None if v is None else str(v) for v in values]
+    elif pa.types.is_decimal(arrow_type):
+        quantum = Decimal(1).scaleb(-arrow_type.scale)
+        values = [None if v is None else Decimal(v).quantize(quantum) for v in values]
+    return pa.array(values, type=arrow_type)
+
+
+def write_parquet(rows: sql.Rows, out: BinaryIO) -> Iterator[int]:
+    pa = _require("parquet")
+    import pyarrow.parquet as pq
+
+    known = [_arrow_type(pa, t) for t in rows.types] if rows.types else [None] * len(rows.columns)
+    writer = None
+    for batch in _batches(rows.rows):
+        columns = list(zip(*batch))
+        if writer is None:
+            # Types a query does not declare are inferred from the first batch; all-null ones become text.
+            schema = pa.schema(
+                [pa.field(c, t or _inferred_type(pa, list(v))) for c, t, v in zip(rows.columns, known, columns)]
+            )
+            writer = pq.ParquetWriter(out, schema)
+        arrays = [_arrow_column(pa, list(v), f.type) for v, f in zip(columns, schema)]
+        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+        yield len(batch)
+    if writer is None:
+        schema = pa.schema([pa.field(c, t or pa.string()) for c, t in zip(rows.columns, known)])
+        writer = pq.ParquetWriter(out, schema)
+    writer.close()
+
+
+XLSX_MAX_CHARS = 32767  # Excel's limit for one cell
+XLSX_MAX_ROWS = 1_048_575  # data rows per sheet under Excel's 1,048,576 (one is the header)
+
+
+def write_xlsx(rows: sql.Rows, out: BinaryIO, warn: Callable[[str], None] = lambda _m: None) -> Iterator[int]:
+    xlsxwriter = _require("xlsx")
+    # constant_memory writes each row out as it goes: memory stays flat, rows must come in order.
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False})
+    header = book.add_format({"bold": True})
+    date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
+    datetime_fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheets, n, truncated = 0, XLSX_MAX_ROWS, 0
+    for batch in _batches(rows.rows):
+        for r in batch:
+            if n == XLSX_MAX_ROWS:  # a sheet is full (or none yet): rows go on in the next one
+                sheets += 1
+                sheet = book.add_worksheet("data" if sheets == 1 else f"data{sheets}")
+                sheet.write_row(0, 0, rows.columns, header)
+                n = 0
+            n += 1
+            for c, v in enumerate(r):
+                if v is None:
+                    continue
+                if isinstance(v, dt.datetime):
+                    sheet.write_datetime(n, c, v, datetime_fmt)
+                elif isinstance(v, dt.date):
+                    sheet.write_datetime(n, c, v, date_fmt)
+                elif isinstance(v, Decimal):
+                    sheet.write_number(n, c, float(v))
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    sheet.write_number(n, c, v)
+                else:
+                    s = str(v)
+                    if len(s) > XLSX_MAX_CHARS:
+                        truncated += 1
+                        s = s[:XLSX_MAX_CHARS]
+                    sheet.write_string(n, c, s)
+        yield len(batch)
+    if sheets == 0:
+        book.add_worksheet("data").write_row(0, 0, rows.columns, header)
+    book.close()
+    if truncated:
+        warn(f"{truncated} cells longer than Excel's {XLSX_MAX_CHARS} characters were cut; use csv or parquet for them")
+    if sheets > 1:
+        warn(f"more rows than one Excel sheet holds: written to {sheets} sheets (data, data2, …)")
+
+
+def export(
+    rows: sql.Rows,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    encoding: str = "utf-8",
+    excel: bool = False,
+    warn: Callable[[str], None] = lambda _m: None,
+) -> Iterator[int]:
+    """Write `rows` to `out` in `fmt`, yielding the number of rows written after each batch."""
+    if fmt == "csv":
+        if excel and codecs.lookup(encoding).name != "utf-8":
+            raise ExportUnavailable("--excel writes UTF-8 with a BOM; it cannot be combined with --encoding " + encoding)
+        return write_csv(rows, out, encoding=encoding, bom=excel)
+    if codecs.lookup(encoding).name != "utf-8" or excel:
+        raise ExportUnavailable("--encoding and --excel apply to csv only")
+    if fmt == "jsonl":
+        return write_jsonl(rows, out)
+    if fmt == "parquet":
+        return write_parquet(rows, out)
+    if fmt == "xlsx":
+        return write_xlsx(rows, out, warn)
+    raise ExportUnavailable(f"unknown format {fmt}")
+
+
+@contextmanager
+def destination(path: str | None) -> Iterator[BinaryIO]:
+    """stdout, or a file that appears only when the export finished (a failed one leaves nothing)."""
+    import os
+    import sys
+    import tempfile
+
+    if not path:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

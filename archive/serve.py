@@ -1,0 +1,105 @@
+"""`archive serve`: Datasette over the SQLite archive, read-only, described by the data dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from archive import dictionary
+from archive.db import DatabaseError
+
+FACETS = {
+    "v_metric": ["newspaper", "date", "unit", "kind"],
+    "v_article": ["newspaper", "date"],
+    "v_paragraph": ["newspaper", "date"],
+    "metric": ["unit", "kind"],
+}
+LABELS = {"newspaper": "name", "article": "title", "section": "heading", "source": "path"}
+
+CANNED_QUERIES = {
+    "metrics_by_date": {
+        "title": "Metrics by date",
+        "description": "How many metrics each issue states, by kind and unit, with their total value.",
+        "sql": (
+            "SELECT date, newspaper, kind, unit, count(*) AS metrics, sum(value) AS total\n"
+            "FROM v_metric GROUP BY date, newspaper, kind, unit ORDER BY date DESC, metrics DESC"
+        ),
+    },
+    "articles_by_date": {
+        "title": "Articles by date",
+        "description": "Articles, paragraphs, characters and metrics per issue.",
+        "sql": (
+            "SELECT date, newspaper, count(*) AS articles, sum(paragraph_count) AS paragraphs,\n"
+            "       sum(char_count) AS chars, sum(metric_count) AS metrics\n"
+            "FROM v_article GROUP BY date, newspaper ORDER BY date DESC"
+        ),
+    },
+    "search_paragraphs": {
+        "title": "Search paragraphs",
+        "description": "Paragraphs whose text contains the words given (exact substring, e.g. 民警), newest first.",
+        "sql": (
+            "SELECT paragraph_id, date, newspaper, title, section_heading, text FROM v_paragraph\n"
+            "WHERE :q <> '' AND instr(text, :q) > 0 ORDER BY date DESC, paragraph_id LIMIT 200"
+        ),
+    },
+}
+
+
+class ServeUnavailable(Exception):
+    """Datasette is not installed, or the archive is not a SQLite file."""
+
+
+def sqlite_path(url: str) -> Path:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise ServeUnavailable(
+            "archive serve reads a SQLite archive; for PostgreSQL or MariaDB connect Metabase or Superset "
+            "(see README: BI tools)"
+        )
+    path = Path(parsed.database or "")
+    if not path.is_file():
+        raise DatabaseError(f"no SQLite archive at {path}")
+    return path
+
+
+def metadata(database: str) -> dict:
+    """Datasette metadata: titles and descriptions from the data dictionary, facets, canned queries."""
+    tables = {}
+    for r in dictionary.relations():
+        entry = {"description": r.description, "columns": {c.name: c.description for c in r.columns}}
+        if r.name in FACETS:
+            entry["facets"] = FACETS[r.name]
+        if r.name in LABELS:
+            entry["label_column"] = LABELS[r.name]
+        tables[r.name] = entry
+    tables["alembic_version"] = {"hidden": True}
+    return {
+        "title": "archive",
+        "description": "Chinese newspaper text: newspapers, issues, articles, sections, paragraphs and metrics.",
+        "databases": {database: {"tables": tables, "queries": CANNED_QUERIES}},
+    }
+
+
+def make_datasette(path: Path, immutable: bool = False):
+    """A Datasette app over `path`: read-only (mode=ro) by default, immutable=1 when asked."""
+    try:
+        from datasette.app import Datasette
+    except ImportError as exc:
+        raise ServeUnavailable("archive serve needs Datasette: pip install 'archive[serve]'") from exc
+    wal = path.with_name(path.name + "-wal")
+    if immutable and wal.exists() and wal.stat().st_size > 0:
+        # immutable=1 reads the main file only: rows still in the write-ahead log would be missing.
+        raise ServeUnavailable(f"{wal} holds changes not yet in {path.name} (a load is running or was cut short): serve it without --immutable")
+    files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
+    return Datasette(**files, metadata=metadata(path.stem), settings={"sql_time_limit_ms": 5000})
+
+
+def run(url: str, host: str, port: int, immutable: bool = False) -> None:
+    import asyncio
+
+    import uvicorn
+
+    ds = make_datasette(sqlite_path(url), immutable)
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -1,0 +1,177 @@
+"""`archive export`: tables, views and queries to csv, jsonl, parquet and xlsx, streamed, on every engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import tracemalloc
+import zipfile
+from decimal import Decimal
+
+import pytest
+
+from archive import db, export, sql
+from tests.bi_data import METRICS, archive, build_archive, cli  # noqa: F401  (fixture)
+
+
+def test_csv_plain_excel_and_gb18030(archive, tmp_path):
+    url, facts = archive
+    plain, excel, gb = tmp_path / "p.csv", tmp_path / "e.csv", tmp_path / "g.csv"
+    for args in ((plain,), (excel, "--excel"), (gb, "--encoding", "gb18030")):
+        result = cli(url, "export", "v_paragraph", "--output", str(args[0]), *args[1:])
+        assert result.exit_code == 0, result.output
+    raw = plain.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert excel.read_bytes()[3:].decode("utf-8").replace("\r\n", "\n") == raw.decode("utf-8")
+    assert gb.read_bytes().decode("gb18030") == raw.decode("utf-8")
+    lines = raw.decode("utf-8").splitlines()
+    assert lines[0] == "paragraph_id,date,newspaper,article_id,title,section_heading,ordinal,lead,text,char_count"
+    assert re.match(r"^\d+,2020-08-26,内蒙古法制报,", lines[1])
+    assert sum(1 for _ in __import__("csv").reader(io.StringIO(raw.decode()))) == facts["paragraphs"] + 1
+
+
+def test_jsonl_of_a_query(archive):
+    url, _ = archive
+    out = cli(url, "export", "--query", "SELECT surface, value, value_high, date FROM v_metric ORDER BY metric_id", "--format", "jsonl").output
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["surface"] for r in rows] == [m[1] for m in METRICS]
+    assert [r["value"] for r in rows] == [4495, 9000, 58.2, 1e-10]
+    assert all(r["date"] == "2020-08-26" and r["value_high"] is None for r in rows)
+
+
+def test_parquet_keeps_types(archive, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet", reason="parquet export needs pyarrow (extra: parquet)")
+    import pyarrow as pa
+
+    url, facts = archive
+    target = tmp_path / "m.parquet"
+    assert cli(url, "export", "v_metric", "--format", "parquet", "-o", str(target)).exit_code == 0
+    table = pq.read_table(target)
+    assert table.schema.field("date").type == pa.date32()
+    assert table.schema.field("value").type == pa.decimal128(38, 10)
+    assert table.schema.field("metric_id").type == pa.int64()
+    assert table.column("value").to_pylist() == [m[2] for m in METRICS]
+    assert set(table.column("date").to_pylist()) == {dt.date(2020, 8, 26)}
+    target2 = tmp_path / "q.parquet"
+    q = "SELECT date, count(*) AS n, sum(value) AS total FROM v_metric GROUP BY date"
+    assert cli(url, "export", "--query", q, "--format", "parquet", "-o", str(target2)).exit_code == 0
+    t2 = pq.read_table(target2)
+    assert t2.column("date").to_pylist() == [dt.date(2020, 8, 26)]
+    assert t2.column("n").to_pylist() == [len(METRICS)]
+    assert Decimal(str(t2.column("total").to_pylist()[0])) == sum(m[2] for m in METRICS)
+
+
+def test_xlsx(archive, tmp_path):
+    pytest.importorskip("xlsxwriter", reason="xlsx export needs XlsxWriter (extra: xlsx)")
+    url, facts = archive
+    target = tmp_path / "a.xlsx"
+    assert cli(url, "export", "v_article", "--format", "xlsx", "-o", str(target)).exit_code == 0
+    with zipfile.ZipFile(target) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        strings = sheet + (z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else "")
+        styles = z.read("xl/styles.xml").decode()
+    assert sheet.count("<row ") == facts["articles"] + 1
+    assert "“包头样本”应民意 激发担当新作为" in strings and "王祯、梁彦强" in strings
+    assert 'formatCode="yyyy-mm-dd"' in styles
+    assert "<v>44069</v>" in sheet  # 2020-08-26 as an Excel date serial
+
+
+def test_export_name_must_be_a_real_table_or_view(archive, tmp_path):
+    url, _ = archive
+    target = tmp_path / "x.csv"
+    for name in ("metric; DROP TABLE metric", "nope", "metric --"):
+        result = cli(url, "export", name, "-o", str(target))
+        assert result.exit_code == 1 and "no table or view named" in result.output
+    assert not target.exists()
+    assert cli(url, "sql", "SELECT count(*) FROM metric", "--format", "csv").output.splitlines()[1] == str(len(METRICS))
+
+
+def test_failed_export_leaves_no_file_and_writes_are_refused(archive, tmp_path):
+    url, _ = archive
+    target = tmp_path / "x.csv"
+    for q in ("SELECT * FROM nowhere", "DELETE FROM metric"):
+        result = cli(url, "export", "--query", q, "-o", str(target))
+        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob(".export-*"))
+    assert cli(url, "export", "v_article", "--format", "parquet").exit_code == 2  # binary needs --output
+
+
+def _peak_bytes(url, rows: int, fmt: str, tmp_path) -> int:
+    # Digits cross-joined: any engine makes up to 100,000 rows (MariaDB stops recursive CTEs at 1,000).
+    digits = " UNION ALL ".join(f"SELECT {d} AS i" for d in range(10))
+    n = "a.i + 10 * b.i + 100 * c.i + 1000 * d.i + 10000 * e.i"
+    q = (f"WITH t AS ({digits}) SELECT {n} AS i, 'paragraph text 段落文字' AS text, ({n}) * 0.5 AS half "
+         f"FROM t a, t b, t c, t d, t e WHERE {n} < {rows}")
+    tracemalloc.start()
+    with export.open_rows(url, query=q) as r, open(tmp_path / f"out.{fmt}", "wb") as out:
+        written = sum(export.export(r, fmt, out))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert written == rows
+    return peak
+
+
+def test_memory_does_not_grow_with_rows_on_any_engine(engine, tmp_path):
+    url = engine.url.render_as_string(hide_password=False)
+    small = _peak_bytes(url, 3_000, "csv", tmp_path)
+    large = _peak_bytes(url, 30_000, "csv", tmp_path)
+    # Ten times the rows: a buffering export (or driver) would need ~10x the memory; a streamed one the same.
+    assert large < small * 2, (small, large)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet", "xlsx"])
+def test_memory_does_not_grow_with_rows_in_any_format(sqlite_url, tmp_path, fmt):
+    pytest.importorskip(export.EXTRAS.get(fmt, ("json",))[0], reason=f"{fmt} export needs its extra")
+    eng = db.make_engine(sqlite_url)
+    db.upgrade(eng)
+    eng.dispose()
+    small = _peak_bytes(sqlite_url, 3_000, fmt, tmp_path)
+    large = _peak_bytes(sqlite_url, 30_000, fmt, tmp_path)
+    assert large < small * 2, (small, large)
+
+
+def test_postgresql_exports_through_a_server_side_cursor(archive):
+    url, _ = archive
+    if not url.startswith("postgresql"):
+        pytest.skip("server-side cursors are checked on PostgreSQL (SQLite reads lazily; PyMySQL buffering shows in the memory test)")
+    with sql.readonly_connection(url) as conn:
+        rows = export._relation_rows(conn, "v_paragraph")
+        next(rows.rows)
+        declared = conn.exec_driver_sql("SELECT statement FROM pg_cursors").scalars().all()
+        assert [d for d in declared if "v_paragraph" in d and d.startswith("DECLARE")], declared
+
+
+def test_xlsx_continues_on_a_new_sheet_when_one_is_full(archive, tmp_path, monkeypatch):
+    pytest.importorskip("xlsxwriter", reason="xlsx export needs XlsxWriter (extra: xlsx)")
+    url, facts = archive
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 10)  # Excel's real limit is 1,048,575 data rows
+    target = tmp_path / "p.xlsx"
+    result = cli(url, "export", "v_paragraph", "--format", "xlsx", "-o", str(target))
+    expected_sheets = -(-facts["paragraphs"] // 10)
+    assert result.exit_code == 0 and f"written to {expected_sheets} sheets" in result.output, result.output
+    with zipfile.ZipFile(target) as z:
+        sheets = sorted(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+        rows = sum(z.read(s).decode().count("<row ") - 1 for s in sheets)
+    assert len(sheets) == expected_sheets and rows == facts["paragraphs"]
+
+
+def test_empty_result_still_makes_files_with_a_header(archive, tmp_path):
+    url, _ = archive
+    q = "SELECT metric_id, date, value FROM v_metric WHERE 1 = 0"
+    out = cli(url, "export", "--query", q).output
+    assert out == "metric_id,date,value\n"
+    for fmt in ("parquet", "xlsx"):
+        if not _has(export.EXTRAS[fmt][0]):
+            continue
+        target = tmp_path / f"empty.{fmt}"
+        assert cli(url, "export", "--query", q, "--format", fmt, "-o", str(target)).exit_code == 0
+        assert target.stat().st_size > 0
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

@@ -1,0 +1,86 @@
+"""`archive serve`: Datasette over the SQLite archive, through its in-process client (no server, no port)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from archive import serve
+from tests.bi_data import METRICS, build_archive, cli, seed_paragraphs
+
+pytest.importorskip("datasette", reason="archive serve needs Datasette (extra: serve)")
+
+
+@pytest.fixture
+def site(sqlite_url, seed_dir, tmp_path):
+    facts = build_archive(sqlite_url, seed_dir, tmp_path)
+    path = Path(make_url(sqlite_url).database)
+    ds = serve.make_datasette(path)
+
+    def get(p: str):
+        return asyncio.run(ds.client.get(p))
+
+    return get, path.stem, facts
+
+
+def test_table_page_and_metadata(site):
+    get, name, facts = site
+    data = get(f"/{name}/v_article.json?_shape=objects").json()
+    titles = [r["title"] for r in data["rows"]]
+    assert len(titles) == facts["articles"] and "“包头样本”应民意 激发担当新作为" in titles
+    meta = get("/-/metadata.json").json()["databases"][name]
+    assert meta["tables"]["v_metric"]["columns"]["value"].startswith("The number, normalised")
+    assert "metrics_by_date" in meta["queries"]
+    html = get(f"/{name}/v_article").text
+    assert "One row per article" in html
+
+
+def test_facets(site):
+    get, name, _ = site
+    data = get(f"/{name}/v_metric.json").json()
+    facets = data["facet_results"]
+    facets = facets.get("results", facets)  # the layout moved between Datasette versions
+    kinds = {f["value"]: f["count"] for f in facets["kind"]["results"]}
+    assert kinds == {"count": 2, "percent": 1, "money": 1}
+    assert {f["value"] for f in facets["newspaper"]["results"]} == {"内蒙古法制报"}
+    assert {"unit", "date"} <= set(facets)
+
+
+def test_search_finds_民警(site):
+    get, name, _ = site
+    rows = get(f"/{name}/search_paragraphs.json?q=民警&_shape=array").json()
+    expected = [t for t in seed_paragraphs() if "民警" in t]
+    assert len(expected) > 0 and sorted(r["text"] for r in rows) == sorted(expected)
+
+
+def test_writes_are_rejected(site):
+    get, name, facts = site
+    response = get(f"/{name}.json?sql=DELETE+FROM+paragraph")
+    assert response.status_code == 400
+    assert get(f"/{name}.json?sql=select+count(*)+as+n+from+paragraph&_shape=array").json() == [{"n": facts["paragraphs"]}]
+    assert get(f"/{name}.json?sql=select+count(*)+as+n+from+metric&_shape=array").json() == [{"n": len(METRICS)}]
+
+
+def test_serve_needs_sqlite():
+    result = cli("postgresql+psycopg://nobody@127.0.0.1:1/x", "serve")
+    assert result.exit_code == 1 and "SQLite archive" in result.output
+
+
+def test_immutable_mode_serves_the_same_rows_and_refuses_a_pending_log(sqlite_url, seed_dir, tmp_path):
+    import sqlite3
+
+    facts = build_archive(sqlite_url, seed_dir, tmp_path)
+    path = Path(make_url(sqlite_url).database)
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as when the last writer closes
+    ds = serve.make_datasette(path, immutable=True)
+    rows = asyncio.run(ds.client.get(f"/{path.stem}.json?sql=select+count(*)+as+n+from+v_paragraph&_shape=array")).json()
+    assert rows == [{"n": facts["paragraphs"]}]
+    writer.execute("INSERT INTO newspaper (name) VALUES ('pending')")  # a write still in the log, not in the file
+    writer.commit()
+    with pytest.raises(serve.ServeUnavailable, match="without --immutable"):
+        serve.make_datasette(path, immutable=True)
+    writer.close()
