@@ -142,6 +142,11 @@ def test_wrong_password_on_a_real_server_is_not_printed():
 
 # ---------------------------------------------------------------- hostile strings
 
+def files_in(d) -> list[str]:
+    """The directory's files, less SQLite's -wal and -shm (they come and go with connections)."""
+    return sorted(f for f in os.listdir(d) if not f.endswith(("-wal", "-shm")))
+
+
 HOSTILE = [
     "'; DROP TABLE paragraph; --",
     "\" OR 1=1 --",
@@ -158,11 +163,10 @@ HOSTILE = [
 
 
 def test_hostile_strings_in_text_options_change_nothing(db_url, seed_dir, tmp_path):
-    """Every text option of the commands on main today (search, export, --query and sql are on other
-    branches; their issues sweep them). Each is a value, never SQL, never a path outside the database."""
+    """Every text option of the listing commands is a value, never SQL, never a path outside the database."""
     run(db_url, "load", str(seed_dir))
     before = all_rows(db_url)
-    listing = sorted(os.listdir(tmp_path))
+    listing = files_in(tmp_path)
     for value in HOSTILE:
         for args in (
             ["articles", "--newspaper", value, "--format", "json"],
@@ -180,5 +184,49 @@ def test_hostile_strings_in_text_options_change_nothing(db_url, seed_dir, tmp_pa
             else:
                 assert result.exit_code == 0 and json.loads(result.output) == [], (args, result.output)
     assert all_rows(db_url) == before
-    assert sorted(os.listdir(tmp_path)) == listing
+    assert files_in(tmp_path) == listing
     assert json.loads(run(db_url, "articles", "--date", dt.date(2020, 8, 26).isoformat(), "--format", "json").output)
+
+
+HOSTILE_SQL = [
+    "DROP TABLE paragraph",
+    "DELETE FROM source",
+    "SELECT 1; DROP TABLE paragraph",
+    "WITH gone AS (DELETE FROM source RETURNING id) SELECT * FROM gone",
+    "SELECT * INTO stolen FROM source",
+    "SELECT text FROM source INTO OUTFILE '{out}'",
+    "/*!50000 DROP TABLE paragraph */ SELECT 1",
+    "ATTACH DATABASE '{out}' AS evil",
+    "VACUUM INTO '{out}'",
+    "PRAGMA writable_schema = 1",
+    "PRAGMA journal_mode = delete",
+    "COPY source TO '{out}'",
+    "SELECT pg_read_file('/etc/hostname')",
+    "SELECT pg_catalog.pg_ls_dir('/')",
+    "SELECT lo_import('/etc/hostname')",
+    "SELECT LOAD_FILE('/etc/hostname') AS f",
+    "SELECT load_extension('{out}')",
+    "CREATE TABLE evil (x INTEGER)",
+    "UPDATE paragraph SET text = ''",
+    "SELECT 1 -- ; DROP TABLE paragraph",
+]
+
+
+def test_hostile_sql_and_export_names_cannot_write_or_reach_outside(db_url, seed_dir, tmp_path):
+    """`archive sql`, `export --query` and export names: refused with one line, or a read and nothing else."""
+    run(db_url, "load", str(seed_dir))
+    before = all_rows(db_url)
+    out = tmp_path / "evil.out"
+    listing = files_in(tmp_path)
+    for statement in [q.format(out=out) for q in HOSTILE_SQL]:
+        for args in (["sql", statement], ["export", "--query", statement, "--format", "jsonl"]):
+            result = CliRunner().invoke(main, ["--db", db_url, *args])
+            assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit), (args, result.output)
+            if result.exit_code:
+                assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: "), (args, result.stderr)
+            assert "/etc/hostname" not in result.stdout and os.uname().nodename not in result.stdout.split(), (args, result.stdout)
+    for name in HOSTILE + ["../../../etc/passwd", "source; DROP TABLE paragraph", "sqlite_master", str(out)]:
+        result = CliRunner().invoke(main, ["--db", db_url, "export", name, "--format", "jsonl"])
+        assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output, (name, result.output)
+    assert all_rows(db_url) == before
+    assert files_in(tmp_path) == listing and not out.exists()
