@@ -25,9 +25,6 @@ from archive.prepare import FileError, parse_document, prepare_bytes
 from tests.dbcheck import archive, integrity_problems, paragraphs_per_path, source_count
 from tests.pagegen import build_page
 
-# The issue names SQLite and PostgreSQL for these; MariaDB runs every other test, and these cost
-# seconds each on a shared CI machine.
-sqlite_and_postgresql = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 SUMMARY = re.compile(r"(\d+) files: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) failed")
 
 
@@ -65,8 +62,8 @@ def assert_clean_stderr(err: str) -> None:
 
 @pytest.mark.parametrize(
     "db_url,sig",
-    [("sqlite", signal.SIGKILL), ("postgresql", signal.SIGKILL), ("sqlite", signal.SIGINT)],
-    ids=["sqlite-SIGKILL", "postgresql-SIGKILL", "sqlite-SIGINT"],
+    [("sqlite", signal.SIGKILL), ("postgresql", signal.SIGKILL), ("mysql", signal.SIGKILL), ("sqlite", signal.SIGINT)],
+    ids=["sqlite-SIGKILL", "postgresql-SIGKILL", "mysql-SIGKILL", "sqlite-SIGINT"],
     indirect=["db_url"],
 )
 def test_load_interrupted_mid_way_then_rerun_stores_every_file_once(db_url, sig, tmp_path):
@@ -118,7 +115,6 @@ def racing_loaders_agree(url: str, arg_lists: list[list[str]], per_loader: int, 
     assert integrity_problems(url) == []
 
 
-@sqlite_and_postgresql
 def test_four_loaders_on_overlapping_files(db_url, tmp_path):
     expected = write_pages(tmp_path / "pages", 40)
     files = sorted(expected)
@@ -128,7 +124,6 @@ def test_four_loaders_on_overlapping_files(db_url, tmp_path):
     racing_loaders_agree(db_url, [["--workers", "1", *s] for s in sets], 20, expected)
 
 
-@sqlite_and_postgresql
 def test_two_loaders_on_the_same_50_files(db_url, tmp_path):
     expected = write_pages(tmp_path / "pages", 50, first=500)
     # no migration first: both loaders find an empty database and race to create the schema too
