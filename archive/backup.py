@@ -61,16 +61,16 @@ def restore(engine: Engine, backup_path: str | Path) -> Path:
     return path
 
 
-def upgrade_with_backup(engine: Engine, revision: str, backup_path: Path | None) -> None:
-    """Upgrade; when it fails, say what state the database is in and how to get the old one back."""
+def migrate(engine: Engine, direction: str, revision: str, backup_path: Path | None) -> None:
+    """Upgrade or downgrade; when it fails, say what state the database is in and how to get the old one back."""
     try:
-        db.upgrade(engine, revision)
+        (db.upgrade if direction == "upgrade" else db.downgrade)(engine, revision)
     except Exception as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
         if backup_path is not None:
             how = f"to put back the copy taken before it, run: archive --db {redact_url(str(engine.url))} db restore {backup_path}"
         elif engine.dialect.name == "postgresql":
-            how = "PostgreSQL rolled the whole upgrade back; the database is as it was"
+            how = f"PostgreSQL rolled the whole {direction} back; the database is as it was"
         else:
-            how = "restore the backup you took before upgrading (MariaDB cannot roll back schema changes)"
-        raise MigrationFailed(f"upgrade to {revision} failed: {type(exc).__name__}: {reason}; {how}") from exc
+            how = f"restore the backup you took before the {direction} (MariaDB cannot roll back schema changes)"
+        raise MigrationFailed(f"{direction} to {revision} failed: {type(exc).__name__}: {reason}; {how}") from exc

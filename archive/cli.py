@@ -276,11 +276,7 @@ def upgrade(obj: Context, revision: str) -> None:
     if revision == "head" and current == db.head_revision():
         click.echo(f"already at revision {current}")
         return
-    saved = backup.backup(obj.engine)
-    if saved:
-        click.echo(f"backup of the database before upgrading: {saved}")
-    backup.upgrade_with_backup(obj.engine, revision, saved)
-    click.echo(f"at revision {db.current_revision(obj.engine)}")
+    _migrate(obj.engine, "upgrade", revision)
 
 
 @db_group.command()
@@ -289,9 +285,16 @@ def upgrade(obj: Context, revision: str) -> None:
 @pass_ctx
 @friendly_errors
 def downgrade(obj: Context, revision: str) -> None:
-    """Downgrade the schema to REVISION (`base` removes every table)."""
-    db.downgrade(obj.engine, revision)
-    click.echo(f"at revision {db.current_revision(obj.engine) or 'base'}")
+    """Downgrade the schema to REVISION (`base` removes every table); a SQLite file is backed up first."""
+    _migrate(obj.engine, "downgrade", revision)
+
+
+def _migrate(engine, direction: str, revision: str) -> None:
+    saved = backup.backup(engine)
+    if saved:
+        click.echo(f"backup of the database before the {direction}: {saved}")
+    backup.migrate(engine, direction, revision, saved)
+    click.echo(f"at revision {db.current_revision(engine) or 'base'}")
 
 
 @db_group.command()
@@ -481,3 +484,7 @@ def restore(obj: Context, backup_file: str) -> None:
     """Put a SQLite backup (as made by `archive db upgrade`) back in place of the database."""
     path = backup.restore(obj.engine, backup_file)
     click.echo(f"restored {path} from {backup_file}; at revision {db.current_revision(obj.engine) or 'base'}")
+
+
+if __name__ == "__main__":  # `python -m archive.cli` works as well as `python -m archive`
+    main(prog_name="archive")

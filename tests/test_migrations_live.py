@@ -125,7 +125,7 @@ def test_upgrade_takes_a_backup_first_and_restore_puts_it_back(sqlite_url, seed_
     scripts("9997_drops_rows", 'op.execute("DELETE FROM metric")\nop.add_column("source", sa.Column("note", sa.Text()))\n')
     result = run(sqlite_url, "db", "upgrade")
     assert result.exit_code == 0, result.output
-    backup = Path(re.match(r"backup of the database before upgrading: (.+)\n", result.stdout).group(1))
+    backup = Path(re.match(r"backup of the database before the upgrade: (.+)\n", result.stdout).group(1))
     assert backup.parent == path.parent and sqlite_dump(backup) == before
     assert result.stdout.endswith("at revision 9997_drops_rows\n")
     assert sqlite_dump(path) != before
@@ -142,7 +142,7 @@ def test_failing_migration_leaves_the_database_restorable_and_says_how(sqlite_ur
     scripts("9999_fails", FAILING)
     result = run(sqlite_url, "db", "upgrade")
     assert result.exit_code == 1
-    backup = Path(re.match(r"backup of the database before upgrading: (.+)\n", result.stdout).group(1))
+    backup = Path(re.match(r"backup of the database before the upgrade: (.+)\n", result.stdout).group(1))
     assert result.stderr == (
         "Error: upgrade to head failed: RuntimeError: test migration fails half-way; to put back the copy taken "
         f"before it, run: archive --db {sqlite_url} db restore {backup}\n"
@@ -152,6 +152,23 @@ def test_failing_migration_leaves_the_database_restorable_and_says_how(sqlite_ur
     assert run(sqlite_url, "db", "restore", str(backup)).exit_code == 0
     assert sqlite_dump(path) == before
     assert run(sqlite_url, "db", "current").output.strip() == revision
+
+
+def test_downgrade_to_base_is_backed_up_and_restorable(sqlite_url, seed_dir):
+    loaded(sqlite_url, seed_dir)
+    path = Path(make_url(sqlite_url).database)
+    before = sqlite_dump(path)
+    result = run(sqlite_url, "db", "downgrade", "base")
+    assert result.exit_code == 0 and result.stdout.endswith("at revision base\n"), result.output
+    backup = Path(re.match(r"backup of the database before the downgrade: (.+)\n", result.stdout).group(1))
+    assert not paragraph_table_names(sqlite_url)
+    assert run(sqlite_url, "db", "restore", str(backup)).exit_code == 0
+    assert sqlite_dump(path) == before
+
+
+def paragraph_table_names(url: str):
+    with contextlib.closing(sqlite3.connect(make_url(url).database)) as conn:
+        return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'paragraph'")]
 
 
 def test_restore_refuses_servers_and_missing_files(db_url, tmp_path):
