@@ -61,6 +61,7 @@ class Case:
     data: Callable[[], bytes]
     # Loads: the text that was encoded, and the map that turns the seed's expected strings into its own.
     text: str | None = None
+    encoding: str = "utf-8"  # what detection must report
     transform: Callable[[str], str] = same
     extra_paragraph: str | None = None
     # Fails: the reason (regex) and the line it must name (None: any line).
@@ -102,12 +103,12 @@ def _utf8(text: str) -> Callable[[], bytes]:
 CASES = [
     # -- loads
     Case("utf8_bom", lambda: codecs.BOM_UTF8 + SEED_TEXT.encode("utf-8"), text=SEED_TEXT),
-    Case("utf16_le_bom", lambda: codecs.BOM_UTF16_LE + SEED_TEXT.encode("utf-16-le"), text=SEED_TEXT),
-    Case("utf16_be_bom", lambda: codecs.BOM_UTF16_BE + SEED_TEXT.encode("utf-16-be"), text=SEED_TEXT),
-    Case("gb18030", lambda: SEED_TEXT.encode("gb18030"), text=SEED_TEXT),
+    Case("utf16_le_bom", lambda: codecs.BOM_UTF16_LE + SEED_TEXT.encode("utf-16-le"), text=SEED_TEXT, encoding="utf-16-le"),
+    Case("utf16_be_bom", lambda: codecs.BOM_UTF16_BE + SEED_TEXT.encode("utf-16-be"), text=SEED_TEXT, encoding="utf-16-be"),
+    Case("gb18030", lambda: SEED_TEXT.encode("gb18030"), text=SEED_TEXT, encoding="gb18030"),
     # The seed's GBK bytes equal its GB18030 bytes: a final newline keeps the two files apart.
-    Case("gbk", lambda: (SEED_TEXT + "\n").encode("gbk"), text=SEED_TEXT + "\n"),
-    Case("big5_traditional", lambda: BIG5_TEXT.encode("big5"), text=BIG5_TEXT,
+    Case("gbk", lambda: (SEED_TEXT + "\n").encode("gbk"), text=SEED_TEXT + "\n", encoding="gb18030"),  # GBK ⊂ GB18030
+    Case("big5_traditional", lambda: BIG5_TEXT.encode("big5"), text=BIG5_TEXT, encoding="big5",
          transform=lambda s: s.translate(TO_TRADITIONAL)),
     Case("crlf", _utf8(SEED_TEXT.replace("\n", "\r\n")), text=SEED_TEXT.replace("\n", "\r\n")),
     Case("cr", _utf8(SEED_TEXT.replace("\n", "\r")), text=SEED_TEXT.replace("\n", "\r")),
@@ -260,6 +261,7 @@ def test_case_loads_exactly(batch, session, cases_dir, case):
     assert str(path) not in batch.errors
     stored = stored_rows(session, path)
     assert stored["source"].text == case.text.lstrip("\ufeff")
+    assert stored["source"].encoding == case.encoding
     assert stored["rows"] == expected_rows(case.transform, case.extra_paragraph)
 
 
