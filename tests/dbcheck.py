@@ -87,3 +87,22 @@ def source_count(url: str) -> int:
         n = conn.scalar(select(func.count()).select_from(Source))
     eng.dispose()
     return n
+
+
+def all_rows(url: str) -> dict[str, list[dict]]:
+    """Every row of every model table, by primary key, in the model's columns the database has now."""
+    eng = db.make_engine(url)
+    with eng.connect() as conn:
+        insp = inspect(conn)
+        rows = {}
+        for t in Base.metadata.sorted_tables:
+            present = {c["name"] for c in insp.get_columns(t.name)}
+            columns = [c for c in t.columns if c.name in present]
+            rows[t.name] = [dict(r._mapping) for r in conn.execute(select(*columns).order_by(*t.primary_key.columns))]
+    eng.dispose()
+    return rows
+
+
+def narrowed(rows: dict[str, list[dict]], like: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """`rows` cut down to the columns `like` has (an older revision's), table by table."""
+    return {t: [{k: r[k] for k in (like[t][0] if like[t] else r)} for r in rs] for t, rs in rows.items()}

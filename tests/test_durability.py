@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
 
 from archive import db, loader
 from archive.document import Document, ParseError

@@ -12,13 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from archive import db
 from archive.cli import main
 from archive.models import Base
 from tests.conftest import SERVER_ENV, server_database
-from tests.dbcheck import archive
+from tests.dbcheck import all_rows, archive
 from tests.pagegen import build_page
-from tests.test_migrations_live import all_rows
 
 EXTENSION_B = "\U00020000"  # 𠀀, outside the Basic Multilingual Plane like every emoji
 EMOJI = "\U0001F4F0"  # 📰

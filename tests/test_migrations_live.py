@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import MetaData, insert, inspect, select
+from sqlalchemy import MetaData, insert, select
 from sqlalchemy.engine import make_url
 
 from archive import db
 from archive.cli import main
 from archive.models import Base, Metric, Paragraph
-from tests.conftest import SEED
+from tests.dbcheck import all_rows, narrowed
 
 FAILING = '''
     op.add_column("paragraph", sa.Column("scratch", sa.Integer(), nullable=True))
@@ -74,25 +74,6 @@ def scripts(tmp_path, monkeypatch):
 def sqlite_dump(path: Path) -> list[str]:
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return list(conn.iterdump())
-
-
-def all_rows(url: str) -> dict[str, list[dict]]:
-    """Every row of every model table, by primary key, in the model's columns the database has now."""
-    eng = db.make_engine(url)
-    with eng.connect() as conn:
-        insp = inspect(conn)
-        rows = {}
-        for t in Base.metadata.sorted_tables:
-            present = {c["name"] for c in insp.get_columns(t.name)}
-            columns = [c for c in t.columns if c.name in present]
-            rows[t.name] = [dict(r._mapping) for r in conn.execute(select(*columns).order_by(*t.primary_key.columns))]
-    eng.dispose()
-    return rows
-
-
-def narrowed(rows: dict[str, list[dict]], like: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """`rows` cut down to the columns `like` has (an older revision's), table by table."""
-    return {t: [{k: r[k] for k in (like[t][0] if like[t] else r)} for r in rs] for t, rs in rows.items()}
 
 
 def add_metrics(url: str) -> None:
