@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from archive.config import redact_url
 
@@ -39,12 +39,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def parse_url(url: str) -> URL:
+    """The URL parsed; a malformed one is a DatabaseError naming it with its password hidden (never a
+    traceback, which would show the text)."""
+    try:
+        return make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"cannot use database URL {redact_url(url)}: {exc}") from None
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for `url`, configured for this archive (WAL and busy timeout on SQLite, utf8mb4 on MySQL)."""
-    try:
-        parsed = make_url(url)
-    except Exception as exc:  # a malformed URL: its text (and password) must not reach a traceback
-        raise DatabaseError(f"cannot use database URL {redact_url(url)}: {exc}") from None
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})

