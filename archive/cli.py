@@ -481,7 +481,7 @@ def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
 @pass_ctx
 @friendly_errors
 def restore(obj: Context, backup_file: str) -> None:
-    """Put a SQLite backup (as made by `archive db upgrade`) back in place of the database."""
+    """Put a SQLite backup (as `archive db upgrade` and `downgrade` make) back in place of the database."""
     path = backup.restore(obj.engine, backup_file)
     click.echo(f"restored {path} from {backup_file}; at revision {db.current_revision(obj.engine) or 'base'}")
 
