@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import signal
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import Engine, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive.formats.metadata import Metadata
@@ -227,10 +229,15 @@ def write_parsed(session: Session, source_id: int, parsed: Parsed) -> None:
 def store(session: Session, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
     fmt = prepared.parsed.format
-    same = session.execute(select(Source.id).where(Source.sha256 == prepared.sha256)).scalar_one_or_none()
+    # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
+    # the two questions, and its fresh copy would be taken for an earlier version and replaced.
+    found = session.execute(
+        select(Source.id, Source.sha256).where((Source.sha256 == prepared.sha256) | (Source.path == prepared.path))
+    ).all()
+    same = next((row.id for row in found if row.sha256 == prepared.sha256), None)
     if same is not None:
         return FileResult(prepared.path, "unchanged", same, format=fmt)
-    earlier = list(session.scalars(select(Source.id).where(Source.path == prepared.path)))
+    earlier = [row.id for row in found]
     for source_id in earlier:
         delete_source(session, source_id)
     source_id = session.execute(
@@ -241,7 +248,8 @@ def store(session: Session, prepared: Prepared) -> FileResult:
             encoding=prepared.encoding,
             byte_count=prepared.byte_count,
             text=prepared.text,
-            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            # whole seconds: MariaDB's DATETIME keeps no fraction, and every engine should hold the same value
+            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             parser_version=PARSER_VERSION,
             format=prepared.parsed.format,
             options=prepared.meta.to_json() if prepared.meta else None,
@@ -263,6 +271,11 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
             # Another process stored the same file or newspaper first, or a lock timed out: a
             # fresh transaction sees its rows and decides again.
             last = exc
+        except DBAPIError as exc:
+            # Anything else the database refuses (a value it cannot hold, say) costs this file, not
+            # the batch; the transaction has been rolled back.
+            last = exc
+            break
     reason = str(getattr(last, "orig", last)).splitlines()[0]
     return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {reason}")
 
@@ -286,15 +299,41 @@ def _prepared_stream(
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: list[Future] = []
-        it = iter(jobs)
-        for job in it:
-            pending.append(pool.submit(_prepare, job))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
+    pending: list[tuple[tuple, Future]] = []
+    try:
+        for job in jobs:
+            try:
+                fut = pool.submit(_prepare, job)
+            except BrokenProcessPool:  # a worker died earlier: the rest go to a fresh pool
+                pool.shutdown(wait=False)
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
+                fut = pool.submit(_prepare, job)
+            pending.append((job, fut))
             if len(pending) >= WINDOW:
-                yield pending.pop(0).result()
-        for fut in pending:
-            yield fut.result()
+                yield _result(*pending.pop(0))
+        for job, fut in pending:
+            yield _result(job, fut)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupt() -> None:
+    # Ctrl-C is the writer's to handle (it rolls back the file in progress); workers just stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _result(job: tuple, fut: Future) -> Prepared | FileError:
+    """A worker's result; when a worker died (out of memory, a crash in a C library), every file it
+    left unfinished is tried again alone, so that only the file that kills a process fails."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                return alone.submit(_prepare, job).result()
+            except BrokenProcessPool:
+                return FileError(job[0], 1, "the parser process died on this file (out of memory or a crash)")
 
 
 def load_paths(
@@ -386,7 +425,9 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
 def purge(engine: Engine, target: str) -> int:
     """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
     with Session(engine) as session, session.begin():
-        if target.isdigit():
+        if "\x00" in target:  # no path holds a NUL byte (and Path refuses one)
+            source_id = None
+        elif target.isdigit():
             source_id = session.get(Source, int(target)) and int(target)
         else:
             source_id = session.execute(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
 
 from archive import dictionary
-from archive.db import DatabaseError
+from archive.db import DatabaseError, parse_url
 
 FACETS = {
     "v_metric": ["newspaper", "date", "unit", "kind"],
@@ -51,7 +50,7 @@ class ServeUnavailable(Exception):
 
 
 def sqlite_path(url: str) -> Path:
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite":
         raise ServeUnavailable(
             "archive serve reads a SQLite archive; for PostgreSQL or MariaDB connect Metabase or Superset "
