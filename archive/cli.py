@@ -396,7 +396,7 @@ def sql_cmd(obj: Context, query: str, fmt: str) -> None:
     """Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN, SHOW, PRAGMA); writes are refused."""
     with readonly_sql.query(obj.url, query) as rows:
         if fmt in ("csv", "jsonl"):
-            for _ in exporting.export(rows, fmt, click.get_binary_stream("stdout")):
+            for _ in exporting.export(rows, fmt, sys.stdout.buffer):
                 pass
             return
         value = exporting.json_value if fmt == "json" else exporting.text_value
