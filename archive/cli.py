@@ -11,7 +11,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive import __version__, db, dictionary, grants, loader, queries
+from archive import __version__, backup, db, dictionary, grants, loader, queries
 from archive import export as exporting
 from archive import serve as serving
 from archive import sql as readonly_sql
@@ -115,7 +115,10 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
 
+    handled = []
+
     def on_result(r: loader.FileResult) -> None:
+        handled.append(r.status)
         if r.status == "failed":
             click.echo(f"{r.message} (format: {r.format})" if verbose and r.format else r.message, err=True)
         elif verbose:
@@ -131,6 +134,10 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
         report = loader.load_paths(
             engine, files, encoding=encoding, fmt=layout, meta=meta, workers=workers, on_result=on_result
         )
+    except KeyboardInterrupt:
+        # one transaction per file: what was reported is stored, the file being written was rolled back
+        click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
+        sys.exit(130)
     finally:
         if bar:
             bar.__exit__(None, None, None)
@@ -265,9 +272,12 @@ def db_group() -> None:
 @pass_ctx
 @friendly_errors
 def upgrade(obj: Context, revision: str) -> None:
-    """Upgrade the schema to REVISION (default: head)."""
-    db.upgrade(obj.engine, revision)
-    click.echo(f"at revision {db.current_revision(obj.engine)}")
+    """Upgrade the schema to REVISION (default: head); a SQLite file is backed up first."""
+    current = db.current_revision(obj.engine)
+    if revision == "head" and current == db.head_revision():
+        click.echo(f"already at revision {current}")
+        return
+    _migrate(obj.engine, "upgrade", revision)
 
 
 @db_group.command()
@@ -276,9 +286,16 @@ def upgrade(obj: Context, revision: str) -> None:
 @pass_ctx
 @friendly_errors
 def downgrade(obj: Context, revision: str) -> None:
-    """Downgrade the schema to REVISION (`base` removes every table)."""
-    db.downgrade(obj.engine, revision)
-    click.echo(f"at revision {db.current_revision(obj.engine) or 'base'}")
+    """Downgrade the schema to REVISION (`base` removes every table); a SQLite file is backed up first."""
+    _migrate(obj.engine, "downgrade", revision)
+
+
+def _migrate(engine, direction: str, revision: str) -> None:
+    saved = backup.backup(engine)
+    if saved:
+        click.echo(f"backup of the database before the {direction}: {saved}")
+    backup.migrate(engine, direction, revision, saved)
+    click.echo(f"at revision {db.current_revision(engine) or 'base'}")
 
 
 @db_group.command()
@@ -379,7 +396,7 @@ def sql_cmd(obj: Context, query: str, fmt: str) -> None:
     """Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN, SHOW, PRAGMA); writes are refused."""
     with readonly_sql.query(obj.url, query) as rows:
         if fmt in ("csv", "jsonl"):
-            for _ in exporting.export(rows, fmt, click.get_binary_stream("stdout")):
+            for _ in exporting.export(rows, fmt, sys.stdout.buffer):
                 pass
             return
         value = exporting.json_value if fmt == "json" else exporting.text_value
@@ -451,7 +468,7 @@ def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
 @bi_errors
 def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
     """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
-    click.echo(f"serving {obj.url} read-only on http://{host}:{port}/", err=True)
+    click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/", err=True)
     serving.run(obj.url, host, port, immutable)
 # ---------------------------------------------------------------- search
 
@@ -492,3 +509,22 @@ def reindex(obj: Context) -> None:
     with Session(obj.engine) as s, s.begin():
         n = search_mod.rebuild_index(s)
     click.echo(f"indexed {n} titles and paragraphs")
+
+
+
+# ---------------------------------------------------------------- durability (issue 7)
+
+
+@db_group.command()
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@pass_ctx
+@friendly_errors
+def restore(obj: Context, backup_file: str) -> None:
+    """Put a SQLite backup (as `archive db upgrade` and `downgrade` make) back in place of the database."""
+    path = backup.restore(obj.engine, backup_file)
+    click.echo(f"restored {path} from {backup_file}; at revision {db.current_revision(obj.engine) or 'base'}")
+
+
+if __name__ == "__main__":  # `python -m archive.cli` works as well as `python -m archive`
+    main(prog_name="archive")

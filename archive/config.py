@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from sqlalchemy.engine import make_url
 
@@ -18,12 +19,16 @@ def resolve_database_url(explicit: str | None = None) -> str:
     return DEFAULT_URL
 
 
+# For URLs SQLAlchemy cannot parse, and for passwords given as query parameters (?password=…).
+USERINFO_PASSWORD = re.compile(r"(://[^/?#@:]*):[^/?#@]*@")
+QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)[^&#]*", re.IGNORECASE)
+
+
 def redact_url(url: str) -> str:
     """The URL with any password shown as ***, safe for messages and logs."""
     try:
         parsed = make_url(url)
+        shown = parsed.render_as_string(hide_password=True) if parsed.password is not None else url
     except Exception:
-        return url
-    if parsed.password is None:
-        return url
-    return parsed.render_as_string(hide_password=True)
+        shown = USERINFO_PASSWORD.sub(r"\1:***@", url)
+    return QUERY_PASSWORD.sub(r"\1***", shown)

@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from archive.config import redact_url
 
@@ -39,9 +39,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def parse_url(url: str) -> URL:
+    """The URL parsed; a malformed one is a DatabaseError naming it with its password hidden (never a
+    traceback, which would show the text)."""
+    try:
+        return make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"cannot use database URL {redact_url(url)}: {exc}") from None
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for `url`, configured for this archive (WAL and busy timeout on SQLite, utf8mb4 on MySQL)."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
@@ -83,10 +92,55 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+SCHEMA_LOCK = "archive_schema"
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """One schema change at a time across processes (two first loads on an empty server race to create
+    the tables). SQLite needs none: BEGIN IMMEDIATE already makes the second wait, then find it done."""
+    statements = {
+        "postgresql": (f"SELECT pg_advisory_lock(hashtext('{SCHEMA_LOCK}'))", f"SELECT pg_advisory_unlock(hashtext('{SCHEMA_LOCK}'))"),
+        "mysql": (f"SELECT GET_LOCK('{SCHEMA_LOCK}', 600)", f"SELECT RELEASE_LOCK('{SCHEMA_LOCK}')"),
+        "mariadb": (f"SELECT GET_LOCK('{SCHEMA_LOCK}', 600)", f"SELECT RELEASE_LOCK('{SCHEMA_LOCK}')"),
+    }.get(engine.dialect.name)
+    if statements is None:
+        yield
+        return
+    lock, unlock = statements
+    with engine.connect() as conn:
+        if conn.exec_driver_sql(lock).scalar() == 0:  # GET_LOCK timed out (pg_advisory_lock waits for ever)
+            raise DatabaseError("another process is changing the schema; try again when it has finished")
+        conn.commit()  # the lock is the session's: no transaction needs to stay open while we wait
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(unlock)
+            conn.commit()
+
+
 @contextmanager
 def _alembic(engine: Engine) -> Iterator[Config]:
-    with engine.begin() as conn:
-        yield alembic_config(conn)
+    # Alembic reads the current revision inside the lock, so a process that waited finds the work done.
+    with _schema_lock(engine), engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (batch mode); with foreign keys enforced, dropping the
+            # old copy would cascade-delete every row that refers to it. The pragma can only change outside
+            # a transaction: off for the migration, checked before commit, on again afterwards.
+            # legacy_alter_table: renaming the rebuilt copy into place must not check the views that name
+            # the table (they fail while it is gone, and name it again once the rename is done).
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+            conn.connection.driver_connection.execute("PRAGMA legacy_alter_table = ON")
+        try:
+            with conn.begin():
+                yield alembic_config(conn)
+                if sqlite and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise DatabaseError(f"the migration would leave {len(broken)} rows pointing nowhere (first: {tuple(broken[0])}); nothing was changed")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA legacy_alter_table = OFF")
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -70,8 +70,17 @@ def common_share(text: str, sample: int = 4000) -> float:
     return sum(c in common for c in han) / len(han)
 
 
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _text_line(text: str, offset: int) -> int:
+    """1-based line of `offset`, counting line breaks the way the parser does (CRLF, CR, LF)."""
+    return len(LINE_BREAK.findall(text, 0, offset)) + 1
+
+
 def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+    # Latin-1 maps byte n to U+00nn, so the breaks of any ASCII-compatible encoding are counted alike.
+    return _text_line(data[:offset].decode("latin-1"), offset)
 
 
 def _checked(text: str, data: bytes, encoding: str) -> Decoded:
@@ -79,8 +88,11 @@ def _checked(text: str, data: bytes, encoding: str) -> Decoded:
         raise DecodeError("empty file" if not data else "file holds only white space")
     bad = CONTROL.search(text)
     if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise DecodeError(f"not a text file: control character U+{ord(bad.group()):04X}", line)
+        raise DecodeError(f"not a text file: control character U+{ord(bad.group()):04X}", _text_line(text, bad.start()))
+    replaced = text.find("\ufffd")
+    if replaced >= 0:
+        # U+FFFD in the input means an earlier conversion already lost characters here.
+        raise DecodeError("text holds U+FFFD replacement characters: damaged by an earlier conversion", _text_line(text, replaced))
     if common_share(text) < MIN_COMMON_SHARE:
         raise DecodeError(f"text decoded as {encoding} looks garbled (mojibake or a wrong encoding); use --encoding")
     return Decoded(text, encoding)
@@ -102,7 +114,7 @@ def decode(data: bytes, encoding: str | None = None) -> Decoded:
     for bom, codec, label in BOMS:
         if data.startswith(bom):
             try:
-                return _checked(data.decode(codec), data, label)
+                return _checked(data[len(bom):].decode(label), data, label)
             except UnicodeDecodeError as exc:
                 raise DecodeError(f"not valid {label} after its byte-order mark", _line_of(data, exc.start)) from None
     if not data.strip():

@@ -7,14 +7,16 @@ import hashlib
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive import bulk, searchindex
@@ -37,6 +39,7 @@ RETRIES = 5
 PARALLEL_MIN_FILES = 8
 SUFFIXES = (".txt", ".md")  # what a directory is searched for
 WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
+START_METHOD = "forkserver"  # how worker processes start (see _worker_context)
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,8 @@ SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
 def store(conn: Connection, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
     fmt = prepared.parsed.format
+    # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
+    # the two questions, and its fresh copy would be taken for an earlier version and replaced.
     found = bulk.rows(conn, SOURCE_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path})
     same = [source_id for source_id, sha256 in found if sha256 == prepared.sha256]
     if same:
@@ -256,13 +261,14 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
         encoding=prepared.encoding,
         byte_count=prepared.byte_count,
         text=prepared.text,
-        loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        # whole seconds: MariaDB's DATETIME keeps no fraction, and every engine should hold the same value
+        loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
         parser_version=PARSER_VERSION,
         format=prepared.parsed.format,
         options=prepared.meta.to_json() if prepared.meta else None,
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
-    write_parsed(conn, source_id, prepared.parsed, next_ids)
+    write_parsed(conn, source_id, prepared.parsed)
     return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt)
 
 
@@ -279,6 +285,11 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
             # Another process stored the same file or newspaper first, or a lock timed out: a
             # fresh transaction sees its rows and decides again.
             last = exc
+        except DBAPIError as exc:
+            # Anything else the database refuses (a value it cannot hold, say) costs this file, not
+            # the batch; the transaction has been rolled back.
+            last = exc
+            break
     reason = str(getattr(last, "orig", last)).splitlines()[0]
     return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {reason}")
 
@@ -302,10 +313,11 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     load among it), so its memory would grow with the corpus; a forkserver's does not (measured:
     docs/benchmarks.md). Where there is no forkserver (Windows, macOS spawn), the platform default.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if START_METHOD not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["archive.loader"])
+    context = multiprocessing.get_context(START_METHOD)
+    if START_METHOD == "forkserver":
+        context.set_forkserver_preload(["archive.loader"])
     return context
 
 
@@ -316,14 +328,41 @@ def _prepared_stream(
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
-        pending: list[Future] = []
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt, mp_context=_worker_context())
+    pending: list[tuple[tuple, Future]] = []
+    try:
         for job in jobs:
-            pending.append(pool.submit(_prepare, job))
+            try:
+                fut = pool.submit(_prepare, job)
+            except BrokenProcessPool:  # a worker died earlier: the rest go to a fresh pool
+                pool.shutdown(wait=False)
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt, mp_context=_worker_context())
+                fut = pool.submit(_prepare, job)
+            pending.append((job, fut))
             if len(pending) >= WINDOW:
-                yield pending.pop(0).result()
-        for fut in pending:
-            yield fut.result()
+                yield _result(*pending.pop(0))
+        for job, fut in pending:
+            yield _result(job, fut)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupt() -> None:
+    # Ctrl-C is the writer's to handle (it rolls back the file in progress); workers just stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _result(job: tuple, fut: Future) -> Prepared | FileError:
+    """A worker's result; when a worker died (out of memory, a crash in a C library), every file it
+    left unfinished is tried again alone, so that only the file that kills a process fails."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                return alone.submit(_prepare, job).result()
+            except BrokenProcessPool:
+                return FileError(job[0], 1, "the parser process died on this file (out of memory or a crash)")
 
 
 def load_paths(
@@ -415,11 +454,14 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
 def purge(engine: Engine, target: str) -> int:
     """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
     with engine.begin() as conn:
-        if target.isdigit():
-            where = Source.id == int(target)
+        if "\x00" in target:  # no path holds a NUL byte (and Path refuses one)
+            source_id = None
         else:
-            where = Source.path.in_({target, str(Path(target).resolve())})
-        source_id = conn.execute(select(Source.id).where(where)).scalar_one_or_none()
+            if target.isdigit():
+                where = Source.id == int(target)
+            else:
+                where = Source.path.in_({target, str(Path(target).resolve())})
+            source_id = conn.execute(select(Source.id).where(where)).scalar_one_or_none()
         if not source_id:
             raise LookupError(f"no loaded file {target!r}")
         delete_source(conn, source_id)

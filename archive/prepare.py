@@ -13,9 +13,13 @@ from archive.decode import DecodeError, decode
 from archive.document import Document, ParseError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
+from archive.limits import check_metrics
 from archive.metrics import Metric, extract_metrics
 
 PARSER_VERSION = "1"
+# A newspaper page is tens of kilobytes; anything this large is not one page, and it is refused
+# before it is read (it would also exceed MariaDB's default 16 MB max_allowed_packet).
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 class FileError(Exception):
@@ -61,11 +65,13 @@ def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = No
 
 def document_metrics(document: Document) -> dict[tuple[int, int], list[Metric]]:
     """Every paragraph's metrics, keyed by (article ordinal, paragraph ordinal)."""
-    return {
+    metrics = {
         (article.ordinal, p.ordinal): extract_metrics(p.text)
         for article in document.articles
         for p in article.paragraphs
     }
+    check_metrics(document, metrics)
+    return metrics
 
 
 def prepare_bytes(
@@ -95,6 +101,9 @@ def prepare_bytes(
 
 def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None) -> Prepared:
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FileError(path, 1, f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a page can be")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FileError(path, 1, f"cannot read: {exc.strerror or exc}") from None

@@ -200,6 +200,14 @@ def _like_term(t: Term) -> str:
     return "% " + " ".join(t.tokens) + ("%" if t.is_prefix else " %")
 
 
+def fts5_match(query: Query) -> str:
+    """The FTS5 MATCH expression for a query with at least one term to include (SQLite index)."""
+    m = "(" + " AND ".join(_fts5_term(t) for t in query.include) + ")"
+    for t in query.exclude:
+        m = f"({m} NOT {_fts5_term(t)})"
+    return m
+
+
 class Candidates:
     """The SQL that selects matching keys (as column k) for a query on one engine, with its parameters."""
 
@@ -213,10 +221,7 @@ class Candidates:
         inc, exc = self.query.include, self.query.exclude
         if self.kind == "sqlite":
             if inc:
-                m = "(" + " AND ".join(_fts5_term(t) for t in inc) + ")"
-                for t in exc:
-                    m = f"({m} NOT {_fts5_term(t)})"
-                self.params["m"] = m
+                self.params["m"] = fts5_match(self.query)
                 return "search_fts AS d WHERE search_fts MATCH :m", "d.rank"
             self.params["m"] = " OR ".join(_fts5_term(t) for t in exc)
             return "search_fts AS d WHERE d.rowid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m)", None

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from archive import dictionary
-from archive.db import DatabaseError
+from archive.db import DatabaseError, parse_url
+from archive.searchindex import fts5_match
+from archive.searchtext import EmptyQuery, parse_query
+
+try:
+    from datasette import hookimpl
+except ImportError:  # the serve extra is not installed: make_datasette says so when asked
+    def hookimpl(f):
+        return f
 
 FACETS = {
     "v_metric": ["newspaper", "date", "unit", "kind"],
@@ -37,13 +44,42 @@ CANNED_QUERIES = {
     },
     "search_paragraphs": {
         "title": "Search paragraphs",
-        "description": "Paragraphs whose text contains the words given (exact substring, e.g. 民警), newest first.",
+        "description": (
+            "Paragraphs containing every term of the query (exact substrings, e.g. 民警; -term excludes), "
+            "newest first, through the archive's search index."
+        ),
         "sql": (
-            "SELECT paragraph_id, date, newspaper, title, section_heading, text FROM v_paragraph\n"
-            "WHERE :q <> '' AND instr(text, :q) > 0 ORDER BY date DESC, paragraph_id LIMIT 200"
+            "SELECT p.id AS paragraph_id, i.date, n.name AS newspaper, a.title, s.heading AS section_heading, p.text\n"
+            "FROM search_fts AS f\n"
+            "JOIN paragraph AS p ON p.id = (f.rowid & 2147483647) AND (f.rowid & 2147483648) = 0\n"
+            "JOIN article AS a ON a.id = p.article_id JOIN section AS s ON s.id = p.section_id\n"
+            "JOIN issue AS i ON i.id = a.issue_id JOIN newspaper AS n ON n.id = i.newspaper_id\n"
+            "WHERE search_fts MATCH archive_match(:q) ORDER BY f.rowid DESC LIMIT 200"
         ),
     },
 }
+NO_MATCH = '"zzzzzzzzzzz"'  # no index token is 11 letters long: a query with nothing to include finds nothing
+
+
+def archive_match(q: str | None) -> str:
+    """SQL function for Datasette: the search index's MATCH expression for a query typed by a person."""
+    try:
+        query = parse_query(q or "")
+    except EmptyQuery:
+        return NO_MATCH
+    return fts5_match(query) if query.include else NO_MATCH
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.create_function("archive_match", 1, archive_match, deterministic=True)
+
+
+def _register_plugin() -> None:
+    from datasette.plugins import pm
+
+    if pm.get_plugin("archive-search") is None:
+        pm.register(sys.modules[__name__], name="archive-search")
 
 
 class ServeUnavailable(Exception):
@@ -51,7 +87,7 @@ class ServeUnavailable(Exception):
 
 
 def sqlite_path(url: str) -> Path:
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite":
         raise ServeUnavailable(
             "archive serve reads a SQLite archive; for PostgreSQL or MariaDB connect Metabase or Superset "
@@ -73,7 +109,8 @@ def metadata(database: str) -> dict:
         if r.name in LABELS:
             entry["label_column"] = LABELS[r.name]
         tables[r.name] = entry
-    tables["alembic_version"] = {"hidden": True}
+    for hidden in ("alembic_version", "search_fts"):
+        tables[hidden] = {"hidden": True}
     return {
         "title": "archive",
         "description": "Chinese newspaper text: newspapers, issues, articles, sections, paragraphs and metrics.",
@@ -91,6 +128,7 @@ def make_datasette(path: Path, immutable: bool = False):
     if immutable and wal.exists() and wal.stat().st_size > 0:
         # immutable=1 reads the main file only: rows still in the write-ahead log would be missing.
         raise ServeUnavailable(f"{wal} holds changes not yet in {path.name} (a load is running or was cut short): serve it without --immutable")
+    _register_plugin()
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
     return Datasette(**files, metadata=metadata(path.stem), settings={"sql_time_limit_ms": 5000})
 

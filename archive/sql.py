@@ -20,10 +20,9 @@ from urllib.parse import quote
 
 import sqlparse
 from sqlalchemy import Connection, create_engine, pool
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from archive.db import DatabaseError, make_engine
+from archive.db import DatabaseError, make_engine, parse_url
 
 
 class QueryRejected(Exception):
@@ -61,6 +60,15 @@ def first_keyword(statement: str) -> str:
     return token.normalized.upper() if token is not None else ""
 
 
+# A read-only transaction does not stop a superuser's file and network functions: these read the database
+# server's files, copy them into large objects or reach other servers. The sturdier guard is to connect
+# as the role `archive db grant-readonly` creates, which may call none of them.
+OUTSIDE_FUNCTIONS = frozenset(
+    "pg_read_file pg_read_binary_file pg_ls_dir pg_stat_file pg_ls_logdir pg_ls_waldir pg_ls_tmpdir "
+    "pg_ls_archive_statusdir lo_import lo_export lo_from_bytea lo_put dblink dblink_exec dblink_connect "
+    "pg_file_write pg_file_rename pg_file_unlink load_file sys_exec sys_eval load_extension".split()
+)
+
 # MySQL/MariaDB run the text of /*! … */ and /*M! … */ comments as SQL; a parser sees only a comment.
 EXECUTABLE_COMMENT = re.compile(r"/\*M?!")
 
@@ -80,8 +88,13 @@ def check_statement(sql: str) -> str:
         raise QueryRejected(
             f"{keyword or 'this statement'} is not allowed: archive sql only reads ({', '.join(READ_KEYWORDS[:6])}, PRAGMA)"
         )
-    if any(t.ttype in sqlparse.tokens.Keyword and t.normalized == "INTO" for t in sqlparse.parse(statements[0])[0].flatten()):
+    tokens = list(sqlparse.parse(statements[0])[0].flatten())
+    if any(t.ttype in sqlparse.tokens.Keyword and t.normalized == "INTO" for t in tokens):
         raise QueryRejected("SELECT … INTO is not allowed: it writes a table (PostgreSQL) or a file (MariaDB)")
+    for t in tokens:
+        name = t.value.strip('"`').lower()
+        if name in OUTSIDE_FUNCTIONS and t.ttype in (sqlparse.tokens.Name, sqlparse.tokens.Keyword, sqlparse.tokens.Literal.String.Symbol):
+            raise QueryRejected(f"{name} reaches outside the archive (server files, large objects or other servers)")
     return statements[0]
 
 
@@ -143,7 +156,7 @@ def sqlite_readonly_connect(path: str) -> sqlite3.Connection:
 
 
 def _readonly_engine(url: str):
-    parsed = make_url(url)
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = parsed.database

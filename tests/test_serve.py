@@ -56,6 +56,16 @@ def test_search_finds_民警(site):
     assert len(expected) > 0 and sorted(r["text"] for r in rows) == sorted(expected)
 
 
+def test_search_uses_the_index_with_the_query_language(site):
+    get, name, _ = site
+    from urllib.parse import quote
+
+    rows = get(f"/{name}/search_paragraphs.json?q={quote('民警 -辅警')}&_shape=array").json()
+    expected = [t for t in seed_paragraphs() if "民警" in t and "辅警" not in t]
+    assert len(expected) > 0 and sorted(r["text"] for r in rows) == sorted(expected)
+    assert get(f"/{name}/search_paragraphs.json?q={quote('-民警')}&_shape=array").json() == []
+
+
 def test_writes_are_rejected(site):
     get, name, facts = site
     response = get(f"/{name}.json?sql=DELETE+FROM+paragraph")

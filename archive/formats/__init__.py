@@ -10,8 +10,7 @@ from __future__ import annotations
 from archive.document import Document, ParseError
 from archive.formats import article, markdown, page
 from archive.formats.metadata import Metadata
-from archive.models import Article as ArticleTable
-from archive.models import ArticleAuthor, Newspaper
+from archive.limits import check_document
 
 FORMATS = {m.NAME: m for m in (page, article, markdown)}
 AUTO = "auto"
@@ -32,26 +31,8 @@ def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) 
         name = detect(text)
     try:
         document = FORMATS[name].parse(text, meta)
-        check_lengths(document)
+        check_document(document)  # a field longer than its column would fail on PostgreSQL and MySQL only
     except ParseError as exc:
         exc.format = name  # so that `load -v` can say which layout the file failed to match
         raise
     return name, document
-
-
-def check_lengths(document: Document) -> None:
-    """Refuse a field longer than its column: it would fail on PostgreSQL and MySQL only."""
-    _check(Newspaper, "newspaper", [("name", document.newspaper.name)])
-    for a in document.articles:
-        where = f"article {a.ordinal}"
-        fields = ("title", "subtitle", "byline", "kicker", "page", "page_name", "source_url")
-        _check(ArticleTable, where, [(f, getattr(a, f)) for f in fields])
-        for c in a.contributors:
-            _check(ArticleAuthor, f"{where}: contributor", [("role", c.role), ("name", c.name)])
-
-
-def _check(model, where: str, values: list[tuple[str, str | None]]) -> None:
-    for field, value in values:
-        limit = model.__table__.columns[field].type.length
-        if value is not None and len(value) > limit:
-            raise ParseError(1, f"{where}: {field} has {len(value)} characters, more than the {limit} stored")

@@ -34,14 +34,15 @@ WEEKDAYS = "一二三四五六日"
 DASHES = "-－—–‐−"
 DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(星期[一二三四五六日天])?$")
 WEEKDAY_LINE = re.compile(r"^星期[一二三四五六日天]$")
-NUMBER_LINE = re.compile(r"^(?:总)?第\s*(\d+)\s*期$")
-CN_LABEL = re.compile(r"^国内统一连续出版物号\s*[:：]?\s*(.*)$")
+NUMBER_LINE = re.compile(r"^(?:[总總])?第\s*(\d+)\s*期$")
+# Labels and roles in simplified or traditional characters: Big5 pages print the traditional forms.
+CN_LABEL = re.compile(r"^[国國][内內][统統]一[连連][续續]出版物[号號]\s*[:：]?\s*(.*)$")
 CN_VALUE = re.compile(rf"^CN\s*(\d{{2}})\s*[{DASHES}]\s*(\d{{4}})(/\S+)?$", re.IGNORECASE)
-POSTAL_LINE = re.compile(rf"^邮发代号\s*[:：]?\s*(\d+)\s*[{DASHES}]\s*(\d+)$")
-CONTACT_HINT = re.compile(r"https?://|e-?mail|新闻热线|热线", re.IGNORECASE)
+POSTAL_LINE = re.compile(rf"^[邮郵][发發]代[号號]\s*[:：]?\s*(\d+)\s*[{DASHES}]\s*(\d+)$")
+CONTACT_HINT = re.compile(r"https?://|e-?mail|[热熱][线線]", re.IGNORECASE)
 WEBSITE = re.compile(r"https?://[^\s，,]+", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-HOTLINE = re.compile(r"(?:新闻)?热线\s*[:：]\s*(.+)$")
+HOTLINE = re.compile(r"(?:新[闻聞])?[热熱][线線]\s*[:：]\s*(.+)$")
 PAGE_LINE = re.compile(r"^第?\s*([A-Za-z]?\d{1,3}[A-Za-z]?)\s*版$")
 PAGE_NAME_LABEL = re.compile(r"^版名\s*[:：]\s*(.+)$")
 # Page furniture naming the page's staff: closes an inside-page header, ends an article file.
@@ -51,7 +52,10 @@ EDITOR_LINE = re.compile(
 HEADER_LINES = 6  # an inside-page header printed on one line sits among the first lines
 
 ROLE = re.compile(
-    r"^(本报特约记者|本报见习记者|本报实习生|本报通讯员|本报记者|特约记者|见习记者|实习记者|摄影记者|实习生|通讯员|记者|摄影|撰稿)"
+    "^(本报特约记者|本报见习记者|本报实习生|本报通讯员|本报记者|特约记者|见习记者|实习记者|摄影记者|实习生|通讯员|记者|摄影|撰稿)".translate(
+        str.maketrans({"报": "[报報]", "约": "[约約]", "记": "[记記]", "见": "[见見]", "习": "[习習]", "实": "[实實]",
+                       "讯": "[讯訊]", "员": "[员員]", "摄": "[摄攝]"})
+    )
 )
 NAME_SEPARATORS = re.compile(r"[●•·]")
 SUBTITLE = re.compile(r"^[—\-－]{1,2}\s*(.+)$")
@@ -453,6 +457,11 @@ def parse_articles(lines: list[Line]) -> list[Article]:
                 reader.add_heading(line.text)
                 continue
         reader.add_paragraph(line)
+    last = readers[-1].pending
+    if last is not None and not last.complete:
+        # Print ends every paragraph with a sentence end; a page that stops mid-sentence was cut off (a
+        # truncated download or copy), and storing it would pass a fragment off as the text.
+        raise ParseError(lines[-1].number, f"the page ends in the middle of a paragraph (file cut off?): …{last.text[-20:]!r}")
     built = [r.finish() for r in readers]
     for a in built:
         if not a.paragraphs:

@@ -1,0 +1,6 @@
+"""`python -m archive`: the same command as the installed `archive` script."""
+
+from archive.cli import main
+
+if __name__ == "__main__":
+    main(prog_name="archive")

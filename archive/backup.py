@@ -1,0 +1,76 @@
+"""Backups of a SQLite archive around schema upgrades, made and restored with SQLite's backup API.
+
+The backup API copies a live database page by page under SQLite's own locking, WAL included, so the copy
+is consistent even while another process reads; copying the file with `cp` would not be.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from archive import db
+from archive.config import redact_url
+
+
+class MigrationFailed(db.DatabaseError):
+    """An upgrade raised; the message says what the database is left as and how to restore it."""
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine; None for servers and in-memory databases."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(engine.url.database)
+
+
+def _copy(source: Path, target: Path) -> None:
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def backup(engine: Engine) -> Path | None:
+    """Copy the SQLite database next to itself (`NAME.YYYYmmddTHHMMSSZ.bak`); None when there is nothing to copy."""
+    path = sqlite_file(engine)
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return None
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.{stamp}.bak")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.{stamp}-{n}.bak")
+    _copy(path, target)
+    return target
+
+
+def restore(engine: Engine, backup_path: str | Path) -> Path:
+    """Overwrite the SQLite database with a backup, through the backup API (safe with WAL files present)."""
+    path = sqlite_file(engine)
+    if path is None:
+        raise db.DatabaseError("restore works on SQLite files; restore a server database with its own tools")
+    source = Path(backup_path)
+    if not source.is_file():
+        raise db.DatabaseError(f"no backup file {source}")
+    engine.dispose()
+    _copy(source, path)
+    return path
+
+
+def migrate(engine: Engine, direction: str, revision: str, backup_path: Path | None) -> None:
+    """Upgrade or downgrade; when it fails, say what state the database is in and how to get the old one back."""
+    try:
+        (db.upgrade if direction == "upgrade" else db.downgrade)(engine, revision)
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if backup_path is not None:
+            how = f"to put back the copy taken before it, run: archive --db {redact_url(str(engine.url))} db restore {backup_path}"
+        elif engine.dialect.name == "postgresql":
+            how = f"PostgreSQL rolled the whole {direction} back; the database is as it was"
+        else:
+            how = f"restore the backup you took before the {direction} (MariaDB cannot roll back schema changes)"
+        raise MigrationFailed(f"{direction} to {revision} failed: {type(exc).__name__}: {reason}; {how}") from exc
