@@ -203,11 +203,12 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
             paragraph_keys.append((article.ordinal, p.ordinal, article_id))
     paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids)
     day = doc.issue.date
-    searchindex.add(
-        conn,
-        [(searchindex.doc_key(day, i, title=True), a.title) for a, i in zip(doc.articles, article_ids)]
-        + [(searchindex.doc_key(day, i), p["text"]) for p, i in zip(paragraphs, paragraph_ids)],
-    )
+    keys = [searchindex.doc_key(day, i, title=True) for i in article_ids] + [searchindex.doc_key(day, i) for i in paragraph_ids]
+    texts = [a.title for a in doc.articles] + [p["text"] for p in paragraphs]
+    if len(parsed.index_tokens) == len(keys):  # tokenized by the parser worker
+        searchindex.add_tokens(conn, list(zip(keys, parsed.index_tokens)))
+    else:
+        searchindex.add(conn, list(zip(keys, texts)))
     metrics = [
         dict(
             article_id=article_id,

@@ -14,6 +14,7 @@ from archive.document import Document, ParseError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
 from archive.limits import check_metrics
+from archive.searchtext import token_text
 from archive.metrics import Metric, extract_metrics
 
 PARSER_VERSION = "1"
@@ -44,6 +45,9 @@ class Parsed:
     document: Document
     metrics: dict[tuple[int, int], list[Metric]]
     format: str
+    # Search-index token text of every title, then every paragraph, in document order: made here, in
+    # the parser workers, so that the single writer only inserts it.
+    index_tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,13 @@ class Prepared:
 def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:
     """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
     name, document = parse_text(text, fmt, meta)
-    return Parsed(document, document_metrics(document), name)
+    return Parsed(document, document_metrics(document), name, index_tokens(document))
+
+
+def index_tokens(document: Document) -> tuple[str, ...]:
+    titles = [a.title for a in document.articles]
+    paragraphs = [p.text for a in document.articles for p in a.paragraphs]
+    return tuple(map(token_text, titles + paragraphs))
 
 
 def document_metrics(document: Document) -> dict[tuple[int, int], list[Metric]]:

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import text
 
-from archive.searchtext import Query, Term, doc_tokens, token_text
+from archive.searchtext import Query, Term, token_text
 
 ID_MASK = (1 << 31) - 1
 TITLE_BIT = 1 << 31
@@ -111,15 +111,20 @@ _INSERT = {
 }
 
 
-def _row(kind: str, key: int, body: str) -> dict:
+def _row(kind: str, key: int, tokens: str) -> dict:
     if kind == "postgresql":
-        vec, lossy = _tsvector(doc_tokens(body))
+        vec, lossy = _tsvector(tokens.split(" ") if tokens else [])
         return {"k": key, "t": vec, "lossy": lossy}
-    return {"k": key, "t": token_text(body)}
+    return {"k": key, "t": tokens}
 
 
 def add(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Index texts: (key, text) pairs."""
+    add_tokens(bind, [(k, token_text(t)) for k, t in docs])
+
+
+def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
+    """Index texts already turned into token text (searchtext.token_text): (key, token text) pairs."""
     kind = engine_kind(bind)
     for i in range(0, len(docs), BATCH):
         bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
