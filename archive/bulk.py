@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Executable, Insert, Select, Table, func, sele
 from sqlalchemy.exc import DBAPIError
 
 
-def _direct(conn: Connection) -> bool:
+def direct(conn: Connection) -> bool:
     # pysqlite: qmark parameters, and one process-local connection that is cheap to call directly
     return conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark"
 
@@ -38,7 +38,7 @@ def _converted(values: tuple, processors: tuple) -> tuple:
     return tuple(out)
 
 
-def _driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[tuple]:
+def driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[tuple]:
     cursor = conn.connection.driver_connection.cursor()
     try:
         if many:
@@ -60,10 +60,10 @@ def _compiled(statement: Executable, dialect) -> tuple[str, tuple[str, ...], tup
 
 def rows(conn: Connection, statement: Executable, params: dict | None = None) -> list[tuple]:
     """The rows of a prebuilt query, as plain tuples (values as the driver returns them)."""
-    if not _direct(conn):
+    if not direct(conn):
         return [tuple(r) for r in conn.execute(statement, params or {})]
     sql, names, processors = _compiled(statement, conn.dialect)
-    return _driver(conn, sql, _converted(tuple((params or {})[n] for n in names), processors))
+    return driver(conn, sql, _converted(tuple((params or {})[n] for n in names), processors))
 
 
 @lru_cache(maxsize=None)
@@ -82,7 +82,7 @@ def executemany(conn: Connection, table: Table, values: list[dict]) -> None:
     """Insert rows that all have the same keys, in one executemany."""
     if not values:
         return
-    if not _direct(conn):
+    if not direct(conn):
         conn.execute(_insert(table), values)
         return
     _direct_many(conn, table, tuple(values[0]), [tuple(v.values()) for v in values])
@@ -92,7 +92,7 @@ def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuple
     sql, processors = _driver_insert(table, columns, conn.dialect)
     if processors:
         tuples = [_converted(t, processors) for t in tuples]
-    _driver(conn, sql, tuples, many=True)
+    driver(conn, sql, tuples, many=True)
 
 
 @lru_cache(maxsize=None)
@@ -130,7 +130,7 @@ def insert_many(conn: Connection, model, values: list[dict], ids: dict[str, int]
         return list(conn.execute(_insert_returning_ids(table), values).scalars())
     start = ids.get(table.name) or next_ids(conn, model)[table.name]
     ids[table.name] = start + len(values)
-    if not _direct(conn):
+    if not direct(conn):
         executemany(conn, table, [{"id": i, **v} for i, v in enumerate(values, start)])
     else:
         _direct_many(conn, table, ("id", *values[0]), [(i, *v.values()) for i, v in enumerate(values, start)])

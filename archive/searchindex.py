@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+
+from archive import bulk
 
 from archive.searchtext import Query, Term, token_text
 
@@ -126,6 +128,10 @@ def add(bind, docs: Sequence[tuple[int, str]]) -> None:
 def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Index texts already turned into token text (searchtext.token_text): (key, token text) pairs."""
     kind = engine_kind(bind)
+    if kind == "sqlite" and isinstance(bind, Connection) and bulk.direct(bind):
+        # the loader's hot path: one executemany straight to the driver, as archive.bulk does for rows
+        bulk.driver(bind, "INSERT INTO search_fts(rowid, tokens) VALUES (?, ?)", list(docs), many=True)
+        return
     for i in range(0, len(docs), BATCH):
         bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
 
