@@ -17,7 +17,7 @@ from archive import db, loader, queries
 from archive.cli import main
 from archive.search import Filters, find_keys, search
 from archive.searchindex import split_key, stored_docs
-from archive.searchtext import EmptyQuery, Query, Term, doc_tokens, fold, parse_query
+from archive.searchtext import EmptyQuery, Term, doc_tokens, fold, parse_query
 from tests import searchcorpus
 
 HOSTILE = ['"', "*", "(", "NEAR", "OR", "'; DROP TABLE paragraph; --", "-", '""', "AND NOT", "a:*", "%", "_", "\\", "'"]

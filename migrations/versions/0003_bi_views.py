@@ -31,7 +31,7 @@ def _aggregate(dialect: str, expr: str, typed_like: str) -> str:
 
 
 def _authors(dialect: str, q) -> str:
-    where = f"FROM article_author w WHERE w.article_id = a.id"
+    where = "FROM article_author w WHERE w.article_id = a.id"
     if dialect == "postgresql":
         return f"(SELECT string_agg(w.{q('name')}, '、' ORDER BY w.ordinal) {where})"
     if dialect in ("mysql", "mariadb"):
