@@ -511,7 +511,6 @@ def reindex(obj: Context) -> None:
     click.echo(f"indexed {n} titles and paragraphs")
 
 
-
 # ---------------------------------------------------------------- durability (issue 7)
 
 

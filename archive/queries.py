@@ -58,15 +58,18 @@ def list_articles(session: Session, date: dt.date | None = None, newspaper: str 
             Article.paragraph_count.label("paragraphs"),
             Article.char_count.label("chars"),
         )
-        .join(Issue, Article.issue_id == Issue.id)
-        .join(Newspaper, Issue.newspaper_id == Newspaper.id)
-        .order_by(Issue.date, Newspaper.name, Article.source_id, Article.ordinal)
     )
+    q = _with_issue(q).order_by(Issue.date, Newspaper.name, Article.source_id, Article.ordinal)
     if date:
         q = q.where(Issue.date == date)
     if newspaper:
         q = q.where(Newspaper.name == newspaper)
     return [_plain(r._asdict()) for r in session.execute(q)]
+
+
+def _with_issue(q):
+    """Join a query over articles to their issue and newspaper (for dates, names and filters on them)."""
+    return q.join(Issue, Article.issue_id == Issue.id).join(Newspaper, Issue.newspaper_id == Newspaper.id)
 
 
 def _plain(d: dict) -> dict:
@@ -218,11 +221,9 @@ def list_metrics(
             Metric.surface,
         )
         .join(Article, Metric.article_id == Article.id)
-        .join(Issue, Article.issue_id == Issue.id)
-        .join(Newspaper, Issue.newspaper_id == Newspaper.id)
         .join(Paragraph, Metric.paragraph_id == Paragraph.id)
-        .order_by(Issue.date, Article.id, Paragraph.ordinal, Metric.ordinal)
     )
+    q = _with_issue(q).order_by(Issue.date, Article.id, Paragraph.ordinal, Metric.ordinal)
     if unit:
         q = q.where(Metric.unit == unit)
     if kind:
