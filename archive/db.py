@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sqlite3
+import time
 from contextlib import contextmanager, redirect_stdout
 from importlib import resources
 from typing import Iterator
@@ -31,12 +33,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode")
-    mode = cur.fetchone()[0]
-    if mode not in ("wal", "memory"):
-        cur.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
+
+
+def _switch_to_wal(cur) -> None:
+    """WAL mode, once per database file (it is kept in the file). Switching needs the file to itself,
+    and SQLite answers "database is locked" at once, without waiting out busy_timeout, when another
+    process has it open at that moment (two first loads into a new file): wait and look again."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+                cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def parse_url(url: str) -> URL:

@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import re
 import signal
+import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +116,29 @@ def racing_loaders_agree(url: str, arg_lists: list[list[str]], per_loader: int, 
     assert integrity_problems(url) == []
 
 
+def test_first_connection_waits_for_a_file_another_process_holds(tmp_path):
+    """Switching a new file to WAL needs it to itself, and while another connection is writing to it
+    SQLite refuses at once, busy_timeout or not: the archive's engine waits and tries again instead of
+    failing (two first loads into a new file met this)."""
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")  # a writer that has not committed yet (its migrations, say)
+    holder.execute("INSERT INTO t VALUES (1)")
+    releaser = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    releaser.start()
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        started = time.monotonic()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert time.monotonic() - started >= 0.4  # it waited for the holder, then switched
+    finally:
+        releaser.join()
+        engine.dispose()
+        holder.close()
+
+
 def test_four_loaders_on_overlapping_files(db_url, tmp_path):
     expected = write_pages(tmp_path / "pages", 40)
     files = sorted(expected)
@@ -161,8 +186,8 @@ def test_database_error_while_writing_rolls_back_that_file_alone(engine, tmp_pat
     victim = files[1]
     real_write = loader.write_parsed
 
-    def write_parsed(conn, source_id, parsed):
-        real_write(conn, source_id, parsed)  # every row of the file is written, then the database refuses
+    def write_parsed(conn, source_id, parsed, next_ids=None):
+        real_write(conn, source_id, parsed, next_ids)  # every row of the file is written, then the database refuses
         if conn.execute(select(Source.path).where(Source.id == source_id)).scalar() == victim:
             raise DataError("INSERT …", {}, ValueError("value too long for the column"))
 
