@@ -63,11 +63,17 @@ def common_characters() -> frozenset[str]:
 
 def common_share(text: str, sample: int = 4000) -> float:
     """Share of Han characters (in a sample) that belong to either script's common set."""
-    han = HAN.findall(text[: sample * 4])[:sample]
+    han = "".join(HAN.findall(text[: sample * 4])[:sample])
     if not han:
         return 1.0
-    common = common_characters()
-    return sum(c in common for c in han) / len(han)
+    return 1 - len(han.translate(_drop_common())) / len(han)
+
+
+@lru_cache(maxsize=1)
+def _drop_common() -> dict[int, None]:
+    # str.translate with this table deletes the common characters in C: counting them one by one in
+    # Python was a third of decoding a page.
+    return dict.fromkeys(map(ord, common_characters()))
 
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")

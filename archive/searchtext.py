@@ -71,8 +71,28 @@ def doc_tokens(text: str) -> list[str]:
     return list(map(str.__add__, codes, codes[1:])) + [codes[-1]]
 
 
+class _PairTable(dict):
+    """str.translate table: each character to its code, a space, and its code again."""
+
+    def __missing__(self, code: int) -> str:
+        c = _code(chr(code))
+        self[code] = f"{c} {c}"
+        return self[code]
+
+
+_PAIR = _PairTable()
+
+
 def token_text(text: str) -> str:
-    return " ".join(doc_tokens(text))
+    """The index tokens of a text as one space-separated string: `" ".join(doc_tokens(text))`.
+
+    Bigrams c0c1 c1c2 … c(n-2)c(n-1) c(n-1) are c0, then "c1 c1", "c2 c2", …, "c(n-1) c(n-1)" written
+    one after the other: two str.translate calls in C instead of a Python step per character (the
+    loader's workers make this for every paragraph)."""
+    folded = fold(text)
+    if not folded:
+        return ""
+    return _code(folded[0]) + folded[1:].translate(_PAIR)
 
 
 @dataclass(frozen=True)

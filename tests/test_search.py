@@ -8,16 +8,18 @@ import json
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from archive import db, loader, queries
+from archive import db, loader, queries, searchindex
 from archive.cli import main
 from archive.search import Filters, find_keys, search
 from archive.searchindex import split_key, stored_docs
-from archive.searchtext import EmptyQuery, Term, doc_tokens, fold, parse_query
+from archive.searchtext import EmptyQuery, Term, doc_tokens, fold, parse_query, token_text
 from tests import searchcorpus
 
 HOSTILE = ['"', "*", "(", "NEAR", "OR", "'; DROP TABLE paragraph; --", "-", '""', "AND NOT", "a:*", "%", "_", "\\", "'"]
@@ -41,6 +43,12 @@ def test_tokens_are_bigrams_and_last_character():
     assert toks[0][4:] == toks[1][:4] and toks[1][4:] == toks[2]
     assert doc_tokens("") == []
     assert all(t.isalnum() and t.islower() or t.isdigit() for t in doc_tokens("Ab 1。𠀀😀"))
+
+
+@given(st.text(alphabet=st.sampled_from("民警ａＢ12，。 \u3000𠀀😀x\tİǄ"), max_size=30) | st.text(max_size=30))
+def test_token_text_is_the_tokens_joined(text):
+    # token_text builds the string with str.translate; doc_tokens says what it must hold
+    assert token_text(text) == " ".join(doc_tokens(text))
 
 
 def test_query_language():
@@ -228,6 +236,26 @@ def test_migration_indexes_existing_rows(engine, seed_dir):
     db.upgrade(engine)
     assert len(indexed(engine, "民警")) == 17
     assert index_rows(engine) == 32
+
+
+def test_sqlite_index_merges_segments_sixteen_at_a_time(engine, seed_dir):
+    """Migration 0006 sets FTS5's automerge (kept in the database) and its downgrade puts back the
+    default; the index answers the same either way."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("FTS5's automerge is a SQLite setting")
+
+    def automerge() -> int | None:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT v FROM search_fts_config WHERE k = 'automerge'").scalar()
+
+    loader.load_paths(engine, [seed_dir], workers=1)
+    assert automerge() == searchindex.SQLITE_AUTOMERGE == 16
+    db.downgrade(engine, "0002")
+    assert automerge() == searchindex.SQLITE_DEFAULT_AUTOMERGE
+    assert len(indexed(engine, "民警")) == 17
+    db.upgrade(engine)
+    assert automerge() == 16
+    assert len(indexed(engine, "民警")) == 17
 
 
 def test_paging_and_order(engine):
