@@ -269,7 +269,7 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
         options=prepared.meta.to_json() if prepared.meta else None,
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
-    write_parsed(conn, source_id, prepared.parsed)
+    write_parsed(conn, source_id, prepared.parsed, next_ids)
     return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt)
 
 
