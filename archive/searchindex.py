@@ -1,4 +1,4 @@
-"""The search index on each engine: its DDL (run by migration 0002), its upkeep (called by the loader)
+"""The search index on each engine: its DDL (run by migration 0002; 0006 tunes it), its upkeep (called by the loader)
 and the SQL that finds the keys of matching texts.
 
 One index row per searchable text (a paragraph or an article title), keyed by a number that sorts
@@ -86,6 +86,20 @@ def create_index(bind) -> None:
     for stmt in DDL[engine_kind(bind)]["create"]:
         bind.execute(text(stmt))
     rebuild(bind)
+
+
+# FTS5 merges its per-transaction segments once `automerge` of them share a level (default 4). The
+# loader commits one segment per file, so at 4 it spends a third of its write time merging; at 16 it
+# merges less often, in bigger steps, and searches measured the same (docs/benchmarks.md). Migration
+# 0006 sets it; the setting lives in the index's own config table.
+SQLITE_AUTOMERGE = 16
+SQLITE_DEFAULT_AUTOMERGE = 4
+
+
+def set_automerge(bind, value: int = SQLITE_AUTOMERGE) -> None:
+    """Set FTS5's automerge on SQLite's index (kept in the database); other engines have none."""
+    if engine_kind(bind) == "sqlite":
+        bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', {int(value)})"))
 
 
 def drop_index(bind) -> None:
