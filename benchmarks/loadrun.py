@@ -110,6 +110,7 @@ def main(argv: list[str]) -> dict:
         # Workers forked by a forkserver are not our children: their CPU is sampled (to within 0.1 s).
         "cpu_seconds": own.ru_utime + own.ru_stime - before.ru_utime - before.ru_stime
         + children.ru_utime + children.ru_stime + sum(sampler.grandchild_cpu.values()),
+        "writer_cpu_seconds": own.ru_utime + own.ru_stime - before.ru_utime - before.ru_stime,
         "cpus": os.cpu_count() or 1,
         "seconds": seconds,
         "files": len(report.results),
