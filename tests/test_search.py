@@ -185,6 +185,32 @@ def test_long_and_repetitive_texts(engine):
     assert len(indexed(engine, "尾声x")) == 1
 
 
+def _grouped_tsvector(tokens: list[str]) -> str:
+    """The tsvector literal written out in full: each lexeme once, its first 256 positions."""
+    positions: dict[str, list[int]] = {}
+    for pos, tok in enumerate(tokens, start=1):
+        positions.setdefault(tok, []).append(pos)
+    return " ".join(f"{tok}:{','.join(map(str, p[:256]))}" for tok, p in positions.items())
+
+
+def test_tsvector_literal_means_the_grouped_one(engine):
+    """searchindex writes one "token:position" per token and lets PostgreSQL merge repeated lexemes:
+    the tsvector it reads must be the one the grouped literal gives, lossy flag included."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("tsvector is PostgreSQL's")
+    rnd = random.Random(5)
+    cases = [[], ["aaaa"], ["aaaa"] * 300, ["abcd", "bcde"] * 200 + ["zz99"]]
+    cases += [[rnd.choice(["0a1b", "0a1b0c2d", "zzzz", "1e10"]) for _ in range(rnd.randint(1, 700))] for _ in range(20)]
+    with engine.connect() as conn:
+        for tokens in cases:
+            literal, lossy = searchindex._tsvector(tokens)
+            same = conn.execute(text("SELECT CAST(:a AS tsvector) = CAST(:b AS tsvector)"), {"a": literal, "b": _grouped_tsvector(tokens)})
+            assert same.scalar() is True, tokens[:5]
+            assert lossy == any(tokens.count(t) > 256 for t in set(tokens))
+        long = [f"{i % 1000:04d}" for i in range(17000)]
+        assert searchindex._tsvector(long)[1] is True  # positions beyond 16383
+
+
 def test_hostile_queries_change_nothing(db_url, seed_dir):
     run(db_url, "load", str(seed_dir))
     before = run(db_url, "stats", "--format", "json").output
