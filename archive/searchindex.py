@@ -120,9 +120,17 @@ def _tsvector(tokens: list[str]) -> tuple[str, bool]:
 
     Each token is written with its own position ("tok:1 tok:2 …"): PostgreSQL's tsvector input merges
     a repeated lexeme's positions and keeps its first 256, so no grouping is needed here (grouping in
-    Python cost the PostgreSQL writer 1.6 ms a page; this costs 0.45)."""
+    Python cost the PostgreSQL writer 1.6 ms a page; this costs 0.45). Texts longer than the positions
+    a tsvector can hold are lossy anyway, and are grouped here, as their token list could exceed the
+    1 MB a tsvector's input may hold."""
     n = len(tokens)
-    lossy = n > MAX_POSITION or (n > MAX_POSITIONS and max(Counter(tokens).values()) > MAX_POSITIONS)
+    if n > MAX_POSITION:
+        # tsvector input holds at most 1 MB of lexemes before merging: a text this long is grouped here
+        positions: dict[str, list[int]] = {}
+        for pos, tok in enumerate(tokens, start=1):
+            positions.setdefault(tok, []).append(pos)
+        return " ".join(f"{tok}:{','.join(map(str, p[:MAX_POSITIONS]))}" for tok, p in positions.items()), True
+    lossy = n > MAX_POSITIONS and max(Counter(tokens).values()) > MAX_POSITIONS
     return " ".join(map("{}:{}".format, tokens, range(1, n + 1))), lossy
 
 

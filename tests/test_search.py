@@ -209,6 +209,9 @@ def test_tsvector_literal_means_the_grouped_one(engine):
             assert lossy == any(tokens.count(t) > 256 for t in set(tokens))
         long = [f"{i % 1000:04d}" for i in range(17000)]
         assert searchindex._tsvector(long)[1] is True  # positions beyond 16383
+        huge = [f"{i % 3000:04d}{i % 7:04d}" for i in range(400_000)]  # 3.2 MB of lexemes before merging
+        literal, lossy = searchindex._tsvector(huge)
+        assert lossy and conn.execute(text("SELECT length(CAST(:a AS tsvector))"), {"a": literal}).scalar() == 21000
 
 
 def test_hostile_queries_change_nothing(db_url, seed_dir):
