@@ -8,18 +8,34 @@ models is covered without touching this file.
 
 from __future__ import annotations
 
-from sqlalchemy import String, Table
+from functools import cache
 
 from archive.document import Document, ParseError
-from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section
 
 
-def _check(obj, table: Table, where: str, line: int) -> None:
-    for column in table.columns:
-        limit = getattr(column.type, "length", None) if isinstance(column.type, String) else None
-        value = getattr(obj, column.name, None) if limit else None
+@cache
+def _bounds() -> dict[str, tuple[tuple[str, int], ...]]:
+    """(column name, length) of every bounded string column, by table name: read from the models once.
+
+    The models (and SQLAlchemy) are imported on first use, so that parsing alone does not load them."""
+    from sqlalchemy import String
+
+    from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section
+
+    tables = (Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section)
+    return {
+        m.__tablename__: tuple(
+            (c.name, c.type.length) for c in m.__table__.columns if isinstance(c.type, String) and c.type.length
+        )
+        for m in tables
+    }
+
+
+def _check(obj, table: str, where: str, line: int) -> None:
+    for name, limit in _bounds()[table]:
+        value = getattr(obj, name, None)
         if isinstance(value, str) and len(value) > limit:
-            raise ParseError(line, f"{where}: {column.name} has {len(value)} characters, more than the {limit} stored")
+            raise ParseError(line, f"{where}: {name} has {len(value)} characters, more than the {limit} stored")
 
 
 def _first_line(paragraphs, default: int) -> int:
@@ -28,17 +44,17 @@ def _first_line(paragraphs, default: int) -> int:
 
 def check_document(doc: Document) -> None:
     """Raise ParseError(line, reason) for the first string of `doc` too long for its column."""
-    _check(doc.newspaper, Newspaper.__table__, "newspaper", 1)
-    _check(doc.issue, Issue.__table__, "issue", 1)
+    _check(doc.newspaper, 'newspaper', "newspaper", 1)
+    _check(doc.issue, 'issue', "issue", 1)
     for a in doc.articles:
         where, line = f"article {a.ordinal}", _first_line(a.paragraphs, 1)
-        _check(a, Article.__table__, where, line)
+        _check(a, 'article', where, line)
         for c in a.contributors:
-            _check(c, ArticleAuthor.__table__, f"{where}: contributor", line)
+            _check(c, 'article_author', f"{where}: contributor", line)
         for s in a.sections:
-            _check(s, Section.__table__, f"{where}: section {s.ordinal}", _first_line(s.paragraphs, line))
+            _check(s, 'section', f"{where}: section {s.ordinal}", _first_line(s.paragraphs, line))
         for p in a.paragraphs:
-            _check(p, Paragraph.__table__, f"{where}: paragraph {p.ordinal}", p.line_start)
+            _check(p, 'paragraph', f"{where}: paragraph {p.ordinal}", p.line_start)
 
 
 def check_metrics(doc: Document, metrics: dict) -> None:
@@ -46,4 +62,4 @@ def check_metrics(doc: Document, metrics: dict) -> None:
     for a in doc.articles:
         for p in a.paragraphs:
             for m in metrics.get((a.ordinal, p.ordinal), ()):
-                _check(m, Metric.__table__, f"article {a.ordinal}: paragraph {p.ordinal}: metric {m.ordinal}", p.line_start)
+                _check(m, 'metric', f"article {a.ordinal}: paragraph {p.ordinal}: metric {m.ordinal}", p.line_start)
