@@ -7,16 +7,34 @@ import functools
 import os
 import sys
 
+import importlib.util
+
 import click
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from archive import __version__, backup, db, dictionary, grants, loader, queries
+from archive import __version__, db
 from archive import export as exporting
-from archive import serve as serving
 from archive import sql as readonly_sql
-from archive import search as search_mod
 from archive.config import redact_url, resolve_database_url
+from archive.searchtext import ORDERS as SEARCH_ORDERS
+
+
+def _lazy(name: str):
+    """The module `name`, imported when first used: a command pays only for what it runs (the loader,
+    the ORM and the data dictionary were a third of a second of every start, `archive export` included)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"), _lazy("archive.grants")
+loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
+search_mod, orm = _lazy("archive.search"), _lazy("sqlalchemy.orm")
 from archive.formats import AUTO, FORMATS as LAYOUTS
 from archive.formats.metadata import Metadata, NamePatternError, compile_pattern
 from archive.output import FORMATS, render, to_json
@@ -165,7 +183,7 @@ def purge(obj: Context, target: str) -> None:
 @friendly_errors
 def stats(obj: Context, fmt: str) -> None:
     """Rows per table, newspapers, first and last issue date."""
-    with Session(obj.engine) as s:
+    with orm.Session(obj.engine) as s:
         data = queries.stats(s)
     if fmt == "json":
         click.echo(to_json(data), nl=False)
@@ -183,7 +201,7 @@ def stats(obj: Context, fmt: str) -> None:
 @friendly_errors
 def issues_cmd(obj: Context, newspaper, fmt) -> None:
     """List issues."""
-    with Session(obj.engine) as s:
+    with orm.Session(obj.engine) as s:
         click.echo(render(queries.list_issues(s, newspaper), fmt), nl=False)
 
 
@@ -197,7 +215,7 @@ def issues_cmd(obj: Context, newspaper, fmt) -> None:
 def articles(obj: Context, date, newspaper, fmt) -> None:
     """List articles."""
     day = date.date() if isinstance(date, dt.datetime) else None
-    with Session(obj.engine) as s:
+    with orm.Session(obj.engine) as s:
         click.echo(render(queries.list_articles(s, day, newspaper), fmt), nl=False)
 
 
@@ -209,7 +227,7 @@ def articles(obj: Context, date, newspaper, fmt) -> None:
 @friendly_errors
 def show(obj: Context, article_id: int, fmt: str) -> None:
     """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
-    with Session(obj.engine) as s:
+    with orm.Session(obj.engine) as s:
         doc = queries.article_document(s, article_id)
     click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
 
@@ -227,7 +245,7 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 @friendly_errors
 def metrics(obj: Context, unit, kind, subject, newspaper, date_from, date_to, fmt) -> None:
     """List the quantitative facts stated in the text."""
-    with Session(obj.engine) as s:
+    with orm.Session(obj.engine) as s:
         rows = queries.list_metrics(
             s,
             unit=unit,
@@ -352,14 +370,16 @@ def formats_cmd(fmt: str) -> None:
 # --- SQL, exports, the data dictionary and the web view (issue 6) ---------------------------------
 
 
-BI_ERRORS = (
-    readonly_sql.QueryRejected,
-    readonly_sql.QueryFailed,
-    exporting.ExportUnavailable,
-    grants.GrantUnsupported,
-    grants.BadRoleName,
-    serving.ServeUnavailable,
-)
+def _bi_errors() -> tuple[type[Exception], ...]:
+    # a function, so that naming these does not import grants and serve (and Datasette) at start-up
+    return (
+        readonly_sql.QueryRejected,
+        readonly_sql.QueryFailed,
+        exporting.ExportUnavailable,
+        grants.GrantUnsupported,
+        grants.BadRoleName,
+        serving.ServeUnavailable,
+    )
 
 
 def bi_errors(f):
@@ -369,7 +389,7 @@ def bi_errors(f):
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
-        except BI_ERRORS as exc:
+        except _bi_errors() as exc:  # evaluated only when something is raised
             raise click.ClickException(str(exc)) from exc
 
     return friendly_errors(wrapper)
@@ -480,7 +500,7 @@ def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or before this date.")
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Hits per page.")
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Hits to skip.")
-@click.option("--order", type=click.Choice(search_mod.ORDERS), default="date", show_default=True, help="Newest first, or best match first.")
+@click.option("--order", type=click.Choice(SEARCH_ORDERS), default="date", show_default=True, help="Newest first, or best match first.")
 @format_option()
 @db_option
 @pass_ctx
@@ -495,7 +515,7 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
     )
-    with Session(obj.engine) as s:
+    with orm.Session(obj.engine) as s:
         found = search_mod.search(s, query, filters=filters, limit=limit, offset=offset, order=order)
     click.echo(search_mod.render_hits(found, fmt), nl=False)
 
@@ -506,7 +526,7 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
 @friendly_errors
 def reindex(obj: Context) -> None:
     """Rebuild the search index from the stored titles and paragraphs."""
-    with Session(obj.engine) as s, s.begin():
+    with orm.Session(obj.engine) as s, s.begin():
         n = search_mod.rebuild_index(s)
     click.echo(f"indexed {n} titles and paragraphs")
 

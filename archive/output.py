@@ -6,9 +6,18 @@ import csv
 import io
 import json
 import unicodedata
+from decimal import Decimal
 from typing import Any, Sequence
 
 FORMATS = ("table", "csv", "json")
+
+
+def decimal_number(v: Decimal) -> int | float | str:
+    """A Decimal as an int when whole, else as its shortest exact decimal string's float."""
+    n = v.normalize()
+    if n == n.to_integral_value():
+        return int(n)
+    return float(n) if len(n.as_tuple().digits) <= 15 else str(n)
 
 
 def width(s: str) -> int:

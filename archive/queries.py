@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive.output import decimal_number
 from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section, Source
 
 TABLES = (Newspaper, Issue, Source, Article, ArticleAuthor, Section, Paragraph, Metric)
@@ -82,14 +83,6 @@ def _plain(d: dict) -> dict:
             v = decimal_number(v)
         out[k] = v
     return out
-
-
-def decimal_number(v: Decimal) -> int | float | str:
-    """A Decimal as an int when whole, else as its shortest exact decimal string's float."""
-    n = v.normalize()
-    if n == n.to_integral_value():
-        return int(n)
-    return float(n) if len(n.as_tuple().digits) <= 15 else str(n)
 
 
 METRIC_FIELDS = (

@@ -12,11 +12,10 @@ from archive.models import Article, Issue, Newspaper, Paragraph, Section
 from archive.output import render, to_json
 from archive.searchindex import ID_MASK, TITLE_BIT, Candidates, key_range, split_key, stored_docs
 from archive.searchindex import rebuild as rebuild_index
-from archive.searchtext import EmptyQuery, Query, parse_query, spans
+from archive.searchtext import ORDERS, EmptyQuery, Query, parse_query, spans
 
 __all__ = ["EmptyQuery", "Filters", "ORDERS", "rebuild_index", "render_hits", "search"]
 
-ORDERS = ("date", "relevance")
 PG_WINDOW = 2000  # newest index rows tried by a plain walk before the GIN index is used
 ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
 SNIPPET_BEFORE = 20

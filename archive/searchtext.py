@@ -15,6 +15,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+ORDERS = ("date", "relevance")  # how search results can be sorted: newest first, or best match first
 CODE_WIDTH = 4  # 36**4 > 0x10FFFF: every code point fits
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
