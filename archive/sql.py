@@ -225,8 +225,9 @@ def execute(conn: Connection, statement: str) -> Rows:
 
 def _guarded(result) -> Iterator[tuple]:
     try:
-        for row in result:
-            yield tuple(row)
+        # a batch at a time: the driver's fetchmany, where iterating asked it for one row at a time
+        for batch in result.partitions(BATCH_ROWS):
+            yield from map(tuple, batch)
     except DBAPIError as exc:
         raise QueryFailed(_reason(exc)) from exc
 
