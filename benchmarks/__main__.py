@@ -154,9 +154,12 @@ def main(
         pages=pages, files=files, corpus_dir=directory, workdir=workdir, engines=servers or ["sqlite"],
         n_paragraphs=search_paragraphs,
     )
-    for module in ("extract", "search"):
-        if module in parts:
-            rows += _optional(module, **context)
+    if "extract" in parts:
+        rows += _optional("extract", **context)
+    if "search" in parts:
+        from benchmarks.search import search_rows
+
+        rows += search_rows(search_paragraphs, ["sqlite"] * want_sqlite + server_urls)
 
     print()
     print(render(rows))

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from archive import db, searchindex
@@ -29,6 +31,7 @@ from archive.output import width
 from archive.prepare import parse_document
 from archive.search import find_keys, hits_for_keys
 from archive.searchtext import parse_query
+from benchmarks.measure import Row
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_243109ca0d1e3123.txt"
 PER_ISSUE = 100  # paragraphs per issue: 10 articles of 10
@@ -200,6 +203,48 @@ def run(n_paragraphs: int, url: str | None = None) -> list[dict]:
                   f"{like_page / page_med:>6.0f} {like_count / count_med:>7.0f}", flush=True)
     engine.dispose()
     return rows
+
+
+TARGET_PAGE_MS = 20
+
+
+def search_rows(n_paragraphs: int, engines: list[str]) -> list[Row]:
+    """The search figures as table rows, on SQLite and on each PostgreSQL server in `engines` (a scratch
+    database there): each query's first page against a LIKE scan's first page, count beside it."""
+    from benchmarks.load import fresh_database
+
+    out: list[Row] = []
+    for engine in engines:
+        backend = "sqlite" if engine == "sqlite" else make_url(engine).get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            continue
+        group = f"search {backend} ({n_paragraphs:,} paragraphs)"
+        if backend == "sqlite":
+            directory = Path(tempfile.mkdtemp(prefix="search-bench-"))
+            try:
+                found = run(n_paragraphs, f"sqlite:///{directory / 'bench.db'}")
+            finally:  # the 1,000,000-paragraph file is 0.7 GB
+                shutil.rmtree(directory, ignore_errors=True)
+        else:
+            with fresh_database(engine, Path("."), "search") as url:
+                found = run(n_paragraphs, url)
+        for r in found:
+            page, like_page = r["page_median_ms"], r["like_page_ms"]
+            out.append(
+                Row(
+                    group,
+                    f"{r['query']} ({r['length']} chars, {r['hits']:,} hits): first page",
+                    page,
+                    "ms",
+                    like_page,
+                    page / like_page,
+                    f"≤ {TARGET_PAGE_MS} ms",
+                    page <= TARGET_PAGE_MS,
+                    f"floor: LIKE scan's first page; p95 {r['page_p95_ms']:.1f} ms; count {r['count_median_ms']:.1f} ms "
+                    f"(LIKE count {r['like_count_ms']:.0f} ms)",
+                )
+            )
+    return out
 
 
 if __name__ == "__main__":
