@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, Executable, Insert, Select, Table, func, select
+from sqlalchemy import Connection, Executable, Insert, Select, Table, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 
 
@@ -95,13 +95,29 @@ def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuple
     driver(conn, sql, tuples, many=True)
 
 
+def _watermark() -> Table:
+    from archive.models import IdWatermark
+
+    return IdWatermark.__table__
+
+
 @lru_cache(maxsize=None)
 def _max_ids(*tables: Table) -> Select:
-    return select(*(select(func.max(t.c.id)).scalar_subquery().label(t.name) for t in tables))
+    mark = _watermark()
+
+    def highest(t: Table):
+        in_table = select(func.max(t.c.id)).scalar_subquery()
+        recorded = select(mark.c.last_id).where(mark.c.table_name == literal_column(f"'{t.name}'")).scalar_subquery()
+        # SQLite's two-argument max() is the larger of the two
+        zero = literal_column("0")  # not a bound parameter: rows() binds only what its caller names
+        return func.max(func.coalesce(in_table, zero), func.coalesce(recorded, zero)).label(t.name)
+
+    return select(*(highest(t) for t in tables))
 
 
 def next_ids(conn: Connection, *models) -> dict[str, int]:
-    """On SQLite, the next free id of each model's table, in one query; elsewhere {} (RETURNING is used)."""
+    """On SQLite, the next id of each model's table, in one query: above every id it holds and every id
+    it ever held (id_watermark); elsewhere {} (the engine's sequences hand ids out)."""
     if conn.dialect.name != "sqlite":
         return {}
     tables = tuple(m.__table__ for m in models)
@@ -109,13 +125,36 @@ def next_ids(conn: Connection, *models) -> dict[str, int]:
     return {t.name: (value or 0) + 1 for t, value in zip(tables, found)}
 
 
+def raise_watermarks(conn: Connection, *models) -> None:
+    """On SQLite, before rows are deleted: record each table's highest id, so that it is not handed out
+    again once those rows are gone."""
+    if conn.dialect.name != "sqlite":
+        return
+    for model in models:
+        name = model.__table__.name  # a model's table name, not user input
+        conn.exec_driver_sql(
+            f"INSERT INTO id_watermark (table_name, last_id) SELECT '{name}', m FROM (SELECT max(id) AS m FROM {name}) "
+            "WHERE m IS NOT NULL ON CONFLICT (table_name) DO UPDATE SET last_id = max(last_id, excluded.last_id)"
+        )
+
+
 @lru_cache(maxsize=None)
 def _insert_returning_ids(table: Table) -> Insert:
     return table.insert().returning(table.c.id, sort_by_parameter_order=True)
 
 
-def insert_many(conn: Connection, model, values: list[dict], ids: dict[str, int]) -> list[int]:
+def insert_many(
+    conn: Connection,
+    model,
+    values: list[dict],
+    ids: dict[str, int],
+    preset: list[int | None] | None = None,
+    returning: bool = True,
+) -> list[int]:
     """Insert rows in one batch and return their ids in the order given.
+
+    `preset` gives some rows the id they must have (reparse keeps the ids of what it parses again); a
+    row whose entry is None gets a new id, above every preset one.
 
     On SQLite the ids are handed out here from `ids` (what next_ids read at the start of the
     transaction, advanced as they are used; a table missing from it is looked up), because SQLAlchemy
@@ -126,7 +165,12 @@ def insert_many(conn: Connection, model, values: list[dict], ids: dict[str, int]
     if not values:
         return []
     table = model.__table__
+    if preset is not None and any(i is not None for i in preset):
+        return _insert_some_preset(conn, model, values, ids, preset)
     if conn.dialect.name != "sqlite":
+        if not returning:  # the caller needs no ids: the plain executemany is cheaper
+            executemany(conn, table, values)
+            return []
         return list(conn.execute(_insert_returning_ids(table), values).scalars())
     start = ids.get(table.name) or next_ids(conn, model)[table.name]
     ids[table.name] = start + len(values)
@@ -135,3 +179,14 @@ def insert_many(conn: Connection, model, values: list[dict], ids: dict[str, int]
     else:
         _direct_many(conn, table, ("id", *values[0]), [(i, *v.values()) for i, v in enumerate(values, start)])
     return list(range(start, start + len(values)))
+
+
+def _insert_some_preset(conn: Connection, model, values: list[dict], ids: dict[str, int], preset: list[int | None]) -> list[int]:
+    table = model.__table__
+    if conn.dialect.name == "sqlite":
+        # new ids go above the preset ones: those rows were deleted just before, so max(id) may be below them
+        floor = max(i for i in preset if i is not None) + 1
+        ids[table.name] = max(ids.get(table.name) or next_ids(conn, model)[table.name], floor)
+    fresh = iter(insert_many(conn, model, [v for v, i in zip(values, preset) if i is None], ids))
+    executemany(conn, table, [{"id": i, **v} for v, i in zip(values, preset) if i is not None])
+    return [i if i is not None else next(fresh) for i in preset]

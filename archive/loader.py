@@ -82,12 +82,15 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 # ---------------------------------------------------------------- writing one file
 
 
-def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -> None:
-    """Remove every row parsed from a source (and the source itself unless `keep_source`),
-    then the issues and newspapers left empty."""
+def delete_source(conn: Connection, source_id: int, keep_source: bool = False, drop_issues: bool | None = None) -> list[int]:
+    """Remove every row parsed from a source, the source itself unless `keep_source`, and the issues and
+    newspapers left empty unless `drop_issues` is false (by default, when the source goes). Returns the
+    ids of the source's issues: a caller that writes the source's rows again calls drop_empty_issues
+    with them afterwards, so that an issue the new rows still belong to keeps its id."""
     article_ids = select(Article.id).where(Article.source_id == source_id)
     issue_ids = list(conn.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
     ids = list(conn.scalars(article_ids))
+    bulk.raise_watermarks(conn, *ID_TABLES)  # SQLite: the ids freed here are not handed out again
     searchindex.remove_articles(conn, ids)
     if ids:
         for model in (Metric, Paragraph, Section, ArticleAuthor):
@@ -95,6 +98,13 @@ def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -
         conn.execute(delete(Article).where(Article.id.in_(ids)))
     if not keep_source:
         conn.execute(delete(Source).where(Source.id == source_id))
+    if drop_issues if drop_issues is not None else not keep_source:
+        drop_empty_issues(conn, issue_ids)
+    return issue_ids
+
+
+def drop_empty_issues(conn: Connection, issue_ids: list[int]) -> None:
+    """Delete those of these issues that no article belongs to any more, then newspapers left empty."""
     if issue_ids:
         paper_ids = list(conn.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
         conn.execute(
@@ -146,8 +156,31 @@ def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
     return bulk.insert_many(conn, Issue, [values], next_ids)[0]
 
 
-def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dict[str, int] | None = None) -> None:
-    """Insert the rows of a parsed document for a source that already has its row."""
+@dataclass(frozen=True)
+class KeptIds:
+    """Ids a source's rows had, by position: reparse gives them to the rows parsed at the same places."""
+
+    articles: dict[int, int] = field(default_factory=dict)  # article ordinal -> id
+    sections: dict[tuple[int, int], int] = field(default_factory=dict)  # (article, section ordinal) -> id
+    paragraphs: dict[tuple[int, int], int] = field(default_factory=dict)  # (article, paragraph ordinal) -> id
+
+    @classmethod
+    def of_source(cls, conn: Connection, source_id: int) -> KeptIds:
+        articles = dict(conn.execute(select(Article.ordinal, Article.id).where(Article.source_id == source_id)).all())
+        by_id = {i: o for o, i in articles.items()}
+        sections, paragraphs = {}, {}
+        for model, out in ((Section, sections), (Paragraph, paragraphs)):
+            rows = conn.execute(select(model.article_id, model.ordinal, model.id).where(model.article_id.in_(list(by_id))))
+            out.update({(by_id[a], o): i for a, o, i in rows})
+        return cls(articles, sections, paragraphs)
+
+
+def write_parsed(
+    conn: Connection, source_id: int, parsed: Parsed, next_ids: dict[str, int] | None = None, keep: KeptIds | None = None
+) -> None:
+    """Insert the rows of a parsed document for a source that already has its row; with `keep`, articles,
+    sections and paragraphs at the positions of earlier rows take those rows' ids."""
+    keep = keep or KeptIds()
     doc = parsed.document
     if next_ids is None:
         next_ids = bulk.next_ids(conn, *ID_TABLES)
@@ -173,6 +206,7 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
             for a in doc.articles
         ],
         next_ids,
+        [keep.articles.get(a.ordinal) for a in doc.articles],
     )
     authors, sections, section_keys = [], [], []
     for article, article_id in zip(doc.articles, article_ids):
@@ -184,7 +218,8 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
             sections.append(dict(article_id=article_id, ordinal=s.ordinal, heading=s.heading))
             section_keys.append((article, article_id, s))
     bulk.executemany(conn, ArticleAuthor.__table__, authors)
-    section_ids = bulk.insert_many(conn, Section, sections, next_ids)
+    kept_sections = [keep.sections.get((a.ordinal, s.ordinal)) for a, _, s in section_keys]
+    section_ids = bulk.insert_many(conn, Section, sections, next_ids, kept_sections)
     paragraphs, paragraph_keys = [], []
     for (article, article_id, s), section_id in zip(section_keys, section_ids):
         for p in s.paragraphs:
@@ -201,7 +236,8 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
                 )
             )
             paragraph_keys.append((article.ordinal, p.ordinal, article_id))
-    paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids)
+    kept_paragraphs = [keep.paragraphs.get((a_ord, p_ord)) for a_ord, p_ord, _ in paragraph_keys]
+    paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids, kept_paragraphs)
     day = doc.issue.date
     keys = [searchindex.doc_key(day, i, title=True) for i in article_ids] + [searchindex.doc_key(day, i) for i in paragraph_ids]
     texts = [a.title for a in doc.articles] + [p["text"] for p in paragraphs]
@@ -232,12 +268,12 @@ def write_parsed(conn: Connection, source_id: int, parsed: Parsed, next_ids: dic
         for (a_ord, p_ord, article_id), paragraph_id in zip(paragraph_keys, paragraph_ids)
         for m in parsed.metrics.get((a_ord, p_ord), ())
     ]
-    bulk.executemany(conn, Metric.__table__, metrics)
+    bulk.insert_many(conn, Metric, metrics, next_ids, returning=False)
 
 
 _source = Source.__table__
 # Tables whose ids the loader hands out itself on SQLite (see bulk.insert_many).
-ID_TABLES = (Source, Issue, Article, Section, Paragraph)
+ID_TABLES = (Source, Issue, Article, Section, Paragraph, Metric)
 SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
     or_(_source.c.sha256 == bindparam("sha256"), _source.c.path == bindparam("path"))
 )
@@ -253,8 +289,9 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
     if same:
         return FileResult(prepared.path, "unchanged", same[0], format=fmt)
     earlier = [source_id for source_id, _ in found]
-    for source_id in earlier:
-        delete_source(conn, source_id)
+    # a new version of a file loaded before: its articles, sections and paragraphs keep their ids by position
+    kept = KeptIds.of_source(conn, earlier[0]) if earlier else None
+    old_issues = [i for source_id in earlier for i in delete_source(conn, source_id, drop_issues=False)]
     next_ids = bulk.next_ids(conn, *ID_TABLES)
     source = dict(
         path=prepared.path,
@@ -269,7 +306,8 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
         options=prepared.meta.to_json() if prepared.meta else None,
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
-    write_parsed(conn, source_id, prepared.parsed, next_ids)
+    write_parsed(conn, source_id, prepared.parsed, next_ids, kept)
+    drop_empty_issues(conn, old_issues)
     return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt)
 
 
@@ -445,8 +483,11 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
             except ParseError as exc:
                 result = ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
             else:
-                delete_source(session.connection(), source_id, keep_source=True)
-                write_parsed(session.connection(), source_id, parsed)
+                conn = session.connection()
+                kept = KeptIds.of_source(conn, source_id)
+                issue_ids = delete_source(conn, source_id, keep_source=True)
+                write_parsed(conn, source_id, parsed, keep=kept)
+                drop_empty_issues(conn, issue_ids)  # one the text no longer dates to, say
                 source.parser_version = PARSER_VERSION
                 result = ReparseResult(source_id, source.path, before, _source_state(session, source_id))
         yield result

@@ -195,4 +195,15 @@ class Metric(Base):
         return f"Metric(id={self.id!r}, surface={self.surface!r})"
 
 
+class IdWatermark(Base):
+    __tablename__ = "id_watermark"
+    __table_args__ = {
+        "comment": "Bookkeeping, not data: the highest id each table has handed out, so that SQLite never hands "
+        "out an id twice after rows are purged or replaced (PostgreSQL and MariaDB sequences do this themselves)."
+    }
+
+    table_name: Mapped[str] = mapped_column(String(50), primary_key=True, comment="A table whose ids the loader hands out, e.g. paragraph.")
+    last_id: Mapped[int] = mapped_column(Integer, comment="The highest id that table has ever held.")
+
+
 Index("ix_issue_date", Issue.date)

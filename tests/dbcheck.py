@@ -96,6 +96,8 @@ def all_rows(url: str) -> dict[str, list[dict]]:
         insp = inspect(conn)
         rows = {}
         for t in Base.metadata.sorted_tables:
+            if not insp.has_table(t.name):  # a table a later revision adds
+                continue
             present = {c["name"] for c in insp.get_columns(t.name)}
             columns = [c for c in t.columns if c.name in present]
             rows[t.name] = [dict(r._mapping) for r in conn.execute(select(*columns).order_by(*t.primary_key.columns))]
@@ -104,5 +106,5 @@ def all_rows(url: str) -> dict[str, list[dict]]:
 
 
 def narrowed(rows: dict[str, list[dict]], like: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """`rows` cut down to the columns `like` has (an older revision's), table by table."""
-    return {t: [{k: r[k] for k in (like[t][0] if like[t] else r)} for r in rs] for t, rs in rows.items()}
+    """`rows` cut down to the tables and columns `like` has (an older revision's), table by table."""
+    return {t: [{k: r[k] for k in (like[t][0] if like[t] else r)} for r in rs] for t, rs in rows.items() if t in like}

@@ -9,11 +9,11 @@ import venv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from archive import db
-from archive.models import Metric, Paragraph
+from archive.models import Article, Issue, Metric, Paragraph, Section, Source
 from tests.conftest import SEED
 from tests.pagegen import build_page
 from tests.test_load import counts, run
@@ -42,6 +42,87 @@ def test_reparse_restores_rows_from_stored_text_and_reports_changes(db_url, seed
         assert [p["text"] for p in a["paragraphs"]] == [p["text"] for p in b["paragraphs"]]
         assert [len(p["metrics"]) for p in a["paragraphs"]] == [len(p["metrics"]) for p in b["paragraphs"]]
     assert "0 changed, 1 unchanged" in run(db_url, "reparse").output
+
+
+def test_reparse_keeps_the_ids_of_what_it_parses_again(db_url, seed_dir, tmp_path):
+    """Bookmarks and BI filters name rows by id: after reparse, the issue, the article, its sections
+    and its paragraphs keep their ids where the parser finds them at the same positions; a paragraph
+    that was missing gets a new id, above all others."""
+    run(db_url, "load", str(seed_dir))
+    eng = db.make_engine(db_url)
+
+    def ids():
+        with Session(eng) as s:
+            return (
+                s.execute(select(Issue.id, Article.id).join(Article, Article.issue_id == Issue.id)).all(),
+                s.execute(select(Section.id, Section.ordinal).order_by(Section.id)).all(),
+                s.execute(select(Paragraph.id, Paragraph.ordinal, Paragraph.text).order_by(Paragraph.ordinal)).all(),
+            )
+
+    issue_article, sections, paragraphs = ids()
+    with Session(eng) as s, s.begin():
+        # rows an older parser wrote: the last paragraph missing, the first one's text wrong
+        last = paragraphs[-1].id
+        s.execute(delete(Metric).where(Metric.paragraph_id == last))
+        s.execute(delete(Paragraph).where(Paragraph.id == last))
+        s.execute(update(Paragraph).where(Paragraph.ordinal == 1).values(text="旧文本"))
+    assert "1 changed" in run(db_url, "reparse").output
+    issue_article_after, sections_after, paragraphs_after = ids()
+    assert issue_article_after == issue_article and sections_after == sections
+    assert [tuple(p) for p in paragraphs_after[:-1]] == [tuple(p) for p in paragraphs[:-1]]  # ids and texts
+    assert paragraphs_after[-1].text == paragraphs[-1].text
+    assert paragraphs_after[-1].id > max(p.id for p in paragraphs_after[:-1])
+    assert "0 changed, 1 unchanged" in run(db_url, "reparse").output
+    assert ids() == (issue_article_after, sections_after, paragraphs_after)
+    # a new file after a reparse gets fresh ids, every one of them new
+    other = tmp_path / "other.txt"
+    other.write_text(build_page(7, articles=2)[0], encoding="utf-8")
+    run(db_url, "load", str(other))
+    with Session(eng) as s:
+        assert s.scalar(select(func.count(Paragraph.id.distinct()))) == s.scalar(select(func.count()).select_from(Paragraph))
+        newest = s.scalars(select(Paragraph.id).join(Article).join(Source).where(Source.path == str(other.resolve()))).all()
+    assert newest and min(newest) > paragraphs_after[-1].id
+    eng.dispose()
+
+
+def test_ids_of_purged_and_replaced_files_are_never_handed_out_again(db_url, tmp_path):
+    """On every engine, including SQLite, where the loader hands out ids itself. A new version of a file
+    keeps the ids of the places it shares with the old one."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i in range(3):
+        pages.joinpath(f"p{i}.txt").write_text(build_page(40 + i, articles=2)[0], encoding="utf-8")
+    run(db_url, "load", str(pages))
+    eng = db.make_engine(db_url)
+
+    def max_ids():
+        with Session(eng) as s:
+            return {m.__tablename__: s.scalar(select(func.max(m.id))) or 0 for m in (Source, Issue, Article, Section, Paragraph, Metric)}
+
+    def ids_of(path):
+        """paragraph id by (article ordinal, paragraph ordinal)"""
+        with Session(eng) as s:
+            rows = s.execute(
+                select(Article.ordinal, Paragraph.ordinal, Paragraph.id).join(Article).join(Source).where(Source.path == str(path.resolve()))
+            )
+            return {(a, p): i for a, p, i in rows}
+
+    seen, p1_before = max_ids(), ids_of(pages / "p1.txt")
+    run(db_url, "purge", str(pages / "p2.txt"))  # the newest file: its ids were the highest
+    pages.joinpath("p1.txt").write_text(build_page(50, articles=3)[0], encoding="utf-8")  # replaced in place
+    pages.joinpath("p3.txt").write_text(build_page(51, articles=1)[0], encoding="utf-8")
+    run(db_url, "load", str(pages))
+    after = max_ids()
+    for table, highest in seen.items():
+        if table != "issue":  # an issue date may already exist
+            assert after[table] > highest, table
+    assert min(ids_of(pages / "p3.txt").values()) > seen["paragraph"]
+    # the new version of p1 keeps the ids of the places it shares with the old one; the rest are new
+    p1_after = ids_of(pages / "p1.txt")
+    shared = p1_after.keys() & p1_before.keys()
+    assert shared and all(p1_after[k] == p1_before[k] for k in shared)
+    assert all(p1_after[k] > seen["paragraph"] for k in p1_after.keys() - shared)
+    eng.dispose()
 
 
 def test_metrics_command_lists_with_filters(db_url, seed_dir):

@@ -186,8 +186,8 @@ def test_database_error_while_writing_rolls_back_that_file_alone(engine, tmp_pat
     victim = files[1]
     real_write = loader.write_parsed
 
-    def write_parsed(conn, source_id, parsed, next_ids=None):
-        real_write(conn, source_id, parsed, next_ids)  # every row of the file is written, then the database refuses
+    def write_parsed(conn, source_id, parsed, *rest):
+        real_write(conn, source_id, parsed, *rest)  # every row of the file is written, then the database refuses
         if conn.execute(select(Source.path).where(Source.id == source_id)).scalar() == victim:
             raise DataError("INSERT …", {}, ValueError("value too long for the column"))
 
