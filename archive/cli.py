@@ -35,8 +35,10 @@ def _lazy(name: str):
 backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"), _lazy("archive.grants")
 loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
 search_mod, orm = _lazy("archive.search"), _lazy("sqlalchemy.orm")
-from archive.formats import AUTO, FORMATS as LAYOUTS
-from archive.formats.metadata import Metadata, NamePatternError, compile_pattern
+formats = _lazy("archive.formats")  # the parsers: only `load`, `reparse` and `formats` need them
+# `archive load --format` choices, named here so that starting the CLI imports no parser (a test
+# checks them against archive.formats.FORMATS).
+AUTO, LAYOUT_NAMES = "auto", ("page", "article", "markdown")
 from archive.output import FORMATS, render, to_json
 
 
@@ -115,7 +117,7 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 @click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file lines, no summary.")
 @click.option("--workers", type=int, default=None, help="Parser processes (default: up to 2).")
-@click.option("--format", "layout", type=click.Choice([AUTO, *LAYOUTS]), default=AUTO, show_default=True, help="Layout of the files (`archive formats`); auto picks one per file.")
+@click.option("--format", "layout", type=click.Choice([AUTO, *LAYOUT_NAMES]), default=AUTO, show_default=True, help="Layout of the files (`archive formats`); auto picks one per file.")
 @click.option("--newspaper", help="Newspaper name, for files that do not print it.")
 @click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Issue date (YYYY-MM-DD), for files that do not print it.")
 @click.option("--page", help="Page (版次), for files that do not print it.")
@@ -128,7 +130,7 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     """Load files, and the *.txt and *.md files under directories (one transaction per file)."""
     engine = obj.engine
     db.ensure_schema(engine)
-    meta = Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
+    meta = formats.metadata.Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
     files = list(loader.iter_files(paths))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
@@ -352,8 +354,8 @@ def check(obj: Context) -> None:
 def _check_pattern(pattern: str | None) -> str | None:
     if pattern:
         try:
-            compile_pattern(pattern)
-        except NamePatternError as exc:
+            formats.metadata.compile_pattern(pattern)
+        except formats.metadata.NamePatternError as exc:
             raise click.BadParameter(str(exc)) from exc
     return pattern
 
@@ -362,7 +364,7 @@ def _check_pattern(pattern: str | None) -> str | None:
 @format_option()
 def formats_cmd(fmt: str) -> None:
     """List the input formats `archive load --format` reads, with what each expects."""
-    rows = [{"format": name, "description": module.DESCRIPTION} for name, module in LAYOUTS.items()]
+    rows = [{"format": name, "description": module.DESCRIPTION} for name, module in formats.FORMATS.items()]
     if fmt == "table":  # one full line each: a table would cut the descriptions
         click.echo("".join(f"{r['format']:<10}{r['description']}\n" for r in rows), nl=False)
     else:

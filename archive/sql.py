@@ -203,10 +203,13 @@ def _reason(exc: DBAPIError) -> str:
 class Rows:
     """Column names and a stream of rows (tuples) from one read-only statement."""
 
-    def __init__(self, columns: list[str], rows: Iterator[tuple], types: list | None = None):
+    def __init__(self, columns: list[str], rows: Iterator[tuple], types: list | None = None, csv_body=None):
         self.columns = columns
         self.rows = rows
         self.types = types  # SQLAlchemy types when known (a named table or view), else None
+        # csv_body(out) -> batches written: the same CSV body (UTF-8, no header) by a faster route, when
+        # the rows' source has one (archive.export: a SQLite table of integers and text)
+        self.csv_body = csv_body
 
 
 def execute(conn: Connection, statement: str) -> Rows:

@@ -196,3 +196,10 @@ def test_reparse_reads_each_source_with_the_format_and_options_it_was_loaded_wit
     after = {a["title"]: a for a in json.loads(run(db_url, "articles", "--format", "json").output)}
     strip = lambda a: {k: v for k, v in a.items() if k != "id"}  # noqa: E731
     assert {t: strip(a) for t, a in after.items()} == {t: strip(a) for t, a in before.items()}
+
+
+def test_the_cli_names_every_layout_the_parsers_have():
+    # the CLI lists the layouts itself, so that starting it imports no parser
+    from archive import cli, formats
+
+    assert cli.LAYOUT_NAMES == tuple(formats.FORMATS) and cli.AUTO == formats.AUTO

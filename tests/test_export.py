@@ -175,3 +175,58 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def _csv_both_ways(url: str, name: str) -> tuple[bytes, bytes, bool]:
+    """The CSV of a table by the SQLite fast route and by the csv module, and whether there was a fast route."""
+    out = []
+    for fast in (True, False):
+        buf = io.BytesIO()
+        with export.open_rows(url, name=name) as rows:
+            had_fast = rows.csv_body is not None
+            if not fast:
+                rows.csv_body = None
+            for _ in export.export(rows, "csv", buf):
+                pass
+        out.append(buf.getvalue())
+    return out[0], out[1], had_fast
+
+
+def test_sqlite_fast_csv_writes_what_the_csv_module_writes(tmp_path):
+    """The fast route joins SQLite's text of each value; wherever a batch holds anything the csv module
+    would quote or write otherwise (commas, quotes, line breaks, reals, blobs), that batch is written by
+    the csv module. Either way the bytes are the same."""
+    import random
+    import sqlite3
+
+    path = tmp_path / "t.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, s TEXT, v VARCHAR(20))")
+    rnd = random.Random(7)
+    odd = ["a,b", 'say "hi"', "two\nlines", "cr\rhere", "", None, 1.5, 1e20, 2**63 - 1, -3, b"\x00\xff", "民警，4495人", " x "]
+    n = len(odd) * 3 * 1000 + 700
+    rows = [[i * 3 - 100, rnd.randrange(-10**12, 10**12), f"正文{i}", None if i % 7 else "导语"] for i in range(1, n + 1)]
+    for k, value in enumerate(odd):  # each odd value alone in a batch (of 1000 rows), in each column
+        for column in (1, 2, 3):
+            rows[(len(odd) * (column - 1) + k) * 1000 + 500][column] = value
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    con.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, x REAL, s TEXT)")  # a real column: never the fast route
+    con.execute("INSERT INTO r VALUES (1, 0.1, 'a'), (2, 1e20, 'b')")
+    con.commit()
+    con.close()
+    url = f"sqlite:///{path}"
+    fast, plain, had_fast = _csv_both_ways(url, "t")
+    assert had_fast and fast == plain
+    assert any(q in fast for q in (b'"a,b"', b'"say ""hi"""', b'"two\nlines"'))  # some batches took the csv module
+    fast, plain, had_fast = _csv_both_ways(url, "r")
+    assert not had_fast and fast == plain == b"id,x,s\n1,0.1,a\n2,1e+20,b\n"
+
+
+def test_fast_csv_route_on_the_archive_tables(archive):
+    url, _ = archive
+    if not url.startswith("sqlite"):
+        pytest.skip("the fast route is SQLite's")
+    for name, fast_expected in (("paragraph", True), ("article", True), ("metric", False), ("v_paragraph", False)):
+        fast, plain, had_fast = _csv_both_ways(url, name)
+        assert had_fast == fast_expected, name
+        assert fast == plain, name
