@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -139,7 +139,7 @@ def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
     found = bulk.rows(conn, PAPER_AND_ISSUE, {"name": paper.name, "date": issue.date})
     fields = {k: getattr(paper, k) for k in NEWSPAPER_FIELDS}
     if not found:
-        newspaper_id = conn.execute(insert(_newspaper).values(name=paper.name, **fields)).inserted_primary_key[0]
+        newspaper_id = bulk.insert_many(conn, Newspaper, [dict(name=paper.name, **fields)], next_ids)[0]
     else:
         newspaper_id, *known, issue_id, weekday, number = found[0]
         missing = {k: v for (k, v), old in zip(fields.items(), known) if v and not old}
@@ -273,7 +273,7 @@ def write_parsed(
 
 _source = Source.__table__
 # Tables whose ids the loader hands out itself on SQLite (see bulk.insert_many).
-ID_TABLES = (Source, Issue, Article, Section, Paragraph, Metric)
+ID_TABLES = (Newspaper, Source, Issue, Article, Section, Paragraph, Metric)
 SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
     or_(_source.c.sha256 == bindparam("sha256"), _source.c.path == bindparam("path"))
 )

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from archive import db
-from archive.models import Article, Issue, Metric, Paragraph, Section, Source
+from archive.models import Article, Issue, Metric, Newspaper, Paragraph, Section, Source
 from tests.conftest import SEED
 from tests.pagegen import build_page
 from tests.test_load import counts, run
@@ -99,6 +99,10 @@ def test_ids_of_purged_and_replaced_files_are_never_handed_out_again(db_url, tmp
         with Session(eng) as s:
             return {m.__tablename__: s.scalar(select(func.max(m.id))) or 0 for m in (Source, Issue, Article, Section, Paragraph, Metric)}
 
+    def newspaper_ids():
+        with Session(eng) as s:
+            return dict(s.execute(select(Newspaper.name, Newspaper.id)).all())
+
     def ids_of(path):
         """paragraph id by (article ordinal, paragraph ordinal)"""
         with Session(eng) as s:
@@ -107,7 +111,7 @@ def test_ids_of_purged_and_replaced_files_are_never_handed_out_again(db_url, tmp
             )
             return {(a, p): i for a, p, i in rows}
 
-    seen, p1_before = max_ids(), ids_of(pages / "p1.txt")
+    seen, p1_before, papers = max_ids(), ids_of(pages / "p1.txt"), newspaper_ids()
     run(db_url, "purge", str(pages / "p2.txt"))  # the newest file: its ids were the highest
     pages.joinpath("p1.txt").write_text(build_page(50, articles=3)[0], encoding="utf-8")  # replaced in place
     pages.joinpath("p3.txt").write_text(build_page(51, articles=1)[0], encoding="utf-8")
@@ -117,6 +121,9 @@ def test_ids_of_purged_and_replaced_files_are_never_handed_out_again(db_url, tmp
         if table != "issue":  # an issue date may already exist
             assert after[table] > highest, table
     assert min(ids_of(pages / "p3.txt").values()) > seen["paragraph"]
+    # no newspaper id names another newspaper than it did: old ids are kept or gone, new ones are above
+    for name, paper_id in newspaper_ids().items():
+        assert papers.get(name) == paper_id or paper_id > max(papers.values()), name
     # the new version of p1 keeps the ids of the places it shares with the old one; the rest are new
     p1_after = ids_of(pages / "p1.txt")
     shared = p1_after.keys() & p1_before.keys()
