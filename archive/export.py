@@ -94,6 +94,11 @@ def _sqlite_csv_body(conn: Connection, table: Table) -> Callable[[BinaryIO], Ite
     def write(out: BinaryIO) -> Iterator[int]:
         driver = conn.connection.driver_connection
         factory = driver.text_factory
+        # One snapshot for every batch, as one SELECT would have: SQLite keeps a read transaction open
+        # while a statement is unfinished, so this one stays open (unfinished) until the end. (The
+        # read-only connection's authorizer allows no BEGIN.)
+        snapshot = driver.execute(f"SELECT {key} FROM {name}")
+        snapshot.fetchone()
         low = driver.execute(f"SELECT min({key}) - 1 FROM {name}").fetchone()[0]
         try:
             while low is not None:
@@ -118,6 +123,7 @@ def _sqlite_csv_body(conn: Connection, table: Table) -> Callable[[BinaryIO], Ite
                 low = high
         finally:
             driver.text_factory = factory
+            snapshot.close()
 
     return write
 

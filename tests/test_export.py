@@ -230,3 +230,27 @@ def test_fast_csv_route_on_the_archive_tables(archive):
         fast, plain, had_fast = _csv_both_ways(url, name)
         assert had_fast == fast_expected, name
         assert fast == plain, name
+
+
+def test_sqlite_fast_csv_reads_one_snapshot_while_a_loader_commits(tmp_path):
+    """Batches are separate SELECTs: all of them must see the table as it was when the export began."""
+    import sqlite3
+
+    path = tmp_path / "w.db"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"行{i}") for i in range(1, 3001)])
+    expected = "id,s\n" + "".join(f"{i},行{i}\n" for i in range(1, 3001))
+    buf = io.BytesIO()
+    with export.open_rows(f"sqlite:///{path}", name="t") as rows:
+        assert rows.csv_body is not None
+        batches = export.export(rows, "csv", buf)
+        next(batches)  # the first batch is out; a loader now deletes, changes and adds rows, and commits
+        con.execute("DELETE FROM t WHERE id = 2500")
+        con.execute("UPDATE t SET s = '改' WHERE id = 1500")
+        con.execute("INSERT INTO t VALUES (5000, '新')")
+        for _ in batches:
+            pass
+    con.close()
+    assert buf.getvalue().decode() == expected
