@@ -61,6 +61,9 @@ def assert_clean_stderr(err: str) -> None:
 # ---------------------------------------------------------------- interruption
 
 
+FILES = 800
+
+
 @pytest.mark.parametrize(
     "db_url,sig",
     [("sqlite", signal.SIGKILL), ("postgresql", signal.SIGKILL), ("mysql", signal.SIGKILL), ("sqlite", signal.SIGINT)],
@@ -68,7 +71,9 @@ def assert_clean_stderr(err: str) -> None:
     indirect=["db_url"],
 )
 def test_load_interrupted_mid_way_then_rerun_stores_every_file_once(db_url, sig, tmp_path):
-    expected = write_pages(tmp_path / "pages", 200)
+    # enough files that the load is still going when the signal lands: the loader writes these small
+    # pages at several hundred a second, and a busy machine may take a while to see the 15th
+    expected = write_pages(tmp_path / "pages", FILES)
     migrated(db_url)
     proc = archive(db_url, "load", "-q", str(tmp_path / "pages"), start_new_session=True)
     deadline = time.monotonic() + 60
@@ -81,9 +86,9 @@ def test_load_interrupted_mid_way_then_rerun_stores_every_file_once(db_url, sig,
         assert proc.returncode == -signal.SIGKILL, "the load finished before it could be killed"
     else:
         assert proc.returncode == 130, err
-        reported = int(re.fullmatch(r"interrupted after (\d+) of 200 files; run the same command again to load the rest\n", err).group(1))
+        reported = int(re.fullmatch(rf"interrupted after (\d+) of {FILES} files; run the same command again to load the rest\n", err).group(1))
         assert reported <= len(stored) <= reported + 1  # a commit may land just before the interrupt
-    assert 15 <= len(stored) < 200
+    assert 15 <= len(stored) < FILES
     assert integrity_problems(db_url) == []
     # what was committed is complete: no file is there in part
     assert stored == {p: expected[p] for p in stored}
@@ -92,7 +97,7 @@ def test_load_interrupted_mid_way_then_rerun_stores_every_file_once(db_url, sig,
     assert code == 0, err
     assert_clean_stderr(err)
     total, new, updated, unchanged, failed = map(int, SUMMARY.search(out).groups())
-    assert (total, new, updated, unchanged, failed) == (200, 200 - len(stored), 0, len(stored), 0)
+    assert (total, new, updated, unchanged, failed) == (FILES, FILES - len(stored), 0, len(stored), 0)
     assert paragraphs_per_path(db_url) == expected
     assert integrity_problems(db_url) == []
 
