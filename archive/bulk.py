@@ -172,7 +172,7 @@ def insert_many(
             executemany(conn, table, values)
             return []
         return list(conn.execute(_insert_returning_ids(table), values).scalars())
-    start = ids.get(table.name) or next_ids(conn, model)[table.name]
+    start = _next_id(conn, model, ids)
     ids[table.name] = start + len(values)
     if not direct(conn):
         executemany(conn, table, [{"id": i, **v} for i, v in enumerate(values, start)])
@@ -181,12 +181,17 @@ def insert_many(
     return list(range(start, start + len(values)))
 
 
+def _next_id(conn: Connection, model, ids: dict[str, int]) -> int:
+    """SQLite: the next id of model's table from `ids`, or looked up when `ids` does not have it."""
+    return ids.get(model.__table__.name) or next_ids(conn, model)[model.__table__.name]
+
+
 def _insert_some_preset(conn: Connection, model, values: list[dict], ids: dict[str, int], preset: list[int | None]) -> list[int]:
     table = model.__table__
     if conn.dialect.name == "sqlite":
         # new ids go above the preset ones: those rows were deleted just before, so max(id) may be below them
         floor = max(i for i in preset if i is not None) + 1
-        ids[table.name] = max(ids.get(table.name) or next_ids(conn, model)[table.name], floor)
+        ids[table.name] = max(_next_id(conn, model, ids), floor)
     fresh = iter(insert_many(conn, model, [v for v, i in zip(values, preset) if i is None], ids))
     executemany(conn, table, [{"id": i, **v} for v, i in zip(values, preset) if i is not None])
     return [i if i is not None else next(fresh) for i in preset]

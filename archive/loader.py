@@ -82,11 +82,10 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 # ---------------------------------------------------------------- writing one file
 
 
-def delete_source(conn: Connection, source_id: int, keep_source: bool = False, drop_issues: bool | None = None) -> list[int]:
-    """Remove every row parsed from a source, the source itself unless `keep_source`, and the issues and
-    newspapers left empty unless `drop_issues` is false (by default, when the source goes). Returns the
-    ids of the source's issues: a caller that writes the source's rows again calls drop_empty_issues
-    with them afterwards, so that an issue the new rows still belong to keeps its id."""
+def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -> list[int]:
+    """Remove every row parsed from a source, and the source itself unless `keep_source`. Returns the ids
+    of the source's issues, for drop_empty_issues: a caller that writes rows again calls it afterwards,
+    so that an issue the new rows still belong to keeps its id."""
     article_ids = select(Article.id).where(Article.source_id == source_id)
     issue_ids = list(conn.scalars(select(Article.issue_id).where(Article.source_id == source_id).distinct()))
     ids = list(conn.scalars(article_ids))
@@ -98,8 +97,6 @@ def delete_source(conn: Connection, source_id: int, keep_source: bool = False, d
         conn.execute(delete(Article).where(Article.id.in_(ids)))
     if not keep_source:
         conn.execute(delete(Source).where(Source.id == source_id))
-    if drop_issues if drop_issues is not None else not keep_source:
-        drop_empty_issues(conn, issue_ids)
     return issue_ids
 
 
@@ -240,10 +237,10 @@ def write_parsed(
     paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids, kept_paragraphs)
     day = doc.issue.date
     keys = [searchindex.doc_key(day, i, title=True) for i in article_ids] + [searchindex.doc_key(day, i) for i in paragraph_ids]
-    texts = [a.title for a in doc.articles] + [p["text"] for p in paragraphs]
     if len(parsed.index_tokens) == len(keys):  # tokenized by the parser worker
         searchindex.add_tokens(conn, list(zip(keys, parsed.index_tokens)))
     else:
+        texts = [a.title for a in doc.articles] + [p["text"] for p in paragraphs]
         searchindex.add(conn, list(zip(keys, texts)))
     metrics = [
         dict(
@@ -291,7 +288,7 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
     earlier = [source_id for source_id, _ in found]
     # a new version of a file loaded before: its articles, sections and paragraphs keep their ids by position
     kept = KeptIds.of_source(conn, earlier[0]) if earlier else None
-    old_issues = [i for source_id in earlier for i in delete_source(conn, source_id, drop_issues=False)]
+    old_issues = [i for source_id in earlier for i in delete_source(conn, source_id)]
     next_ids = bulk.next_ids(conn, *ID_TABLES)
     source = dict(
         path=prepared.path,
@@ -506,5 +503,5 @@ def purge(engine: Engine, target: str) -> int:
             source_id = conn.execute(select(Source.id).where(where)).scalar_one_or_none()
         if not source_id:
             raise LookupError(f"no loaded file {target!r}")
-        delete_source(conn, source_id)
+        drop_empty_issues(conn, delete_source(conn, source_id))
         return source_id

@@ -150,12 +150,8 @@ def main(
             rows += export_rows(loaded, workdir)
         else:
             notes.append("export skipped: it exports the SQLite database the load part builds (add load to --only)")
-    context = dict(
-        pages=pages, files=files, corpus_dir=directory, workdir=workdir, engines=servers or ["sqlite"],
-        n_paragraphs=search_paragraphs,
-    )
     if "extract" in parts:
-        rows += _optional("extract", **context)
+        rows += _optional("extract", pages=pages, files=files, corpus_dir=directory, workdir=workdir)
     if "search" in parts:
         from benchmarks.search import search_rows
 
