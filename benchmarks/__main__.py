@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--pages N] [--engine URL] [--only load,memory,parse,extract,search,export]`.
+"""`python -m benchmarks [--pages N] [--engine URL] [--only load,memory,parse,extract,search,export,commands]`.
 
 Prints one table: every figure with the floor measured in the same run, the ratio and the verdict.
 The machine is shared: figures move with whatever else runs, so the load average is printed too.
@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from benchmarks import corpus
 from benchmarks.measure import Row, load_average, machine, render, render_markdown
 
-PARTS = ("parse", "load", "memory", "export", "extract", "search")
+PARTS = ("parse", "load", "memory", "export", "extract", "search", "commands")
 SERVER_ENV = ("ARCHIVE_BENCH_POSTGRES_URL", "ARCHIVE_TEST_POSTGRES_URL")
 MEMORY_SMALL = 1000
 
@@ -156,6 +156,8 @@ def main(
         from benchmarks.search import search_rows
 
         rows += search_rows(search_paragraphs, ["sqlite"] * want_sqlite + server_urls)
+    if "commands" in parts and want_sqlite:
+        rows += _optional("commands", workdir=workdir, files=files)
 
     print()
     print(render(rows))

@@ -8,6 +8,7 @@ from benchmarks import corpus
 from benchmarks.__main__ import main
 from benchmarks.floor import normalise, table_counts
 from benchmarks.load import split_run
+from archive.cli import main as archive_main
 
 
 def test_normalise_fills_left_out_columns_and_splits_flat_batches():
@@ -48,3 +49,20 @@ def test_dict_results_of_other_modules_become_rows():
     assert (row.group, row.name, row.value) == ("search", "民警", None) and "page_ms 0.8" in row.note
     row = _summary_row("extract", {"metrics": 5, "mb_per_s": 7.5})
     assert (row.value, row.unit) == (7.5, "MB/s")
+
+
+def test_command_floor_replays_the_commands_own_sql(tmp_path, seed_dir):
+    """The sqlite3-shell floor of `benchmarks.commands` runs exactly what the command sent, parameters inlined."""
+    import sqlite3
+
+    from benchmarks.commands import _inline, captured_sql
+
+    assert _inline("SELECT ? , ?", (1, "a'b")) == "SELECT 1 , 'a''b'"
+    assert _inline("SELECT :x", {"x": None}) == "SELECT NULL"
+    path = tmp_path / "a.db"
+    assert CliRunner().invoke(archive_main, ["--db", f"sqlite:///{path}", "load", "-q", str(seed_dir)]).exit_code == 0
+    script, output = captured_sql(f"sqlite:///{path}", ["show", "1"])
+    assert "内蒙古法制报" in output and "?" not in script
+    with sqlite3.connect(path) as conn:
+        conn.executescript(script)  # every captured statement runs as it stands
+    assert script.count("SELECT") >= 2
