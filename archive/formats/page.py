@@ -363,6 +363,9 @@ class ArticleBuilder:
     contributors: tuple[Contributor, ...]
     sections: list[tuple[str | None, list[Paragraph]]] = field(default_factory=list)
     paragraph_count: int = 0
+    # Only the page layout runs leads into paragraphs; where a format prints each paragraph apart
+    # (article lines, Markdown blocks), a short sentence such as 民以食为天。 is text, not a lead.
+    run_in_leads: bool = True
 
     def heading(self, text: str) -> None:
         self.sections.append((text, []))
@@ -370,7 +373,8 @@ class ArticleBuilder:
     def paragraph(self, block: Block) -> None:
         if not self.sections:
             self.sections.append((None, []))
-        for text, lead, start, end in split_run_in_leads(block):
+        pieces = split_run_in_leads(block) if self.run_in_leads else [(block.text, None, block.pieces[0][1], block.pieces[-1][1])]
+        for text, lead, start, end in pieces:
             self.paragraph_count += 1
             self.sections[-1][1].append(Paragraph(self.paragraph_count, text, start, end, lead))
 
