@@ -83,7 +83,11 @@ def sniff(text: str) -> float:
     lines = _lines(text[:4000])
     head = [ln.text for ln, _ in lines[:TITLE_SLOTS] if ln.text]
     body = [(ln, ind) for ln, ind in lines[TITLE_SLOTS:] if ln.text]
-    if not head or any(is_masthead_date(t) for t in head) or MARKDOWN_LINE.match(head[0]):
+    if not head:
+        # an indented body under an empty title block is an article file that lost its title: say so
+        indented = [ind for _, ind in body]
+        return 0.3 if indented and sum(indented) / len(indented) >= 0.5 else 0.0
+    if any(is_masthead_date(t) for t in head) or MARKDOWN_LINE.match(head[0]):
         return 0.0
     titled = len(head[0]) <= TITLE_MAX and not SENTENCE_END.search(head[0])
     body = [(ln, ind) for ln, ind in body if not furniture(ln.text)]
