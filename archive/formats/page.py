@@ -33,7 +33,15 @@ DESCRIPTION = "digital-edition page: front-page masthead or inside-page header (
 WEEKDAYS = "一二三四五六日"
 DASHES = "-－—–‐−"
 DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(星期[一二三四五六日天])?$")
-WEEKDAY_LINE = re.compile(r"^星期[一二三四五六日天]$")
+WEEKDAY_LINE = re.compile(r"^(?:星期|[礼禮]拜)[一二三四五六日天]$")
+# Republican-era mastheads count years from 1912 (民国元年) in Chinese or financial numerals, often in
+# traditional characters: 中華民國貳拾捌年四月廿一日 is 1939-04-21.
+_CN_NUMBER = "〇○零元一二三四五六七八九十廿卅壹貳贰參叁肆伍陸陆柒捌玖拾0-9"
+MINGUO_DATE = re.compile(
+    rf"^(?:中[华華])?民[国國]\s*([{_CN_NUMBER}]{{1,6}})\s*年\s*([{_CN_NUMBER}]{{1,3}})\s*月\s*([{_CN_NUMBER}]{{1,4}})\s*[日号號]"
+    r"\s*((?:星期|[礼禮]拜)[一二三四五六日天])?$"
+)
+MINGUO_START = 1911
 NUMBER_LINE = re.compile(r"^(?:[总總])?第\s*(\d+)\s*期$")
 # Labels and roles in simplified or traditional characters: Big5 pages print the traditional forms.
 CN_LABEL = re.compile(r"^[国國][内內][统統]一[连連][续續]出版物[号號]\s*[:：]?\s*(.*)$")
@@ -119,9 +127,28 @@ class Masthead:
 
 def _date(line: Line, m: re.Match) -> dt.date:
     try:
+        if m.re is MINGUO_DATE:
+            year, month, day = (_cn_int(m.group(k)) for k in (1, 2, 3))
+            return dt.date(MINGUO_START + year, month, day)
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
+    except (ValueError, ArithmeticError):
         raise ParseError(line.number, f"impossible date {line.text!r}") from None
+
+
+def _cn_int(text: str) -> int:
+    from archive.numerals import parse_number  # only Republican-era pages need it
+
+    if text == "元":
+        return 1
+    value = parse_number(text.replace("廿", "二十").replace("卅", "三十"))
+    if value != int(value):
+        raise ValueError(text)
+    return int(value)
+
+
+def _date_match(text: str) -> re.Match | None:
+    """A masthead date line, Gregorian (folded) or Republican."""
+    return DATE_LINE.match(text) or MINGUO_DATE.match(text)
 
 
 def is_masthead_date(text: str) -> bool:
@@ -129,7 +156,7 @@ def is_masthead_date(text: str) -> bool:
     # (，folds to a comma) cannot fold into a date line, so most body lines skip it.
     if "。" in text or "，" in text:
         return False
-    return DATE_LINE.match(fold(text)) is not None
+    return _date_match(fold(text)) is not None
 
 
 def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
@@ -143,7 +170,7 @@ def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
         if expecting_cn and (m := CN_VALUE.match(t)):
             head.cn_serial = f"CN {m.group(1)}-{m.group(2)}{m.group(3) or ''}"
             expecting_cn = False
-        elif m := DATE_LINE.match(t):
+        elif m := _date_match(t):
             if head.date is not None:
                 break
             head.date, head.date_line = _date(line, m), line.number
@@ -238,7 +265,7 @@ def _contact(head: Masthead, text: str) -> None:
 def _check_weekday(head: Masthead) -> None:
     if head.weekday is None or head.date is None:
         return
-    printed = head.weekday.replace("天", "日")
+    printed = re.sub("^[礼禮]拜", "星期", head.weekday).replace("天", "日")
     actual = "星期" + WEEKDAYS[head.date.weekday()]
     if printed != actual:
         raise ParseError(
