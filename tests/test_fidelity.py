@@ -68,3 +68,14 @@ def test_printed_lines_leave_out_the_title_block_and_credits():
     text = "\r\n".join(FILES["20200521-3-1.txt"])
     got = [t for _, t in printed_lines(text, "粮食生产再获丰收", None, "夏粮总产量创新高")]
     assert got == ["民以食为天。今年全国粮食总产量再创新高。", "一、坚持藏粮于地", "藏粮于技", "各地加强高标准农田建设。", "（作者为农业专家）"]
+
+
+def test_the_load_summary_counts_articles_without_body(crawl, sqlite_url):
+    from archive import db
+    from archive.loader import load_paths
+
+    engine = db.make_engine(sqlite_url)
+    db.upgrade(engine)
+    report = load_paths(engine, [crawl], meta=Metadata(newspaper="人民日报", name_pattern="{date:%Y%m%d}-{page}-{ordinal}.txt"), workers=0)
+    engine.dispose()
+    assert report.summary() == "6 files: 5 new, 0 updated, 0 unchanged, 1 failed; 2 articles without body text"
