@@ -33,9 +33,11 @@ DESCRIPTION = "digital-edition page: front-page masthead or inside-page header (
 WEEKDAYS = "一二三四五六日"
 DASHES = "-－—–‐−"
 DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(星期[一二三四五六日天])?$")
-WEEKDAY_LINE = re.compile(r"^(?:星期|[礼禮]拜)[一二三四五六日天]$")
+WEEKDAY_LINE = re.compile(r"^星期[一二三四五六日天]$")
+OLD_WEEKDAY_LINE = re.compile(r"^(?:星期|[礼禮]拜)[一二三四五六日天]$")
 # Republican-era mastheads count years from 1912 (民国元年) in Chinese or financial numerals, often in
-# traditional characters: 中華民國貳拾捌年四月廿一日 is 1939-04-21.
+# traditional characters: 中華民國貳拾捌年四月廿一日 is 1939-04-21. Their weekday may read 禮拜五, on the
+# date or next to a Republican date only: a modern page's weekday is 星期五.
 _CN_NUMBER = "〇○零元一二三四五六七八九十廿卅壹貳贰參叁肆伍陸陆柒捌玖拾0-9"
 MINGUO_DATE = re.compile(
     rf"^(?:中[华華])?民[国國]\s*([{_CN_NUMBER}]{{1,6}})\s*年\s*([{_CN_NUMBER}]{{1,3}})\s*月\s*([{_CN_NUMBER}]{{1,4}})\s*[日号號]"
@@ -176,7 +178,7 @@ def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
             head.date, head.date_line = _date(line, m), line.number
             if m.group(4):
                 head.weekday, head.weekday_line = m.group(4), line.number
-        elif WEEKDAY_LINE.match(t) and head.weekday is None:
+        elif (WEEKDAY_LINE if head.date is None or head.date.year > 1949 else OLD_WEEKDAY_LINE).match(t) and head.weekday is None:
             head.weekday, head.weekday_line = t, line.number
         elif (m := NUMBER_LINE.match(t)) and head.number is None:
             head.number = int(m.group(1))
