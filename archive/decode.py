@@ -1,4 +1,4 @@
-"""Bytes to text: strict encoding detection (BOM, then UTF-8, then GB18030, then Big5), never U+FFFD."""
+"""Bytes to text: strict encoding detection (BOM, then UTF-8, GB18030, Big5, CP950, Big5-HKSCS), never U+FFFD."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
 )
-FALLBACKS = ("utf-8", "gb18030", "big5")
-SUPPORTED = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk", "gb2312", "big5", "big5hkscs"}
+# Big5 as Taiwan's Windows writes it (CP950: 碁銹裏墻 and box drawing at F9D6-F9FE) and as Hong Kong's
+# does (Big5-HKSCS: 㗎嘅啲) are each tried before a file is given up as not Big5.
+FALLBACKS = ("utf-8", "gb18030", "big5", "cp950", "big5hkscs")
+FALLBACK_NAMES = "UTF-8, GB18030, Big5, CP950, Big5-HKSCS"
+SUPPORTED = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk", "gb2312", "big5", "cp950", "big5hkscs"}
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -127,20 +130,40 @@ def decode(data: bytes, encoding: str | None = None) -> Decoded:
         raise DecodeError("empty file" if not data else "file holds only white space")
     if b"\x00" in data:
         raise DecodeError("not a text file: NUL byte", _line_of(data, data.index(b"\x00")))
-    utf8_error = None
+    errors: list[tuple[str, UnicodeDecodeError]] = []
     for codec in FALLBACKS:
         try:
             text = data.decode(codec)
         except UnicodeDecodeError as exc:
-            if codec == "utf-8":
-                utf8_error = exc
+            errors.append((codec, exc))
             continue
         if codec != "utf-8" and common_share(text) < MIN_COMMON_SHARE:
             continue
         return _checked(text, data, codec)
-    where = _line_of(data, utf8_error.start) if utf8_error else 1
+    if not errors:
+        raise DecodeError(f"not text in a supported encoding ({FALLBACK_NAMES}): every reading is garbled; use --encoding")
+    # The reading that got furthest is the file's encoding, and its error the real damage: UTF-8 stops at
+    # the first Chinese character of a Big5 file, which says nothing about where the file is broken.
+    # Ties go to a reading whose text so far is not garbled: Big5 bytes read as GB18030 run as far.
+    codec, exc = max(errors, key=lambda e: (e[1].start, _plausible(data[: e[1].start], e[0])))
     raise DecodeError(
-        "not text in any supported encoding (UTF-8, GB18030, Big5): "
-        f"invalid byte 0x{data[utf8_error.start]:02x}" if utf8_error else "not text in a supported encoding",
-        where,
+        f"not text in any supported encoding ({FALLBACK_NAMES}): "
+        f"invalid byte {_bytes_at(data, exc.start, exc.end)} at column {_column(data, exc.start)} (read as {codec})",
+        _line_of(data, exc.start),
     )
+
+
+def _plausible(prefix: bytes, codec: str) -> bool:
+    try:
+        return common_share(prefix.decode(codec)) >= MIN_COMMON_SHARE
+    except UnicodeDecodeError:  # a multi-byte character cut at the prefix's end
+        return False
+
+
+def _bytes_at(data: bytes, start: int, end: int) -> str:
+    return " ".join(f"0x{b:02x}" for b in data[start : max(end, start + 1)][:4])
+
+
+def _column(data: bytes, offset: int) -> int:
+    """1-based byte column of `offset` in its line."""
+    return offset - max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset))

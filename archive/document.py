@@ -71,6 +71,11 @@ class Document:
     issue: IssueInfo
     articles: tuple[Article, ...] = field(default_factory=tuple)
 
+    @property
+    def without_body(self) -> int:
+        """Articles that are a title alone (an advertisement, a photo): stored, and counted apart."""
+        return sum(1 for a in self.articles if not a.sections)
+
 
 class ParseError(Exception):
     """The text is not in a layout the parser knows. Carries the 1-based line where it went wrong."""

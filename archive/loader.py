@@ -49,6 +49,7 @@ class FileResult:
     source_id: int | None = None
     message: str | None = None
     format: str | None = None
+    without_body: int = 0  # articles stored with a title and no body text
 
 
 @dataclass
@@ -65,7 +66,10 @@ class LoadReport:
 
     def summary(self) -> str:
         c = self.counts
-        return f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {c['failed']} failed"
+        bodiless = sum(r.without_body for r in self.results)
+        return f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {c['failed']} failed" + (
+            f"; {bodiless} articles without body text" if bodiless else ""
+        )
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
@@ -305,7 +309,8 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
     write_parsed(conn, source_id, prepared.parsed, next_ids, kept)
     drop_empty_issues(conn, old_issues)
-    return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt)
+    bodiless = prepared.parsed.document.without_body
+    return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt, without_body=bodiless)
 
 
 def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:

@@ -72,7 +72,7 @@ def build_article(seed: int, date: dt.date = dt.date(2021, 3, 5)) -> tuple[bytes
     if rnd.random() < 0.5:
         lines.append(f"{S}{S}图为工作人员在社区服务中心值守。{N}{N}本报记者{N}{N}{_padded('王浩')}摄")
         bylines.append("本报记者 王 浩摄")
-        contributors.append({"role": "本报记者", "name": "王浩"})
+        contributors.append({"role": "摄影", "name": "王浩"})  # a photographer's role is 摄影
     if not head_byline:
         lines.append(f"{S}{S}（{_credit_line(people)}报道）")
         bylines.append(_collapsed(lines[-1]))

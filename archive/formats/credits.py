@@ -28,6 +28,18 @@ DATELINE = re.compile(
     r"(?:[（(]([^）)]{2,40})[）)])?"
 )
 MAX_NAMES_LEN = 40
+# What follows a role in a note about the author (（作者为钢琴家）, 作者系…): a description, not a name.
+NOT_A_NAME = re.compile(r"^[为係系是均现在乃]")
+# `label：names` credits of the article's own content (its pictures, graphics, data, translation): kept
+# with the byline. Page staff (责任编辑, 版式设计, 本版统筹…) are furniture; see STAFF.
+LABEL = re.compile(
+    r"^[（(]?\s*(图片来源|照片来源|图片提供|数据来源|资料来源|图表来源|来源|插图|漫画|绘图|题图|配图|图表|摄影|文/图|文／图|图/文|图／文|图|文|作者|书法|篆刻|翻译|译者)"
+    r"\s*[:：]\s*([^。！？!?；;]{1,40}?)\s*[）)]?$"
+)
+SOURCE_LABELS = ("图片来源", "照片来源", "图片提供", "数据来源", "资料来源", "图表来源", "来源")
+STAFF = re.compile(
+    r"^[（(]?\s*(?:本版|本期|本栏)?(?:责任编辑|责编|编辑|统筹|策划|美术编辑|美编|图片编辑|视觉设计|版式设计|版式|设计|制图|校对|责任校对)\s*[:：]"
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ def people(text: str, default_role: str | None = None, need_role: bool = True) -
             token = token[m.end():]
             if not token:
                 continue
+            if NOT_A_NAME.match(token):
+                return None
         if not NAME.match(token):
             return None
         if len(token) == 1:
@@ -89,13 +103,22 @@ def people(text: str, default_role: str | None = None, need_role: bool = True) -
 def byline_credit(text: str) -> Credit | None:
     """A byline at the head (`本报记者\xa0\xa0苏\xa0\xa0航`) or wrapped at the end (`（本报记者王浩报道）`)."""
     m = WRAPPED.match(text.strip())
-    found = people(REPORTED.sub("", m.group(1).strip())) if m else people(text)
+    inner = m.group(1).strip() if m else text.strip()
+    if inner.endswith("摄"):  # `新华社记者  黄孝邦摄` names a photographer: photo_credit's
+        return None
+    found = people(REPORTED.sub("", inner)) if m else people(text)
     return Credit(collapse(text), found) if found else None
 
 
 def photo_credit(text: str) -> Credit | None:
-    """Who took the photo in a line ending `…摄` or `…摄（agency）`; the caption before it is skipped."""
-    m = PHOTO.match(text.strip())
+    """Who took the photo in a line ending `…摄` or `…摄（agency）`; the caption before it is skipped.
+
+    Every photographer gets the role 摄影, what they did for this article; an affiliation printed
+    before the name (新华社记者, 本报记者) stays in the credit's text."""
+    stripped = text.strip()
+    if (w := WRAPPED.match(stripped)) and w.group(1).strip().endswith("摄"):
+        stripped = w.group(1).strip()
+    m = PHOTO.match(stripped)
     if not m:
         return None
     credit = SENTENCE_END.split(m.group(1))[-1]
@@ -103,8 +126,26 @@ def photo_credit(text: str) -> Credit | None:
     for k in range(len(tokens)):
         found = people(" ".join(tokens[k:]), default_role="摄影", need_role=False)
         if found:
-            return Credit(" ".join(tokens[k:]) + "摄" + (m.group(2) or ""), found)
+            shown = " ".join(tokens[k:]) + "摄" + (m.group(2) or "")
+            return Credit(f"（{shown}）" if stripped != text.strip() else shown, tuple(Contributor("摄影", c.name) for c in found))
     return None
+
+
+def label_credit(text: str) -> Credit | None:
+    """A `label：names` credit of the article's content (`图片来源：人民视觉`, `制图：汪哲平` is staff).
+
+    The people are named with the label as their role; a source (an agency, a website) names nobody."""
+    m = LABEL.match(text.strip())
+    if not m:
+        return None
+    label, value = m.group(1), m.group(2)
+    found = () if label in SOURCE_LABELS else people(value, default_role=label, need_role=False) or ()
+    return Credit(collapse(text), found)
+
+
+def is_staff(text: str) -> bool:
+    """Page staff (`责任编辑：…`, `版式设计：…`, `本版统筹：…`): page furniture, no part of an article."""
+    return STAFF.match(text.strip()) is not None
 
 
 def dateline_credit(text: str) -> tuple[Contributor, ...]:

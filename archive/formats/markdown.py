@@ -18,7 +18,7 @@ from markdown_it.token import Token
 
 from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError
 from archive.formats import credits
-from archive.formats.metadata import SOURCE_DATE, Metadata, normalise_page, source_line
+from archive.formats.metadata import SOURCE_DATE, SOURCE_PAGE, Metadata, normalise_page, source_line
 from archive.formats.page import ArticleBuilder, Block, Line
 
 NAME = "markdown"
@@ -31,11 +31,15 @@ KEYS = {
     "kicker": ("kicker", "引题"),
     "newspaper": ("newspaper", "paper", "publication", "报纸", "报名"),
     "date": ("date", "日期"),
-    "page": ("page", "版次"),
-    "page_name": ("section", "page_name", "版名"),
+    "page": ("page", "版次", "版面"),
+    "page_name": ("section", "section_name", "page_name", "版名", "栏目"),
     "author": ("author", "authors", "byline", "作者"),
-    "source_url": ("source_url", "url", "link", "source", "链接", "来源"),
+    "source_url": ("source_url", "url", "link", "source", "链接", "原文链接", "来源"),
 }
+FIELD_OF = {name.lower(): field for field, names in KEYS.items() for name in names}
+# A metadata block under the title instead of front matter (`- 日期：1946-05-15`, `**作者**：郭沫若`): every
+# line a known key and its value.
+METADATA_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*)?([^\s:：*]{1,12}?)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.+?)\s*$")
 ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 _md = MarkdownIt("commonmark")
 
@@ -44,7 +48,7 @@ def sniff(text: str) -> float:
     if FRONT_MATTER.match(text):
         return 1.0
     first = next((ln.strip(" \t\ufeff") for ln in text[:2000].splitlines() if ln.strip(" \t\ufeff")), "")
-    return 0.85 if first.startswith("# ") else 0.0
+    return 0.85 if re.match(r"#{1,6}\s", first) else 0.0
 
 
 def _front_matter(text: str) -> tuple[dict, int, str]:
@@ -140,6 +144,7 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
     title_line = offset + 1
     article: ArticleBuilder | None = None
     heading_level = 0
+    title_level = 1
     in_quote = False
     for k, tok in enumerate(tokens):
         line = offset + (tok.map[0] + 1 if tok.map else 1)
@@ -151,9 +156,10 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
             in_quote = False
         elif tok.type == "inline" and heading_level:
             text_ = tok.content.strip()
-            if heading_level == 1 and title is None and article is None:
-                title, title_line = text_, line
-            elif heading_level == 2 and (title or "title" in fields) and subtitle is None and article is None:
+            if title is None and article is None and (heading_level == 1 or "title" not in fields):
+                # per-article exports title with any level (`### 五月杂感`); the next level is the subtitle
+                title, title_line, title_level = text_, line, heading_level
+            elif heading_level == title_level + 1 and (title or "title" in fields) and subtitle is None and article is None:
                 subtitle = text_.lstrip("—-－").strip()
             else:
                 article = article or _builder(fields, title, subtitle, meta)
@@ -161,6 +167,14 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
             heading_level = 0
         elif tok.type == "inline" and in_quote:
             said.update({k: v for k, v in source_line(tok.content).items() if k not in said})
+        elif tok.type == "inline" and tokens[k - 1].type == "paragraph_open" and article is None and (
+            block_fields := _metadata_block(tok.content)
+        ):
+            for name, value in block_fields.items():
+                if name == "source_url" and not value.lower().startswith(("http://", "https://")):
+                    said.update({k_: v for k_, v in source_line(value).items() if k_ not in said})
+                else:
+                    fields.setdefault(name, (value, line))  # front matter, where there is one, wins
         elif tok.type == "inline" and tokens[k - 1].type == "paragraph_open":
             block = _block(tok, line)
             if block.text:
@@ -185,11 +199,28 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
         contributors=people,
         sections=built.sections,
         kicker=_value(fields, "kicker"),
-        page=normalise_page(page) if page else said.get("page") or meta.page,
+        page=_page(page) if page else said.get("page") or meta.page,
         page_name=_value(fields, "page_name") or meta.page_name,
         source_url=source or said.get("source_url"),
     )
     return Document(NewspaperInfo(newspaper), IssueInfo(date), (built,))
+
+
+def _metadata_block(content: str) -> dict[str, str]:
+    """Fields of a paragraph whose every line is `key：value` with a known key; {} for any other paragraph."""
+    found: dict[str, str] = {}
+    for line in content.splitlines():
+        m = METADATA_LINE.match(line)
+        field = FIELD_OF.get(m.group(1).lower()) if m else None
+        if field is None or field == "title":
+            return {}
+        found.setdefault(field, m.group(2))
+    return found
+
+
+def _page(value: str) -> str:
+    m = SOURCE_PAGE.search(value)
+    return normalise_page(m.group(1) or m.group(2)) if m else normalise_page(value)
 
 
 def _value(fields: dict, name: str) -> str | None:

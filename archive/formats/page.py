@@ -34,6 +34,16 @@ WEEKDAYS = "一二三四五六日"
 DASHES = "-－—–‐−"
 DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(星期[一二三四五六日天])?$")
 WEEKDAY_LINE = re.compile(r"^星期[一二三四五六日天]$")
+OLD_WEEKDAY_LINE = re.compile(r"^(?:星期|[礼禮]拜)[一二三四五六日天]$")
+# Republican-era mastheads count years from 1912 (民国元年) in Chinese or financial numerals, often in
+# traditional characters: 中華民國貳拾捌年四月廿一日 is 1939-04-21. Their weekday may read 禮拜五, on the
+# date or next to a Republican date only: a modern page's weekday is 星期五.
+_CN_NUMBER = "〇○零元一二三四五六七八九十廿卅壹貳贰參叁肆伍陸陆柒捌玖拾0-9"
+MINGUO_DATE = re.compile(
+    rf"^(?:中[华華])?民[国國]\s*([{_CN_NUMBER}]{{1,6}})\s*年\s*([{_CN_NUMBER}]{{1,3}})\s*月\s*([{_CN_NUMBER}]{{1,4}})\s*[日号號]"
+    r"\s*((?:星期|[礼禮]拜)[一二三四五六日天])?$"
+)
+MINGUO_START = 1911
 NUMBER_LINE = re.compile(r"^(?:[总總])?第\s*(\d+)\s*期$")
 # Labels and roles in simplified or traditional characters: Big5 pages print the traditional forms.
 CN_LABEL = re.compile(r"^[国國][内內][统統]一[连連][续續]出版物[号號]\s*[:：]?\s*(.*)$")
@@ -119,9 +129,28 @@ class Masthead:
 
 def _date(line: Line, m: re.Match) -> dt.date:
     try:
+        if m.re is MINGUO_DATE:
+            year, month, day = (_cn_int(m.group(k)) for k in (1, 2, 3))
+            return dt.date(MINGUO_START + year, month, day)
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
+    except (ValueError, ArithmeticError):
         raise ParseError(line.number, f"impossible date {line.text!r}") from None
+
+
+def _cn_int(text: str) -> int:
+    from archive.numerals import parse_number  # only Republican-era pages need it
+
+    if text == "元":
+        return 1
+    value = parse_number(text.replace("廿", "二十").replace("卅", "三十"))
+    if value != int(value):
+        raise ValueError(text)
+    return int(value)
+
+
+def _date_match(text: str) -> re.Match | None:
+    """A masthead date line, Gregorian (folded) or Republican."""
+    return DATE_LINE.match(text) or MINGUO_DATE.match(text)
 
 
 def is_masthead_date(text: str) -> bool:
@@ -129,7 +158,7 @@ def is_masthead_date(text: str) -> bool:
     # (，folds to a comma) cannot fold into a date line, so most body lines skip it.
     if "。" in text or "，" in text:
         return False
-    return DATE_LINE.match(fold(text)) is not None
+    return _date_match(fold(text)) is not None
 
 
 def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
@@ -143,13 +172,13 @@ def parse_masthead(lines: list[Line]) -> tuple[Masthead, int]:
         if expecting_cn and (m := CN_VALUE.match(t)):
             head.cn_serial = f"CN {m.group(1)}-{m.group(2)}{m.group(3) or ''}"
             expecting_cn = False
-        elif m := DATE_LINE.match(t):
+        elif m := _date_match(t):
             if head.date is not None:
                 break
             head.date, head.date_line = _date(line, m), line.number
             if m.group(4):
                 head.weekday, head.weekday_line = m.group(4), line.number
-        elif WEEKDAY_LINE.match(t) and head.weekday is None:
+        elif (WEEKDAY_LINE if head.date is None or head.date.year > 1949 else OLD_WEEKDAY_LINE).match(t) and head.weekday is None:
             head.weekday, head.weekday_line = t, line.number
         elif (m := NUMBER_LINE.match(t)) and head.number is None:
             head.number = int(m.group(1))
@@ -238,7 +267,7 @@ def _contact(head: Masthead, text: str) -> None:
 def _check_weekday(head: Masthead) -> None:
     if head.weekday is None or head.date is None:
         return
-    printed = head.weekday.replace("天", "日")
+    printed = re.sub("^[礼禮]拜", "星期", head.weekday).replace("天", "日")
     actual = "星期" + WEEKDAYS[head.date.weekday()]
     if printed != actual:
         raise ParseError(
@@ -363,6 +392,9 @@ class ArticleBuilder:
     contributors: tuple[Contributor, ...]
     sections: list[tuple[str | None, list[Paragraph]]] = field(default_factory=list)
     paragraph_count: int = 0
+    # Only the page layout runs leads into paragraphs; where a format prints each paragraph apart
+    # (article lines, Markdown blocks), a short sentence such as 民以食为天。 is text, not a lead.
+    run_in_leads: bool = True
 
     def heading(self, text: str) -> None:
         self.sections.append((text, []))
@@ -370,7 +402,8 @@ class ArticleBuilder:
     def paragraph(self, block: Block) -> None:
         if not self.sections:
             self.sections.append((None, []))
-        for text, lead, start, end in split_run_in_leads(block):
+        pieces = split_run_in_leads(block) if self.run_in_leads else [(block.text, None, block.pieces[0][1], block.pieces[-1][1])]
+        for text, lead, start, end in pieces:
             self.paragraph_count += 1
             self.sections[-1][1].append(Paragraph(self.paragraph_count, text, start, end, lead))
 
