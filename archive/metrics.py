@@ -147,6 +147,7 @@ _YEAR_AFTER = set("代度级初底末中月制")   # 六年制: a course length 
 _CLAUSE_BREAK = set("，,。；;：:！!？?、\n…（）()")
 _LIST_BREAK = _CLAUSE_BREAK - {"、"}
 _SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
+_FULL_STOP_RE = re.compile(r"[。！!？?\n]")   # as_of carries across ；
 _CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…（）()]")
 
 _QUOTE_RE = re.compile(r"《[^》\n]{0,80}》|“[^”。！？]{0,15}”|「[^」。！？]{0,15}」|\"[^\"。！？]{0,15}\"")
@@ -242,8 +243,11 @@ def _clause_start(text: str, pos: int, breaks: set[str] = _CLAUSE_BREAK) -> int:
 
 
 def _clause_end(text: str, pos: int) -> int:
-    m = _CLAUSE_BREAK_RE.search(text, pos)
-    return m.start() if m else len(text)
+    # bounded like _clause_start: a subject is short, and an unbounded search from every metric
+    # made a page of numbers without punctuation quadratic (issue 19: 2.9 MB took 529 s)
+    lo = min(len(text), pos + 80)
+    m = _CLAUSE_BREAK_RE.search(text, pos, lo)
+    return m.start() if m else lo
 
 
 def _sentence_starts(text: str) -> list[int]:
@@ -724,6 +728,9 @@ def extract_metrics(text: str) -> list[Metric]:
     )
 
     sentence_starts = _sentence_starts(text)
+    full_starts = [0] + [m.end() for m in _FULL_STOP_RE.finditer(text)] if as_of_spans else []
+    as_of_starts = [s for s, _ in as_of_spans]
+    period_ends = [e for _, e, _ in period_spans]
     prev: _Cand | None = None
     subjects: list[str | None] = []
     for c in cands:
@@ -751,15 +758,18 @@ def extract_metrics(text: str) -> list[Metric]:
 
     out: list[Metric] = []
     for i, c in enumerate(cands):
-        ss = _sentence_start(sentence_starts, c.start)
+        # the last as_of / period of the sentence before the metric, by bisection (linear overall)
         as_of = None
-        for s, g in as_of_spans:
-            if ss <= s < c.start:
-                as_of = g
+        if as_of_spans:
+            k = bisect.bisect_left(as_of_starts, c.start) - 1
+            if k >= 0 and as_of_starts[k] >= _sentence_start(full_starts, c.start):
+                as_of = as_of_spans[k][1]
         period = None
-        for s, e, g in period_spans:
-            if ss <= s and e <= c.start:
-                period = g
+        if period_spans:
+            ss = _sentence_start(sentence_starts, c.start)
+            k = bisect.bisect_right(period_ends, c.start) - 1
+            if k >= 0 and period_spans[k][0] >= ss:
+                period = period_spans[k][2]
         out.append(
             Metric(
                 ordinal=i + 1,

@@ -263,3 +263,27 @@ def test_vague_units_rates_and_linking_subjects() -> None:
     assert (m.surface, m.qualifier) == ("超过每小时3000辆", "more_than")
     m = _one("该企业去年研发投入增长较快，达到4800万元。")
     assert "研发投入" in m.subject
+
+
+def test_number_dense_megabyte_is_linear() -> None:
+    """Issue 19: a page dense with numbers took 529 s (the clause end was searched to the end of
+    the text from every metric).  ~1 MB of such text, one paragraph, must take seconds."""
+    import time
+
+    unit = "截至8月，全市新增病例12例、治愈3例，近三成；"
+    text = unit * (1_000_000 // len(unit.encode("utf-8")))
+    t0 = time.perf_counter()
+    ms = extract_metrics(text)
+    elapsed = time.perf_counter() - t0
+    assert len(ms) == 3 * (len(text) // len(unit))
+    assert ms[-1].as_of == "截至8月"
+    assert elapsed < 10.0, elapsed
+    # no punctuation at all: the subject search stays bounded
+    t0 = time.perf_counter()
+    assert len(extract_metrics("12人13件" * 20000)) == 40000
+    assert time.perf_counter() - t0 < 10.0
+
+
+def test_as_of_carries_across_semicolon() -> None:
+    ms = extract_metrics("截至目前，全县已建成5G基站860个；光纤宽带用户达到12.4万户。全年新增3户。")
+    assert [m.as_of for m in ms] == ["截至目前", "截至目前", None]
