@@ -50,6 +50,8 @@ class Metric:
     period: str | None      # e.g. 7月以来
     direction: str | None   # up/down for changes
     basis: str | None       # 同比/环比
+    subject_key: str | None = None   # the subject's normalised head: 全局共有民警 -> 民警
+    role: str | None = None          # from/to: the two ends of a change stated as a pair
 
 
 # --- units ------------------------------------------------------------------------------------
