@@ -225,8 +225,15 @@ def _pre_qualifier(text: str, start: int) -> tuple[str | None, int]:
     return _pre_qualifier_word(text, start)
 
 
+_PRE_BY_LAST: dict[str, list[str]] = {}
+for _w in _PRE_SORTED:
+    _PRE_BY_LAST.setdefault(_w[-1], []).append(_w)
+
+
 def _pre_qualifier_word(text: str, start: int) -> tuple[str | None, int]:
-    for word in _PRE_SORTED:
+    if start == 0:
+        return None, start
+    for word in _PRE_BY_LAST.get(text[start - 1], ()):   # longest first, as in _PRE_SORTED
         s = start - len(word)
         if s >= 0 and text.startswith(word, s):
             blockers = _PRE_BLOCKERS.get(word)
@@ -684,7 +691,10 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
     cs = max(cs, head - _MAX_SUBJ)
     raw_before = text[cs:head]
     before = _trim_before(raw_before)
-    # only linking words (达到, 同比增长, 共计…) before the number: the subject is the previous one's
+    # only linking words (达到, 同比增长, 共计…, 比2015年提高) before the number: the subject is the
+    # previous one's
+    if before.startswith(("比", "较")):
+        before = ""
     linking_only = bool(raw_before) and not before
     if len(before) < 2:
         before = ""
@@ -709,6 +719,102 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
                 return _INHERIT + prev_clause
         return _INHERIT
     return None
+
+
+# --- pairs, 分别 lists and the subject key ---------------------------------------------------------
+_PAIR_FROM_RE = re.compile(r"(?:由|从)(?:[^，,。；;！!？?]{0,10}的)?$")
+_PAIR_TO_RE = re.compile(r"^[^，,。；;！!？?\d]{0,6}?(?:至|到|为)(?:[^，,。；;！!？?]{0,10}的)?$")
+_RESPECTIVELY_RE = re.compile(r"分别(?:为|是|达到|达|有|增长|下降|提高|减少|占)?")
+_LIST_SPLIT_RE = re.compile(r"、|和|及|与")
+_KEY_LEAD_RE = re.compile(
+    r"^(?:全[市省县区镇国局球乡村校院年]|本[市省县区]|该[市省县区镇村院校局馆]|该公司|当地|各地|今年|去年|目前|"
+    r"其中|累计|共有|现有|新增|另有|已|共|各类|日均|年|"
+    r"破获|侦破|抓获|查处|接待|举办|发放|投入|改造|新建|建成|调解|解决|出动|采集|发现|完成|实现|开行|发送|"
+    r"保障|审结|招聘|抽检|接种|转移|代购|清运|调集|发展|带动|惠及|拉动|投放|吸引|挽回|受理|办结|走访|培训|"
+    r"召开|开展|组织|收到|检查|排查|报告|帮助群众|帮助|紧急|为群众|为居民|户均)+"
+)
+_KEY_VERB_RE = re.compile(
+    r"完成|出动|发展|清运|保障|采集|举办|接待|抽检|拥有|新建|新增|累计|上映|发送|开行|破获|侦破|抓获|"
+    r"改造|解决|调解|实现|接种|转移|收割的|以上的?|以下的?"
+)
+_KEY_CUT_RE = re.compile(r"参考|参加|参赛|参与|回港|暂停|下沉|来自|同步|昼夜|获得|发往|首次|稳定在|被|在")
+
+
+def _after_last_verb(phrase: str) -> str:
+    """What follows the last verb inside the phrase (宁波舟山港完成集装箱吞吐量 -> 集装箱吞吐量)."""
+    last = None
+    for last in _KEY_VERB_RE.finditer(phrase):
+        pass
+    if last is not None and len(phrase) - last.end() >= 2:
+        return phrase[last.end():]
+    return phrase
+
+
+def subject_key(subject: str | None) -> str | None:
+    """The subject's head, so that one measure gathers across articles: 全局共有民警 -> 民警,
+    民警参考 -> 民警.  Scope words (全市, 该县), leading verbs (破获, 接待) and a trailing verb
+    phrase are dropped; a long phrase keeps what follows its last 的."""
+    if not subject:
+        return None
+    key = _KEY_LEAD_RE.sub("", subject)
+    key = _after_last_verb(key)
+    m = _KEY_CUT_RE.search(key, 2)
+    if m is not None:
+        key = key[: m.start()]
+    if len(key) > 8 and "的" in key[:-1]:
+        key = key[key.rindex("的") + 1:]
+    key = key.strip("的")
+    return key if len(key) >= 1 else subject
+
+
+def _pairs_and_lists(text: str, cands: list[_Cand], subjects: list[str | None],
+                     sentence_starts: list[int]) -> list[str | None]:
+    """Roles and subjects of from-to pairs (由9个简化为5个) and of 分别 lists (A、B和C分别为x、y和z)."""
+    roles: list[str | None] = [None] * len(cands)
+    for i in range(len(cands) - 1 if ("由" in text or "从" in text) else 0):
+        a, b = cands[i], cands[i + 1]
+        lo = max(0, a.start - 14)
+        fm = _PAIR_FROM_RE.search(text, lo, a.start)
+        if fm is None or not _PAIR_TO_RE.match(text[a.end:b.start]) or a.unit != b.unit:
+            continue
+        roles[i], roles[i + 1] = "from", "to"
+        cs = max(_clause_start(text, fm.start()), fm.start() - _MAX_SUBJ)
+        subj = _trim_before(text[cs:fm.start()])
+        if len(subj) >= 2:
+            subjects[i] = subj
+        subjects[i + 1] = subjects[i]
+    i = 0 if "分别" in text else len(cands)
+    while i < len(cands):
+        c = cands[i]
+        ss = _sentence_start(sentence_starts, c.start)
+        lo = max(ss, c.start - 10)
+        rm = None
+        for rm in _RESPECTIVELY_RE.finditer(text, lo, c.start):
+            pass
+        if rm is None or text[rm.end():c.start].strip("了") != "":
+            i += 1
+            continue
+        run = [i]
+        while run[-1] + 1 < len(cands) and text[cands[run[-1]].end:cands[run[-1] + 1].start] in ("、", "和", "及", "与", "，和"):
+            run.append(run[-1] + 1)
+        n = len(run)
+        if n < 2:
+            i += 1
+            continue
+        cs = _clause_start(text, rm.start(), _LIST_BREAK)
+        items = [x for x in _LIST_SPLIT_RE.split(text[cs:rm.start()]) if x]
+        if len(items) == n:
+            for k, j in enumerate(run):
+                item = _trim_before(items[k])
+                item = _KEY_LEAD_RE.sub("", item) or item
+                subjects[j] = item
+        else:
+            before = [j for j in range(run[0]) if cands[j].start >= ss and subjects[j]]
+            if len(before) >= n:
+                for k, j in enumerate(run):
+                    subjects[j] = subjects[before[-n + k]]
+        i = run[-1] + 1
+    return roles
 
 
 def extract_metrics(text: str) -> list[Metric]:
@@ -757,6 +863,9 @@ def extract_metrics(text: str) -> list[Metric]:
             if cands[i - 1].start >= ss and subjects[i - 1] is not None:
                 subj = subjects[i - 1]
         subjects[i] = subj or fallback
+    roles = _pairs_and_lists(text, cands, subjects, sentence_starts)
+    # a padded subject keeps its tail after the last verb (still text as written)
+    subjects = [_after_last_verb(x) if x and len(x) > 12 else x for x in subjects]
 
     out: list[Metric] = []
     for i, c in enumerate(cands):
@@ -789,6 +898,8 @@ def extract_metrics(text: str) -> list[Metric]:
                 period=period,
                 direction=c.direction,
                 basis=c.basis,
+                subject_key=subject_key(subjects[i]),
+                role=roles[i],
             )
         )
     return out
