@@ -238,6 +238,7 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 @click.option("--unit", help="Only this unit (人, 起, %, 元 …).")
 @click.option("--kind", help="Only this kind (count, percent, change, duration, money …).")
 @click.option("--subject", help="Only metrics whose subject contains this text.")
+@click.option("--subject-key", help="Only metrics of this normalised subject (exact), e.g. 民警.")
 @click.option("--newspaper", help="Only this newspaper (exact name).")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
@@ -245,7 +246,7 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 @db_option
 @pass_ctx
 @friendly_errors
-def metrics(obj: Context, unit, kind, subject, newspaper, date_from, date_to, fmt) -> None:
+def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from, date_to, fmt) -> None:
     """List the quantitative facts stated in the text."""
     with orm.Session(obj.engine) as s:
         rows = queries.list_metrics(
@@ -253,6 +254,7 @@ def metrics(obj: Context, unit, kind, subject, newspaper, date_from, date_to, fm
             unit=unit,
             kind=kind,
             subject=subject,
+            subject_key=subject_key,
             newspaper=newspaper,
             date_from=date_from.date() if date_from else None,
             date_to=date_to.date() if date_to else None,

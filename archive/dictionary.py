@@ -67,6 +67,7 @@ VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
             ("paragraph_id", "paragraph.id", "The paragraph (paragraph.id)."),
             ("surface", "metric.surface", None),
             ("subject", "metric.subject", None),
+            ("subject_key", "metric.subject_key", None),
             ("value", "metric.value", None),
             ("value_high", "metric.value_high", None),
             ("unit", "metric.unit", None),
@@ -77,6 +78,7 @@ VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
             ("period", "metric.period", None),
             ("direction", "metric.direction", None),
             ("basis", "metric.basis", None),
+            ("role", "metric.role", None),
         ],
     ),
     "v_paragraph": (
@@ -177,6 +179,18 @@ def apply_comments(connection: Connection, views_only: bool = True) -> int:
     insp = inspect(connection)
     existing = set(insp.get_table_names()) | set(insp.get_view_names())
     statements = comment_statements(connection.dialect.name, existing, views_only)
+    # An older migration comments the relations as they were then: skip columns added later.
+    columns: dict[str, set[str]] = {}
+    kept = []
+    for s in statements:
+        if s.startswith("COMMENT ON COLUMN "):
+            relation, column = s[len("COMMENT ON COLUMN "):].split(" IS ", 1)[0].split(".", 1)
+            if relation not in columns:
+                columns[relation] = {c["name"] for c in insp.get_columns(relation)}
+            if column.strip('"') not in columns[relation]:
+                continue
+        kept.append(s)
+    statements = kept
     for s in statements:
         connection.exec_driver_sql(driver_sql(connection, s))
     return len(statements)

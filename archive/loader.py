@@ -260,6 +260,8 @@ def write_parsed(
             qualifier=m.qualifier,
             kind=m.kind,
             subject=m.subject,
+            subject_key=m.subject_key,
+            role=m.role,
             condition=m.condition,
             as_of=m.as_of,
             period=m.period,

@@ -19,16 +19,18 @@ import bisect
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from archive.numerals import (
     CN_BIG_UNITS,
     CN_DIGITS,
     CN_SMALL_UNITS,
     NUMBER_PATTERN,
+    parse_number,
     parse_number_vague,
 )
 
-__all__ = ["Metric", "extract_metrics", "UNITS"]
+__all__ = ["Metric", "extract_metrics", "UNITS", "UNIT_TABLE", "subject_key"]
 
 
 @dataclass(frozen=True)
@@ -48,47 +50,39 @@ class Metric:
     period: str | None      # e.g. 7月以来
     direction: str | None   # up/down for changes
     basis: str | None       # 同比/环比
+    subject_key: str | None = None   # the subject's normalised head: 全局共有民警 -> 民警
+    role: str | None = None          # from/to: the two ends of a change stated as a pair
 
 
 # --- units ------------------------------------------------------------------------------------
-# surface form -> (normalised unit, kind).  Longest forms are tried first.
-_DURATION = {
-    "个工作日": "工作日", "工作日": "工作日", "个小时": "小时", "小时": "小时", "分钟": "分钟",
-    "个多月": "月", "个半月": "月", "个月": "月", "个星期": "星期", "个季度": "季度",
-    "天": "天", "周": "周", "年": "年", "秒钟": "秒", "秒": "秒",
-}
-_MEASURE = [
-    "平方公里", "平方千米", "平方米", "立方米", "公里", "千米", "厘米", "毫米", "米", "公顷", "亩",
-    "吨", "公斤", "千克", "克", "斤", "毫升", "升", "千瓦时", "千瓦", "兆瓦", "℃", "摄氏度",
-]
-_COUNT = [
-    "人次", "批次", "架次", "车次", "户次", "辆次", "台次", "艘次", "场次", "班次", "航次", "字",
-    "人", "名", "位", "次", "项", "类", "个", "户", "起", "件", "处", "封", "条", "套", "面",
-    "家", "所", "座", "台", "辆", "张", "份", "本", "册", "篇", "场", "批", "支", "只", "头",
-    "匹", "棵", "株", "例", "宗", "笔", "枚", "首", "章", "节", "门", "间", "层", "栋", "幢",
-    "艘", "架", "组", "轮", "趟", "顶", "盏", "块", "根", "箱", "袋", "瓶", "桶", "包", "对",
-    "双", "副", "页", "种", "段", "款", "剂", "粒", "桩",
-]
-_MONEY = {"元": "元", "美元": "美元", "欧元": "欧元", "港元": "港元", "日元": "日元", "块钱": "元"}
+# The lexicon is data (archive/data/units.tsv): surface form -> unit, kind, family, factor to the
+# family's base unit.  Longest forms are tried first.
 
-UNITS: dict[str, tuple[str, str]] = {}
-UNITS["个百分点"] = ("个百分点", "change")
-for _u in ("%", "％"):
-    UNITS[_u] = ("%", "percent")
-UNITS["‰"] = ("‰", "percent")
-UNITS["倍"] = ("倍", "ratio")
-UNITS["周年"] = ("周年", "anniversary")      # recognised only to be rejected
-UNITS["周岁"] = ("岁", "age")
-UNITS["岁"] = ("岁", "age")
-UNITS["分"] = ("分", "score")
-for _u, _n in _MONEY.items():
-    UNITS[_u] = (_n, "money")
-for _u, _n in _DURATION.items():
-    UNITS[_u] = (_n, "duration")
-for _u in _MEASURE:
-    UNITS.setdefault(_u, ("℃" if _u == "摄氏度" else _u, "measure"))
-for _u in _COUNT:
-    UNITS.setdefault(_u, (_u, "count"))
+
+@dataclass(frozen=True)
+class Unit:
+    form: str
+    unit: str               # normalised, as stored in metric.unit
+    kind: str
+    family: str
+    factor: Decimal | None  # base units per unit (公里 -> 1000 米), None where none is fixed
+
+
+def _read_units() -> dict[str, Unit]:
+    path = Path(__file__).parent / "data" / "units.tsv"
+    out: dict[str, Unit] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t") + [""] * 5
+        form, unit, kind, family, factor = cells[:5]
+        out[form] = Unit(form, unit, kind, family, Decimal(factor) if factor else None)
+    return out
+
+
+UNIT_TABLE: dict[str, Unit] = _read_units()
+#: surface form -> (normalised unit, kind)
+UNITS: dict[str, tuple[str, str]] = {f: (u.unit, u.kind) for f, u in UNIT_TABLE.items()}
 
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 
@@ -99,6 +93,7 @@ _PRE_QUALIFIERS = {
     "至少": "at_least", "不少于": "at_least", "不低于": "at_least",
     "最多": "at_most", "不超过": "at_most", "不高于": "at_most",
     "不到": "less_than", "不足": "less_than", "少于": "less_than", "低于": "less_than",
+    "不出": "less_than", "突破": "more_than", "差不多": "approx", "过": "more_than",
 }
 _PRE_SORTED = sorted(_PRE_QUALIFIERS, key=len, reverse=True)
 # a qualifier word that is really the tail of another word
@@ -106,6 +101,8 @@ _PRE_BLOCKERS = {
     "近": set("最附邻靠临亲贴逼"),
     "约": set("节预签制邀相特合条违履践契公誓赴"),
     "超": set("赶高"),
+    # 过 is a qualifier in 过万元, 人数过千; elsewhere it is a verb (通过, 经过, 度过 …)
+    "过": set("通经超度越跨不看去错改难走来胜赛渡闯放记功为路听做说吃用试穿闪跳掠错"),
 }
 _POST_QUALIFIERS = {
     "及以上": "at_least", "以上": "at_least", "及以下": "at_most", "以下": "at_most",
@@ -115,8 +112,16 @@ _POST_ALT = "|".join(sorted(_POST_QUALIFIERS, key=len, reverse=True))
 
 _SEP = r"(?:至|到|-|－|—|–|~|～|〜)"
 
+# Round-number words: 上百, 数千, 几十, 数十万, and a bare 千万/百亿 (a single bare 百/千/万/亿 only
+# after a qualifier: 近千亩, 过万元); 半 of a duration (不足半年, 半个月).
+_ROUND_PATTERN = r"(?:[上数几][十百千万亿]{1,3}|[百千万亿]{1,3})"
+_HALF_PATTERN = r"半(?=个?(?:年|天|小时|月|星期))"
+_MAGNITUDE = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
+_PAIR_RE = re.compile(r"(两|[二三四五六七八])([三四五六七八九])([十百千万亿]*)$")
+_PAIRS = {"两三", "二三", "三四", "四五", "五六", "六七", "七八", "八九"}
+
 _CAND_RE = re.compile(
-    rf"(?P<num>{NUMBER_PATTERN})"
+    rf"(?P<num>{NUMBER_PATTERN}|{_ROUND_PATTERN}|{_HALF_PATTERN})"
     rf"(?:(?P<sep>{_SEP})(?P<num2>{NUMBER_PATTERN}))?"
     rf"(?P<vague>[余多几来])?"
     rf"(?P<size>[大小])?"
@@ -139,11 +144,12 @@ _DURATION_KEEP_ONE = ("用", "历时", "耗时", "为期", "历经", "花", "费
 
 _TIMEFRAME_AFTER_RE = re.compile(r"多?(?:以来|来|之前|之后|前|后|里|间|中|的?(?:时间|日子|岁月)里)")
 _TIMEFRAME_BEFORE = ("未来", "过去", "今后", "此后", "最近", "前", "头", "连续")
-_YEAR_AFTER = set("代度级初底末中月")
+_YEAR_AFTER = set("代度级初底末中月制")   # 六年制: a course length in a name
 
 _CLAUSE_BREAK = set("，,。；;：:！!？?、\n…（）()")
 _LIST_BREAK = _CLAUSE_BREAK - {"、"}
 _SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
+_FULL_STOP_RE = re.compile(r"[。！!？?\n]")   # as_of carries across ；
 _CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…（）()]")
 
 _QUOTE_RE = re.compile(r"《[^》\n]{0,80}》|“[^”。！？]{0,15}”|「[^」。！？]{0,15}」|\"[^\"。！？]{0,15}\"")
@@ -219,8 +225,15 @@ def _pre_qualifier(text: str, start: int) -> tuple[str | None, int]:
     return _pre_qualifier_word(text, start)
 
 
+_PRE_BY_LAST: dict[str, list[str]] = {}
+for _w in _PRE_SORTED:
+    _PRE_BY_LAST.setdefault(_w[-1], []).append(_w)
+
+
 def _pre_qualifier_word(text: str, start: int) -> tuple[str | None, int]:
-    for word in _PRE_SORTED:
+    if start == 0:
+        return None, start
+    for word in _PRE_BY_LAST.get(text[start - 1], ()):   # longest first, as in _PRE_SORTED
         s = start - len(word)
         if s >= 0 and text.startswith(word, s):
             blockers = _PRE_BLOCKERS.get(word)
@@ -239,8 +252,11 @@ def _clause_start(text: str, pos: int, breaks: set[str] = _CLAUSE_BREAK) -> int:
 
 
 def _clause_end(text: str, pos: int) -> int:
-    m = _CLAUSE_BREAK_RE.search(text, pos)
-    return m.start() if m else len(text)
+    # bounded like _clause_start: a subject is short, and an unbounded search from every metric
+    # made a page of numbers without punctuation quadratic (issue 19: 2.9 MB took 529 s)
+    lo = min(len(text), pos + 80)
+    m = _CLAUSE_BREAK_RE.search(text, pos, lo)
+    return m.start() if m else lo
 
 
 def _sentence_starts(text: str) -> list[int]:
@@ -332,21 +348,47 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
     if is_pct:
         pct_start = m.start()
         prev = text[pct_start - 1] if pct_start > 0 else ""
-    if prev in ("第", "每", "数", "几", "若", "周", "逐", "初", "编", "号", "序"):
+    # 数 stays out of this list: 天数170天, 人数1.6万人 (数十 is read as a round word from 数)
+    if prev in ("第", "每", "几", "若", "周", "逐", "初", "编", "号", "序"):
         return None
     if prev == " " and ns >= 2 and text[ns - 2] in _IDENT_PREV:
         return None
     if len(num) == 1 and num in _FINANCIAL_ONLY:
         return None
-    try:
-        value, inner_vague = parse_number_vague(num)
-    except ValueError:
-        return None
-    # Chinese digits read one by one (一两天, 五六人, 二〇二〇年) are no counted metric
-    if num[0] in _CN_DIGIT_CHARS and len(num) > 1 and not any(
-        ch in CN_SMALL_UNITS or ch in CN_BIG_UNITS or ch == "点" for ch in num
-    ):
-        return None
+    round_word = False
+    pair_high = None
+    if num == "半":
+        if prev and prev in "上下前后一大多好":   # 上半年, 一半, 大半天: no count of halves
+            return None
+        value, inner_vague = Decimal("0.5"), False
+    elif num[0] in "上数几百千万亿":
+        if not all(ch in _MAGNITUDE for ch in num.lstrip("上数几")):
+            return None
+        value = Decimal(1)
+        for ch in num.lstrip("上数几"):
+            value *= _MAGNITUDE[ch]
+        round_word = True
+        inner_vague = num[0] in "上数几"       # 上百, 数千, 几十: the round value, more than it
+    else:
+        pair = _PAIR_RE.match(num)
+        if pair is not None and pair.group(1) + pair.group(2) in _PAIRS:
+            # 三四千元, 两三成, 三四个小时: an approximate range; 一两 (one or two) is no count
+            try:
+                value = parse_number(pair.group(1) + pair.group(3))
+                pair_high = parse_number(pair.group(2) + pair.group(3))
+            except ValueError:
+                return None
+            inner_vague = False
+        else:
+            try:
+                value, inner_vague = parse_number_vague(num)
+            except ValueError:
+                return None
+            # Chinese digits read one by one (一两天, 二〇二〇年) are no counted metric
+            if num[0] in _CN_DIGIT_CHARS and len(num) > 1 and not any(
+                ch in CN_SMALL_UNITS or ch in CN_BIG_UNITS or ch == "点" for ch in num
+            ):
+                return None
     digits_only = num.isdigit() or all(ch in "0123456789０１２３４５６７８９" for ch in num)
     if digits_only and len(num) > 1 and num[0] in "0０":
         return None  # 0025: an identifier
@@ -405,13 +447,28 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
             and not _TIMEFRAME_AFTER_RE.match(text, unit_end)):
         more_after = True
         end = unit_end + 1
+    elif (not is_pct and not post and not vague and kind in ("measure", "money")
+            and text[unit_end:unit_end + 1] == "多"
+            and (unit_end + 1 == len(text) or text[unit_end + 1] in _CLAUSE_BREAK or text[unit_end + 1] == "的")):
+        more_after = True                  # 2吨多, 300元多: not 5吨多次
+        end = unit_end + 1
+    # a compound rate: 8400人次/小时, 28微克/立方米, 5600立方米/秒
+    if not is_pct and not post and not more_after and text[unit_end:unit_end + 1] in ("/", "／"):
+        den = _DENOMINATOR_RE.match(text, unit_end + 1)
+        if den is not None:
+            unit, kind = f"{unit}/{UNITS[den.group()][0]}", "rate"
+            unit_end = end = den.end()
+    if pair_high is not None and value_high is None:
+        value_high = pair_high
 
     if kind == "anniversary":
         return None
     if not is_pct:
         nxt = text[unit_end:unit_end + 1]
-        # reduplication: 一件件, 一项项
-        if nxt and nxt == surface_unit[-1]:
+        # reduplication: 一件件, 一项项 (but 20列列车)
+        if nxt and nxt == surface_unit[-1] and not (surface_unit == "列" and text.startswith("列车", unit_end)):
+            return None
+        if _unit_misread(text, num, surface_unit, unit_end, nxt, ns):
             return None
         # 字 counts characters only for written-out sizes (30万字), not in 十字路口, 八字
         if surface_unit == "字" and not any(ch in "0123456789０１２３４５６７８９百千万" for ch in num):
@@ -448,10 +505,22 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         return None
 
     q_pre, q_start = _pre_qualifier(text, m.start())
+    if q_pre and text[q_start:m.start()] == "过" and not (round_word or num[-1] in _MAGNITUDE):
+        q_pre, q_start = None, m.start()     # 过 qualifies round numbers only: 过万元, 过千人
+    if round_word and len(num) == 1 and not q_pre:
+        return None                          # a bare 万/千 only after a qualifier: 万人空巷
+    if (q_pre == "approx" and text[q_start:m.start()] == "近" and kind == "duration"
+            and not (q_start > 0 and text[q_start - 1] in _NEAR_DURATION_VERB)):
+        return None                          # 近三年: a time frame, not a duration
+    # a threshold on a base: 超过12万元的部分; a class: 10万吨级
+    if text.startswith("的部分", end) or text.startswith("级", end):
+        return None
     start = q_start
     qualifier = "exact"
     if q_pre:
         qualifier = q_pre
+    elif pair_high is not None:
+        qualifier = "approx"
     elif inner_vague or vague in ("余", "多", "几") or more_after or "多" in surface_unit:
         qualifier = "more_than"
     elif vague == "来":
@@ -497,6 +566,48 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         start=start, end=end, num_start=ns, value=value, value_high=value_high, unit=unit,
         kind=kind, qualifier=qualifier, post=post,
     )
+
+
+_DENOMINATOR_RE = re.compile(
+    "|".join(re.escape(u) for u in sorted(
+        (f for f, u in UNIT_TABLE.items() if u.kind in ("duration", "measure") or f in ("人", "户", "次")),
+        key=len, reverse=True))
+)
+_NEAR_DURATION_VERB = set("时用了经续期达长历花为有是约")
+_ANIMALS = set("牛猪羊马驴骡鹿象驼")
+# numeral + unit + word: names, labels and ordinary words, not counts
+_NAME_AFTER = {
+    "节": ("气",),                                   # 二十四节气
+    "轮": ("车", "胎", "驱"),                         # 三轮车
+    "次": ("会议", "全会", "大会", "党代会", "创业", "元", "方"),   # 二次会议, 三次全会
+    "面": ("环", "临", "朝", "向", "旗帜"),            # 三面环山
+    "车": ("道", "厢", "间", "位", "型", "队", "库", "祸"),
+    "成": ("员", "本", "果", "就", "绩", "效", "功", "立", "交", "长", "型", "熟", "色"),
+    "方": ("面", "式", "案", "向", "法", "针", "位", "便", "圆", "块", "言", "阵", "志", "舱"),
+    "项": ("规定", "制度", "原则", "纪律", "准则", "禁令", "注意"),   # 八项规定, 两项制度
+    "类": ("严重暴力",),                              # 八类严重暴力案件
+}
+
+
+def _unit_misread(text: str, num: str, unit: str, unit_end: int, nxt: str, ns: int) -> bool:
+    """The unit character is really part of a name or an ordinary word (三轮车, 四周, 两头)."""
+    words = _NAME_AFTER.get(unit)
+    if words and any(text.startswith(w, unit_end) for w in words):
+        # Arabic or vague counts stay facts (出台12项制度, 召开20余次会议); the names are written
+        # in bare Chinese numerals (八项规定, 二次会议)
+        if unit not in ("项", "类", "次"):
+            return True
+        return num[0] not in "0123456789０１２３４５６７８９" and text[ns + len(num)] == unit[0]
+    if unit == "方" and not (num[-1] in "0123456789０１２３４５６７８９万亿"):
+        return True                               # 双方, 三方: parties, not cubic metres
+    if unit == "头" and nxt not in _ANIMALS and not any(ch in _ANIMALS for ch in text[max(0, ns - 6):ns]):
+        return True                               # 两头 (both ends), 带头
+    if unit == "周" and num == "四" and not text.startswith(("内", "后", "时间"), unit_end) \
+            and not text[max(0, ns - 2):ns].endswith(("用", "历时", "为期", "经过", "持续", "了")):
+        return True                               # 四周: the surroundings
+    if nxt == "“" and num[0] in _CN_DIGIT_CHARS:
+        return True                               # 两座“大山”: a metaphor or label
+    return False
 
 
 def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
@@ -580,7 +691,10 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
     cs = max(cs, head - _MAX_SUBJ)
     raw_before = text[cs:head]
     before = _trim_before(raw_before)
-    # only linking words (达到, 同比增长, 共计…) before the number: the subject is the previous one's
+    # only linking words (达到, 同比增长, 共计…, 比2015年提高) before the number: the subject is the
+    # previous one's
+    if before.startswith(("比", "较")):
+        before = ""
     linking_only = bool(raw_before) and not before
     if len(before) < 2:
         before = ""
@@ -607,6 +721,102 @@ def _subject(text: str, c: _Cand, next_c: _Cand | None, prev_c: _Cand | None) ->
     return None
 
 
+# --- pairs, 分别 lists and the subject key ---------------------------------------------------------
+_PAIR_FROM_RE = re.compile(r"(?:由|从)(?:[^，,。；;！!？?]{0,10}的)?$")
+_PAIR_TO_RE = re.compile(r"^[^，,。；;！!？?\d]{0,6}?(?:至|到|为)(?:[^，,。；;！!？?]{0,10}的)?$")
+_RESPECTIVELY_RE = re.compile(r"分别(?:为|是|达到|达|有|增长|下降|提高|减少|占)?")
+_LIST_SPLIT_RE = re.compile(r"、|和|及|与")
+_KEY_LEAD_RE = re.compile(
+    r"^(?:全[市省县区镇国局球乡村校院年]|本[市省县区]|该[市省县区镇村院校局馆]|该公司|当地|各地|今年|去年|目前|"
+    r"其中|累计|共有|现有|新增|另有|已|共|各类|日均|年|"
+    r"破获|侦破|抓获|查处|接待|举办|发放|投入|改造|新建|建成|调解|解决|出动|采集|发现|完成|实现|开行|发送|"
+    r"保障|审结|招聘|抽检|接种|转移|代购|清运|调集|发展|带动|惠及|拉动|投放|吸引|挽回|受理|办结|走访|培训|"
+    r"召开|开展|组织|收到|检查|排查|报告|帮助群众|帮助|紧急|为群众|为居民|户均)+"
+)
+_KEY_VERB_RE = re.compile(
+    r"完成|出动|发展|清运|保障|采集|举办|接待|抽检|拥有|新建|新增|累计|上映|发送|开行|破获|侦破|抓获|"
+    r"改造|解决|调解|实现|接种|转移|收割的|以上的?|以下的?"
+)
+_KEY_CUT_RE = re.compile(r"参考|参加|参赛|参与|回港|暂停|下沉|来自|同步|昼夜|获得|发往|首次|稳定在|被|在")
+
+
+def _after_last_verb(phrase: str) -> str:
+    """What follows the last verb inside the phrase (宁波舟山港完成集装箱吞吐量 -> 集装箱吞吐量)."""
+    last = None
+    for last in _KEY_VERB_RE.finditer(phrase):
+        pass
+    if last is not None and len(phrase) - last.end() >= 2:
+        return phrase[last.end():]
+    return phrase
+
+
+def subject_key(subject: str | None) -> str | None:
+    """The subject's head, so that one measure gathers across articles: 全局共有民警 -> 民警,
+    民警参考 -> 民警.  Scope words (全市, 该县), leading verbs (破获, 接待) and a trailing verb
+    phrase are dropped; a long phrase keeps what follows its last 的."""
+    if not subject:
+        return None
+    key = _KEY_LEAD_RE.sub("", subject)
+    key = _after_last_verb(key)
+    m = _KEY_CUT_RE.search(key, 2)
+    if m is not None:
+        key = key[: m.start()]
+    if len(key) > 8 and "的" in key[:-1]:
+        key = key[key.rindex("的") + 1:]
+    key = key.strip("的")
+    return key if len(key) >= 1 else subject
+
+
+def _pairs_and_lists(text: str, cands: list[_Cand], subjects: list[str | None],
+                     sentence_starts: list[int]) -> list[str | None]:
+    """Roles and subjects of from-to pairs (由9个简化为5个) and of 分别 lists (A、B和C分别为x、y和z)."""
+    roles: list[str | None] = [None] * len(cands)
+    for i in range(len(cands) - 1 if ("由" in text or "从" in text) else 0):
+        a, b = cands[i], cands[i + 1]
+        lo = max(0, a.start - 14)
+        fm = _PAIR_FROM_RE.search(text, lo, a.start)
+        if fm is None or not _PAIR_TO_RE.match(text[a.end:b.start]) or a.unit != b.unit:
+            continue
+        roles[i], roles[i + 1] = "from", "to"
+        cs = max(_clause_start(text, fm.start()), fm.start() - _MAX_SUBJ)
+        subj = _trim_before(text[cs:fm.start()])
+        if len(subj) >= 2:
+            subjects[i] = subj
+        subjects[i + 1] = subjects[i]
+    i = 0 if "分别" in text else len(cands)
+    while i < len(cands):
+        c = cands[i]
+        ss = _sentence_start(sentence_starts, c.start)
+        lo = max(ss, c.start - 10)
+        rm = None
+        for rm in _RESPECTIVELY_RE.finditer(text, lo, c.start):
+            pass
+        if rm is None or text[rm.end():c.start].strip("了") != "":
+            i += 1
+            continue
+        run = [i]
+        while run[-1] + 1 < len(cands) and text[cands[run[-1]].end:cands[run[-1] + 1].start] in ("、", "和", "及", "与", "，和"):
+            run.append(run[-1] + 1)
+        n = len(run)
+        if n < 2:
+            i += 1
+            continue
+        cs = _clause_start(text, rm.start(), _LIST_BREAK)
+        items = [x for x in _LIST_SPLIT_RE.split(text[cs:rm.start()]) if x]
+        if len(items) == n:
+            for k, j in enumerate(run):
+                item = _trim_before(items[k])
+                item = _KEY_LEAD_RE.sub("", item) or item
+                subjects[j] = item
+        else:
+            before = [j for j in range(run[0]) if cands[j].start >= ss and subjects[j]]
+            if len(before) >= n:
+                for k, j in enumerate(run):
+                    subjects[j] = subjects[before[-n + k]]
+        i = run[-1] + 1
+    return roles
+
+
 def extract_metrics(text: str) -> list[Metric]:
     """All metrics of one paragraph's text, in text order."""
     if not text:
@@ -626,6 +836,9 @@ def extract_metrics(text: str) -> list[Metric]:
     )
 
     sentence_starts = _sentence_starts(text)
+    full_starts = [0] + [m.end() for m in _FULL_STOP_RE.finditer(text)] if as_of_spans else []
+    as_of_starts = [s for s, _ in as_of_spans]
+    period_ends = [e for _, e, _ in period_spans]
     prev: _Cand | None = None
     subjects: list[str | None] = []
     for c in cands:
@@ -650,18 +863,24 @@ def extract_metrics(text: str) -> list[Metric]:
             if cands[i - 1].start >= ss and subjects[i - 1] is not None:
                 subj = subjects[i - 1]
         subjects[i] = subj or fallback
+    roles = _pairs_and_lists(text, cands, subjects, sentence_starts)
+    # a padded subject keeps its tail after the last verb (still text as written)
+    subjects = [_after_last_verb(x) if x and len(x) > 12 else x for x in subjects]
 
     out: list[Metric] = []
     for i, c in enumerate(cands):
-        ss = _sentence_start(sentence_starts, c.start)
+        # the last as_of / period of the sentence before the metric, by bisection (linear overall)
         as_of = None
-        for s, g in as_of_spans:
-            if ss <= s < c.start:
-                as_of = g
+        if as_of_spans:
+            k = bisect.bisect_left(as_of_starts, c.start) - 1
+            if k >= 0 and as_of_starts[k] >= _sentence_start(full_starts, c.start):
+                as_of = as_of_spans[k][1]
         period = None
-        for s, e, g in period_spans:
-            if ss <= s and e <= c.start:
-                period = g
+        if period_spans:
+            ss = _sentence_start(sentence_starts, c.start)
+            k = bisect.bisect_right(period_ends, c.start) - 1
+            if k >= 0 and period_spans[k][0] >= ss:
+                period = period_spans[k][2]
         out.append(
             Metric(
                 ordinal=i + 1,
@@ -679,6 +898,8 @@ def extract_metrics(text: str) -> list[Metric]:
                 period=period,
                 direction=c.direction,
                 basis=c.basis,
+                subject_key=subject_key(subjects[i]),
+                role=roles[i],
             )
         )
     return out

@@ -185,6 +185,14 @@ class Metric(Base):
     qualifier: Mapped[str] = mapped_column(String(20), comment="exact, approx, more_than, at_least, at_most or less_than.")
     kind: Mapped[str] = mapped_column(String(20), comment="count, percent, change, duration, money ...")
     subject: Mapped[str | None] = mapped_column(String(200), comment="What is counted, as written in the text, e.g. 民警.")
+    subject_key: Mapped[str | None] = mapped_column(
+        String(100), index=True,
+        comment="The subject's head noun phrase, normalised so that GROUP BY gathers one measure across articles: "
+        "全局共有民警 -> 民警.",
+    )
+    role: Mapped[str | None] = mapped_column(
+        String(10), comment="from or to, for the two ends of a change stated as a pair (由9个简化为5个); else null."
+    )
     condition: Mapped[str | None] = mapped_column(String(200), comment="A condition the figure is stated under, e.g. 得分>=85分.")
     as_of: Mapped[str | None] = mapped_column(String(100), comment="The date the figure holds at, as written, e.g. 截至8月20日.")
     period: Mapped[str | None] = mapped_column(String(100), comment="The period the figure covers, as written, e.g. 7月以来.")

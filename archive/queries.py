@@ -87,7 +87,7 @@ def _plain(d: dict) -> dict:
 
 METRIC_FIELDS = (
     "id", "ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier",
-    "kind", "subject", "condition", "as_of", "period", "direction", "basis",
+    "kind", "subject", "subject_key", "condition", "as_of", "period", "direction", "basis", "role",
 )
 
 
@@ -193,6 +193,7 @@ def list_metrics(
     unit: str | None = None,
     kind: str | None = None,
     subject: str | None = None,
+    subject_key: str | None = None,
     newspaper: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
@@ -206,6 +207,7 @@ def list_metrics(
             Article.id.label("article_id"),
             Article.title,
             Metric.subject,
+            Metric.subject_key,
             Metric.value,
             Metric.value_high,
             Metric.unit,
@@ -223,6 +225,8 @@ def list_metrics(
         q = q.where(Metric.kind == kind)
     if subject:
         q = q.where(Metric.subject.contains(subject, autoescape=True))
+    if subject_key:
+        q = q.where(Metric.subject_key == subject_key)
     if newspaper:
         q = q.where(Newspaper.name == newspaper)
     if date_from:

@@ -125,8 +125,8 @@ def test_scorer_counts() -> None:
         "“最多跑一次”", "24小时网上警局", "《关于开展六个方面的通知》", "一所一策", "万郡健身俱乐部",
         "四大后勤保障基地", "中的一项", "一批", "每一个举措", "一线民警", "一定时限", "老百姓",
         "队伍人数", "三大“利器”", "四级警民恳谈会", "无不及格", "全覆盖", "以下率上", "四面八方",
-        "三番五次", "60周年", "上午9时30分", "二〇二〇年", "一两天", "五六人", "三分之一",
-        "过去五年", "3年前", "提前告知", "数十人", "每万人", "他十年如一日坚守一线", "一年四季",
+        "三番五次", "60周年", "上午9时30分", "二〇二〇年", "一两天", "三分之一",
+        "过去五年", "3年前", "提前告知", "每万人", "他十年如一日坚守一线", "一年四季",
         "城市更新三年行动计划", "“十四五”规划", "连续三年被评为先进", "地铁3号线", "七一前夕",
         "这件事十分重要", "牛排七分熟", "十字路口", "这3年中，他走遍了全县", "在三年多的时间里",
     ],
@@ -263,3 +263,100 @@ def test_vague_units_rates_and_linking_subjects() -> None:
     assert (m.surface, m.qualifier) == ("超过每小时3000辆", "more_than")
     m = _one("该企业去年研发投入增长较快，达到4800万元。")
     assert "研发投入" in m.subject
+
+
+def test_number_dense_megabyte_is_linear() -> None:
+    """Issue 19: a page dense with numbers took 529 s (the clause end was searched to the end of
+    the text from every metric).  ~1 MB of such text, one paragraph, must take seconds."""
+    import time
+
+    unit = "截至8月，全市新增病例12例、治愈3例，近三成；"
+    text = unit * (1_000_000 // len(unit.encode("utf-8")))
+    t0 = time.perf_counter()
+    ms = extract_metrics(text)
+    elapsed = time.perf_counter() - t0
+    assert len(ms) == 3 * (len(text) // len(unit))
+    assert ms[-1].as_of == "截至8月"
+    assert elapsed < 10.0, elapsed
+    # no punctuation at all: the subject search stays bounded
+    t0 = time.perf_counter()
+    assert len(extract_metrics("12人13件" * 20000)) == 40000
+    assert time.perf_counter() - t0 < 10.0
+
+
+def test_as_of_carries_across_semicolon() -> None:
+    ms = extract_metrics("截至目前，全县已建成5G基站860个；光纤宽带用户达到12.4万户。全年新增3户。")
+    assert [m.as_of for m in ms] == ["截至目前", "截至目前", None]
+
+
+def _forms() -> tuple[dict[int, str], list[dict]]:
+    recs = [json.loads(line) for line in (DATA / "metrics_gold_forms.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {r["paragraph"]: r["text"] for r in recs}, [dict(m, paragraph=r["paragraph"]) for r in recs for m in r["metrics"]]
+
+
+def test_forms_gold_targets() -> None:
+    """Issue 14's targets on the made-up forms batch (not real text): F1 and precision >= 0.97,
+    subject >= 0.92, normalised key >= 0.92, subjects of at most 12 characters >= 95%, pair roles."""
+    texts, gold = _forms()
+    s = score(_predict(texts), gold)
+    _report("forms", s)
+    assert s["gold"] >= 150 and len(texts) >= 40
+    assert s["f1"] >= 0.97 and s["precision"] >= 0.97
+    assert s["subject_accuracy"] >= 0.92 and s["subject_key_accuracy"] >= 0.92
+    assert s["subject_short"] >= 0.95 and s["role_accuracy"] == 1.0
+    assert s["offset_errors"] == []
+
+
+def test_seed_stays_perfect() -> None:
+    texts, gold = _seed()
+    s = score(_predict(texts), gold)
+    assert (s["precision"], s["recall"], s["subject_accuracy"]) == (1.0, 1.0, 1.0)
+
+
+def test_pairs_lists_and_keys() -> None:
+    ms = extract_metrics("改革后，旅客通关程序由9个简化为5个。")
+    assert [(m.role, m.subject) for m in ms] == [("from", "旅客通关程序"), ("to", "旅客通关程序")]
+    ms = extract_metrics("全市小学、初中和高中在校生分别达到64.9万人、32.5万人和21.7万人。")
+    assert [m.subject for m in ms] == ["小学", "初中", "高中在校生"]
+    assert _one("全局共有民警4495人").subject_key == "民警"
+    assert _one("共有9000余名民警参考").subject_key == "民警"
+
+
+@pytest.mark.parametrize(
+    "text,value,high,unit,qualifier",
+    [
+        ("优良天数170天", "170", None, "天", "exact"),
+        ("调集上百辆渣土车", "100", None, "辆", "more_than"),
+        ("转移群众数千人", "1000", None, "人", "more_than"),
+        ("户均增收三四千元", "3000", "4000", "元", "approx"),
+        ("约占两三成", "2", "3", "成", "approx"),
+        ("仅用两个半小时", "2.5", None, "小时", "exact"),
+        ("开工不足半年", "0.5", None, "年", "less_than"),
+        ("人均收入过万元", "10000", None, "元", "more_than"),
+        ("通行能力8400人次/小时", "8400", None, "人次/小时", "exact"),
+        ("浓度为28微克/立方米", "28", None, "微克/立方米", "exact"),
+        ("吞吐量1580万标准箱", "15800000", None, "标箱", "exact"),
+        ("清运土方5000方", "5000", None, "立方米", "exact"),
+        ("稻谷有2吨多", "2", None, "吨", "more_than"),
+        ("充电时间不出两个小时", "2", None, "小时", "less_than"),
+        ("来了五六人", "5", "6", "人", "approx"),
+    ],
+)
+def test_issue_14_forms(text, value, high, unit, qualifier) -> None:
+    m = _one(text)
+    assert (m.value, m.value_high, m.unit, m.qualifier) == (
+        Decimal(value), Decimal(high) if high else None, unit, qualifier)
+
+
+@pytest.mark.parametrize("text", ["十九届四中全会", "中央八项规定", "审议通过了两项制度", "六年制", "二十四节气",
+                                  "蹬着三轮车", "村子四周", "地头两头", "两座“大山”", "三面环山", "近三年，该县",
+                                  "二次会议", "三次全会", "超过12万元的部分", "10万吨级以上泊位", "万人空巷"])
+def test_issue_14_not_metrics(text) -> None:
+    assert extract_metrics(text) == []
+
+
+def test_unit_table_is_data() -> None:
+    from archive.metrics import UNIT_TABLE
+
+    assert UNIT_TABLE["公里"].factor == Decimal(1000) and UNIT_TABLE["公里"].family == "length"
+    assert UNIT_TABLE["标准箱"].unit == "标箱" and UNIT_TABLE["方"].unit == "立方米"
