@@ -34,7 +34,7 @@ def _lazy(name: str):
 
 backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"), _lazy("archive.grants")
 loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
-search_mod, orm = _lazy("archive.search"), _lazy("sqlalchemy.orm")
+search_mod, orm, progress = _lazy("archive.search"), _lazy("sqlalchemy.orm"), _lazy("archive.progress")
 formats = _lazy("archive.formats")  # the parsers: only `load`, `reparse` and `formats` need them
 # `archive load --format` choices, named here so that starting the CLI imports no parser (a test
 # checks them against archive.formats.FORMATS).
@@ -133,14 +133,18 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     meta = formats.metadata.Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
     files = list(loader.iter_files(paths))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
-    bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
+    bar = progress.Progress(len(files), "loading", sys.stderr) if show_bar else None
 
     handled = []
 
     def on_result(r: loader.FileResult) -> None:
         handled.append(r.status)
         if r.status == "failed":
-            click.echo(f"{r.message} (format: {r.format})" if verbose and r.format else r.message, err=True)
+            line = f"{r.message} (format: {r.format})" if verbose and r.format else r.message
+            if bar:
+                bar.message(line)  # above the bar, not through it
+            else:
+                click.echo(line, err=True)
         elif verbose:
             click.echo(f"{r.describe()} (format: {r.format})")
         elif not quiet and not show_bar:
@@ -149,18 +153,20 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
             bar.update(1)
 
     if bar:
-        bar.__enter__()
+        bar.start()
     try:
         report = loader.load_paths(
             engine, files, encoding=encoding, fmt=layout, meta=meta, workers=workers, on_result=on_result
         )
     except KeyboardInterrupt:
+        if bar:
+            bar.close()
         # one transaction per file: what was reported is stored, the file being written was rolled back
         click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
         sys.exit(130)
     finally:
         if bar:
-            bar.__exit__(None, None, None)
+            bar.close()
     if not quiet:
         click.echo(report.summary())
     if report.failed:
