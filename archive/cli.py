@@ -34,7 +34,7 @@ def _lazy(name: str):
 
 backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"), _lazy("archive.grants")
 loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
-search_mod, orm = _lazy("archive.search"), _lazy("sqlalchemy.orm")
+search_mod, orm, progress = _lazy("archive.search"), _lazy("sqlalchemy.orm"), _lazy("archive.progress")
 formats = _lazy("archive.formats")  # the parsers: only `load`, `reparse` and `formats` need them
 # `archive load --format` choices, named here so that starting the CLI imports no parser (a test
 # checks them against archive.formats.FORMATS).
@@ -133,34 +133,40 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     meta = formats.metadata.Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
     files = list(loader.iter_files(paths))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
-    bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
+    bar = progress.Progress(len(files), "loading", sys.stderr) if show_bar else None
 
     handled = []
 
     def on_result(r: loader.FileResult) -> None:
         handled.append(r.status)
         if r.status == "failed":
-            click.echo(f"{r.message} (format: {r.format})" if verbose and r.format else r.message, err=True)
+            line = f"{r.message} (format: {r.format})" if verbose and r.format else r.message
+            if bar:
+                bar.message(line)  # above the bar, not through it
+            else:
+                click.echo(line, err=True)
         elif verbose:
-            click.echo(f"{r.status}: {r.path} (format: {r.format})")
+            click.echo(f"{r.describe()} (format: {r.format})")
         elif not quiet and not show_bar:
-            click.echo(f"{r.status}: {r.path}")
+            click.echo(r.describe())
         if bar:
             bar.update(1)
 
     if bar:
-        bar.__enter__()
+        bar.start()
     try:
         report = loader.load_paths(
             engine, files, encoding=encoding, fmt=layout, meta=meta, workers=workers, on_result=on_result
         )
     except KeyboardInterrupt:
+        if bar:
+            bar.close()
         # one transaction per file: what was reported is stored, the file being written was rolled back
         click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
         sys.exit(130)
     finally:
         if bar:
-            bar.__exit__(None, None, None)
+            bar.close()
     if not quiet:
         click.echo(report.summary())
     if report.failed:
@@ -173,9 +179,10 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
 @pass_ctx
 @friendly_errors
 def purge(obj: Context, target: str) -> None:
-    """Remove one loaded file (SOURCE_ID or PATH) and everything parsed from it."""
-    source_id = loader.purge(obj.engine, target)
-    click.echo(f"purged source {source_id}")
+    """Remove one loaded file (SOURCE_ID or PATH) and everything parsed from it.
+
+    A PATH whose bytes are also loaded from other paths: only that path is forgotten."""
+    click.echo(loader.purge(obj.engine, target).describe())
 
 
 @main.command()
@@ -209,16 +216,20 @@ def issues_cmd(obj: Context, newspaper, fmt) -> None:
 
 @main.command()
 @click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Only this issue date (YYYY-MM-DD).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
 @click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--limit", type=click.IntRange(0), help="At most this many articles.")
 @format_option()
 @db_option
 @pass_ctx
 @friendly_errors
-def articles(obj: Context, date, newspaper, fmt) -> None:
-    """List articles."""
-    day = date.date() if isinstance(date, dt.datetime) else None
+def articles(obj: Context, date, date_from, date_to, newspaper, limit, fmt) -> None:
+    """List articles, with the page (版次) and page name each is on."""
+    day = lambda d: d.date() if isinstance(d, dt.datetime) else None  # noqa: E731
     with orm.Session(obj.engine) as s:
-        click.echo(render(queries.list_articles(s, day, newspaper), fmt), nl=False)
+        rows = queries.list_articles(s, day(date), newspaper, date_from=day(date_from), date_to=day(date_to), limit=limit)
+    click.echo(render(rows, fmt), nl=False)
 
 
 @main.command()
@@ -492,7 +503,7 @@ def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
 @bi_errors
 def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
     """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
-    click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/", err=True)
+    click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/{serving.DATABASE_NAME}/", err=True)
     serving.run(obj.url, host, port, immutable)
 # ---------------------------------------------------------------- search
 
@@ -510,9 +521,9 @@ def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
 @pass_ctx
 @friendly_errors
 def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset, order, fmt) -> None:
-    """Find paragraphs and article titles containing every term of QUERY (exact substrings).
+    """Find paragraphs, titles, subtitles, kickers and headings containing every term of QUERY (exact substrings).
 
-    Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
+    Each hit says which of them matched. Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
     half-width forms match each other; Latin letters match in either case."""
     filters = search_mod.Filters(
         newspaper=newspaper,
@@ -529,10 +540,10 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
 @pass_ctx
 @friendly_errors
 def reindex(obj: Context) -> None:
-    """Rebuild the search index from the stored titles and paragraphs."""
+    """Rebuild the search index from the stored titles, subtitles, kickers, headings and paragraphs."""
     with orm.Session(obj.engine) as s, s.begin():
         n = search_mod.rebuild_index(s)
-    click.echo(f"indexed {n} titles and paragraphs")
+    click.echo(f"indexed {n} texts (titles, subtitles, kickers, headings, paragraphs)")
 
 
 # ---------------------------------------------------------------- durability (issue 7)

@@ -46,6 +46,8 @@ VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
             ("date", "issue.date", "Issue date."),
             ("weekday", "issue.weekday", None),
             ("issue_number", "issue.number", None),
+            ("page", "article.page", None),
+            ("page_name", "article.page_name", None),
             ("title", "article.title", None),
             ("subtitle", "article.subtitle", None),
             ("authors", Text(), "Contributors' names in byline order, joined by 、; null when there is no byline."),
@@ -157,8 +159,11 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def comment_statements(dialect: str, existing: set[str], views_only: bool = False) -> list[str]:
-    """COMMENT ON statements for the relations in `existing`, on PostgreSQL; none elsewhere.
+def comment_statements(
+    dialect: str, existing: set[str], views_only: bool = False, columns: dict[str, set[str]] | None = None
+) -> list[str]:
+    """COMMENT ON statements for the relations in `existing`, on PostgreSQL; none elsewhere. With
+    `columns` (relation -> its columns), only the columns there: an older migration's view has fewer.
 
     MariaDB cannot comment views, and its table and column comments are written by the migrations
     from the same models' comments (a column comment there needs the whole column definition).
@@ -170,7 +175,11 @@ def comment_statements(dialect: str, existing: set[str], views_only: bool = Fals
         if r.name not in existing or (views_only and r.kind != "view"):
             continue
         out.append(f"COMMENT ON {r.kind.upper()} {r.name} IS {_sql_string(r.description)}")
-        out += [f'COMMENT ON COLUMN {r.name}."{c.name}" IS {_sql_string(c.description)}' for c in r.columns]
+        out += [
+            f'COMMENT ON COLUMN {r.name}."{c.name}" IS {_sql_string(c.description)}'
+            for c in r.columns
+            if columns is None or c.name in columns.get(r.name, ())
+        ]
     return out
 
 
@@ -178,19 +187,10 @@ def apply_comments(connection: Connection, views_only: bool = True) -> int:
     """Write the dictionary's comments on the relations that exist; return how many statements ran."""
     insp = inspect(connection)
     existing = set(insp.get_table_names()) | set(insp.get_view_names())
-    statements = comment_statements(connection.dialect.name, existing, views_only)
-    # An older migration comments the relations as they were then: skip columns added later.
-    columns: dict[str, set[str]] = {}
-    kept = []
-    for s in statements:
-        if s.startswith("COMMENT ON COLUMN "):
-            relation, column = s[len("COMMENT ON COLUMN "):].split(" IS ", 1)[0].split(".", 1)
-            if relation not in columns:
-                columns[relation] = {c["name"] for c in insp.get_columns(relation)}
-            if column.strip('"') not in columns[relation]:
-                continue
-        kept.append(s)
-    statements = kept
+    columns = None
+    if connection.dialect.name == "postgresql":
+        columns = {r.name: {c["name"] for c in insp.get_columns(r.name)} for r in relations() if r.name in existing}
+    statements = comment_statements(connection.dialect.name, existing, views_only, columns)
     for s in statements:
         connection.exec_driver_sql(driver_sql(connection, s))
     return len(statements)

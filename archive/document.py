@@ -74,7 +74,7 @@ class Document:
     @property
     def without_body(self) -> int:
         """Articles that are a title alone (an advertisement, a photo): stored, and counted apart."""
-        return sum(1 for a in self.articles if not a.sections)
+        return sum(1 for a in self.articles if not a.paragraphs)
 
 
 class ParseError(Exception):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, select, union_all, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -30,11 +30,14 @@ from archive.models import (
     Paragraph,
     Section,
     Source,
+    SourcePath,
 )
 from archive.document import ParseError
-from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, parse_document, prepare_file
+from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, index_texts, parse_document, prepare_file
 
-STATUSES = ("new", "updated", "unchanged", "failed")
+# duplicate: the bytes of a file already loaded from another path; the path is recorded, nothing parsed again
+STATUSES = ("new", "updated", "unchanged", "duplicate", "failed")
+WEEKDAYS = "一二三四五六日"
 RETRIES = 5
 PARALLEL_MIN_FILES = 8
 SUFFIXES = (".txt", ".md")  # what a directory is searched for
@@ -49,7 +52,13 @@ class FileResult:
     source_id: int | None = None
     message: str | None = None
     format: str | None = None
-    without_body: int = 0  # articles stored with a title and no body text
+    duplicate_of: str | None = None  # for a duplicate: the path the source was first loaded from
+    without_body: int = 0  # articles stored with no paragraph (a title-only item, a photo caption)
+
+    def describe(self) -> str:
+        """The per-file line: `new: PATH`, `duplicate of FIRST: PATH` …"""
+        status = f"duplicate of {self.duplicate_of}" if self.duplicate_of else self.status
+        return f"{status}: {self.path}"
 
 
 @dataclass
@@ -65,11 +74,13 @@ class LoadReport:
         return [r for r in self.results if r.status == "failed"]
 
     def summary(self) -> str:
+        """The closing line. Duplicates and articles without body text are named only when there are some."""
         c = self.counts
-        bodiless = sum(r.without_body for r in self.results)
-        return f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {c['failed']} failed" + (
-            f"; {bodiless} articles without body text" if bodiless else ""
-        )
+        dup = c["duplicate"]
+        dups = f"{dup} duplicate of another file, " if dup == 1 else f"{dup} duplicates of other files, " if dup else ""
+        line = f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {dups}{c['failed']} failed"
+        without = sum(r.without_body for r in self.results)
+        return line + (f"; {without} article{'s' if without != 1 else ''} without body text" if without else "")
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
@@ -100,6 +111,7 @@ def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -
             conn.execute(delete(model).where(model.article_id.in_(ids)))
         conn.execute(delete(Article).where(Article.id.in_(ids)))
     if not keep_source:
+        conn.execute(delete(SourcePath).where(SourcePath.source_id == source_id))
         conn.execute(delete(Source).where(Source.id == source_id))
     return issue_ids
 
@@ -153,8 +165,14 @@ def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
             if missing:
                 conn.execute(update(_issue).where(_issue.c.id == issue_id).values(**missing))
             return issue_id
-    values = dict(newspaper_id=newspaper_id, date=issue.date, weekday=issue.weekday, number=issue.number)
+    weekday = issue.weekday or weekday_of(issue.date)  # a reader wants it whether or not the page printed it
+    values = dict(newspaper_id=newspaper_id, date=issue.date, weekday=weekday, number=issue.number)
     return bulk.insert_many(conn, Issue, [values], next_ids)[0]
+
+
+def weekday_of(date: dt.date) -> str:
+    """The weekday as papers print it: 星期三."""
+    return "星期" + WEEKDAYS[date.weekday()]
 
 
 @dataclass(frozen=True)
@@ -240,12 +258,13 @@ def write_parsed(
     kept_paragraphs = [keep.paragraphs.get((a_ord, p_ord)) for a_ord, p_ord, _ in paragraph_keys]
     paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids, kept_paragraphs)
     day = doc.issue.date
-    keys = [searchindex.doc_key(day, i, title=True) for i in article_ids] + [searchindex.doc_key(day, i) for i in paragraph_ids]
+    ids = {"title": article_ids, "subtitle": article_ids, "kicker": article_ids, "heading": section_ids, "paragraph": paragraph_ids}
+    entries = index_texts(doc)
+    keys = [searchindex.doc_key(day, ids[f][i], f) for f, i, _ in entries]
     if len(parsed.index_tokens) == len(keys):  # tokenized by the parser worker
         searchindex.add_tokens(conn, list(zip(keys, parsed.index_tokens)))
     else:
-        texts = [a.title for a in doc.articles] + [p["text"] for p in paragraphs]
-        searchindex.add(conn, list(zip(keys, texts)))
+        searchindex.add(conn, [(k, t) for k, (_, _, t) in zip(keys, entries)])
     metrics = [
         dict(
             article_id=article_id,
@@ -274,24 +293,87 @@ def write_parsed(
     bulk.insert_many(conn, Metric, metrics, next_ids, returning=False)
 
 
-_source = Source.__table__
+_source, _path = Source.__table__, SourcePath.__table__
+_paths_of = SourcePath.__table__.alias("other")
 # Tables whose ids the loader hands out itself on SQLite (see bulk.insert_many).
 ID_TABLES = (Newspaper, Source, Issue, Article, Section, Paragraph, Metric)
-SOURCE_BY_SHA_OR_PATH = select(_source.c.id, _source.c.sha256).where(
-    or_(_source.c.sha256 == bindparam("sha256"), _source.c.path == bindparam("path"))
+# The source holding these bytes (a row per path it has), and the source this path was last seen with,
+# each with how many paths it has.
+def _sources_where(condition):
+    return (
+        select(
+            _source.c.id,
+            _source.c.sha256,
+            _source.c.path,
+            _path.c.path,
+            select(func.count()).where(_paths_of.c.source_id == _source.c.id).scalar_subquery(),
+        )
+        .select_from(_source.join(_path, _path.c.source_id == _source.c.id))
+        .where(condition)
+    )
+
+
+# Two arms rather than one OR: each uses its own unique index (an OR across the join scans a table).
+SOURCES_BY_SHA_OR_PATH = union_all(
+    _sources_where(_source.c.sha256 == bindparam("sha256")), _sources_where(_path.c.path == bindparam("path"))
 )
 
 
+def _now() -> dt.datetime:
+    # whole seconds: MariaDB's DATETIME keeps no fraction, and every engine should hold the same value
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _add_path(conn: Connection, source_id: int, prepared: Prepared) -> None:
+    meta = prepared.meta
+    conn.execute(
+        _path.insert().values(
+            source_id=source_id,
+            path=prepared.path,
+            page=meta.page if meta else None,
+            ordinal=meta.ordinal if meta else None,
+            seen_at=_now(),
+        )
+    )
+
+
+def forget_path(conn: Connection, source_id: int, path: str) -> bool:
+    """Drop one path of a source; when it was the source's last, the source and its rows go too.
+    Returns whether the source went."""
+    others = list(conn.scalars(select(_path.c.path).where(_path.c.source_id == source_id, _path.c.path != path).order_by(_path.c.id)))
+    if not others:
+        drop_empty_issues(conn, delete_source(conn, source_id))
+        return True
+    conn.execute(delete(_path).where(_path.c.source_id == source_id, _path.c.path == path))
+    # source.path names a path the file is still at
+    conn.execute(update(_source).where(_source.c.id == source_id, _source.c.path == path).values(path=others[0]))
+    return False
+
+
 def store(conn: Connection, prepared: Prepared) -> FileResult:
-    """Write one prepared file inside the caller's transaction: new, updated (same path) or unchanged."""
+    """Write one prepared file inside the caller's transaction: new, updated (same path), unchanged, or
+    a duplicate (these bytes are loaded from another path: only the path is recorded)."""
     fmt = prepared.parsed.format
     # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
     # the two questions, and its fresh copy would be taken for an earlier version and replaced.
-    found = bulk.rows(conn, SOURCE_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path})
-    same = [source_id for source_id, sha256 in found if sha256 == prepared.sha256]
+    found = bulk.rows(conn, SOURCES_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path})
+    same = [(source_id, first) for source_id, sha256, first, _, _ in found if sha256 == prepared.sha256]
+    here = [(source_id, n) for source_id, _, _, path, n in found if path == prepared.path]
     if same:
-        return FileResult(prepared.path, "unchanged", same[0], format=fmt)
-    earlier = [source_id for source_id, _ in found]
+        source_id, first = same[0]
+        if here and here[0][0] == source_id:
+            return FileResult(prepared.path, "unchanged", source_id, format=fmt)
+        if here:  # the path held other bytes before
+            forget_path(conn, here[0][0], prepared.path)
+        _add_path(conn, source_id, prepared)
+        return FileResult(prepared.path, "duplicate", source_id, format=fmt, duplicate_of=first)
+    earlier: list[int] = []
+    if here:
+        old_id, paths = here[0]
+        if paths > 1:  # other paths still hold the old bytes: they keep them
+            forget_path(conn, old_id, prepared.path)
+        else:
+            earlier = [old_id]
     # a new version of a file loaded before: its articles, sections and paragraphs keep their ids by position
     kept = KeptIds.of_source(conn, earlier[0]) if earlier else None
     old_issues = [i for source_id in earlier for i in delete_source(conn, source_id)]
@@ -302,17 +384,18 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
         encoding=prepared.encoding,
         byte_count=prepared.byte_count,
         text=prepared.text,
-        # whole seconds: MariaDB's DATETIME keeps no fraction, and every engine should hold the same value
-        loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
+        loaded_at=_now(),
         parser_version=PARSER_VERSION,
         format=prepared.parsed.format,
         options=prepared.meta.to_json() if prepared.meta else None,
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
+    _add_path(conn, source_id, prepared)
     write_parsed(conn, source_id, prepared.parsed, next_ids, kept)
     drop_empty_issues(conn, old_issues)
-    bodiless = prepared.parsed.document.without_body
-    return FileResult(prepared.path, "updated" if earlier else "new", source_id, format=fmt, without_body=bodiless)
+    without_body = prepared.parsed.document.without_body
+    status = "updated" if here else "new"
+    return FileResult(prepared.path, status, source_id, format=fmt, without_body=without_body)
 
 
 def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
@@ -497,18 +580,35 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
         yield result
 
 
-def purge(engine: Engine, target: str) -> int:
-    """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
+@dataclass(frozen=True)
+class Purged:
+    source_id: int
+    source_removed: bool  # False: the bytes are still loaded from another path
+    path: str | None = None  # the path purged, when a path was named
+
+    def describe(self) -> str:
+        if self.source_removed:
+            return f"purged source {self.source_id}"
+        return f"purged path {self.path}; source {self.source_id} is still loaded from its other paths"
+
+
+def purge(engine: Engine, target: str) -> Purged:
+    """Remove a loaded file: by source id, the source and everything parsed from it; by path, that path,
+    and the source with it when no other path holds the same bytes."""
     with engine.begin() as conn:
         if "\x00" in target:  # no path holds a NUL byte (and Path refuses one)
-            source_id = None
+            found = None
+        elif target.isdigit():
+            source_id = conn.execute(select(Source.id).where(Source.id == int(target))).scalar_one_or_none()
+            if source_id:
+                drop_empty_issues(conn, delete_source(conn, source_id))
+                return Purged(source_id, True)
+            found = None
         else:
-            if target.isdigit():
-                where = Source.id == int(target)
-            else:
-                where = Source.path.in_({target, str(Path(target).resolve())})
-            source_id = conn.execute(select(Source.id).where(where)).scalar_one_or_none()
-        if not source_id:
+            found = conn.execute(
+                select(_path.c.source_id, _path.c.path).where(_path.c.path.in_({target, str(Path(target).resolve())}))
+            ).first()
+        if not found:
             raise LookupError(f"no loaded file {target!r}")
-        drop_empty_issues(conn, delete_source(conn, source_id))
-        return source_id
+        source_id, path = found
+        return Purged(source_id, forget_path(conn, source_id, path), path)

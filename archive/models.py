@@ -59,6 +59,9 @@ class Newspaper(Base):
         return f"Newspaper(id={self.id!r}, name={self.name!r})"
 
 
+WEEKDAY_COMMENT = "Weekday as printed, e.g. 星期三 (checked against the date); worked out from the date when no page of the issue prints it."
+
+
 class Issue(Base):
     __tablename__ = "issue"
     __table_args__ = (
@@ -69,7 +72,7 @@ class Issue(Base):
     id: Mapped[int] = mapped_column(primary_key=True, comment="Surrogate key.")
     newspaper_id: Mapped[int] = mapped_column(ForeignKey("newspaper.id"), index=True, comment="The newspaper (newspaper.id).")
     date: Mapped[dt.date] = mapped_column(Date, comment="Publication date.")
-    weekday: Mapped[str | None] = mapped_column(String(10), comment="Weekday as printed, e.g. 星期三 (checked against the date).")
+    weekday: Mapped[str | None] = mapped_column(String(10), comment=WEEKDAY_COMMENT)
     number: Mapped[int | None] = mapped_column(Integer, comment="Running issue number, e.g. 4012 for 第4012期.")
 
     newspaper: Mapped[Newspaper] = relationship(back_populates="issues")
@@ -83,7 +86,7 @@ class Source(Base):
     __table_args__ = {"comment": "One loaded file: the provenance of every row parsed from it."}
 
     id: Mapped[int] = mapped_column(primary_key=True, comment="Surrogate key.")
-    path: Mapped[str] = mapped_column(String(700), index=True, comment="Absolute path of the file when it was loaded.")
+    path: Mapped[str] = mapped_column(String(700), index=True, comment="Absolute path of the file when it was loaded; every path its bytes were seen at is in source_path.")
     sha256: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 of the file's bytes (hex).")
     encoding: Mapped[str] = mapped_column(String(20), comment="Encoding the bytes were decoded with, e.g. utf-8, gb18030.")
     byte_count: Mapped[int] = mapped_column(Integer, comment="Size of the file in bytes.")
@@ -95,6 +98,21 @@ class Source(Base):
 
     def __repr__(self) -> str:
         return f"Source(id={self.id!r}, path={self.path!r})"
+
+
+class SourcePath(Base):
+    __tablename__ = "source_path"
+    __table_args__ = {"comment": "Every path a loaded file was seen at: byte-identical files at other paths (a page saved twice) are recorded here, not loaded again."}
+
+    id: Mapped[int] = mapped_column(primary_key=True, comment="Surrogate key.")
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True, comment="The file's bytes as loaded (source.id).")
+    path: Mapped[str] = mapped_column(String(700), unique=True, comment="Absolute path the file was seen at.")
+    page: Mapped[str | None] = mapped_column(String(20), comment="Page (版次) the load gave this path (--page, or the file name under --name-pattern {page}), else null.")
+    ordinal: Mapped[int | None] = mapped_column(Integer, comment="Position on the page the file name gives under --name-pattern {ordinal}, else null.")
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, comment="When a load first saw the file at this path (UTC).")
+
+    def __repr__(self) -> str:
+        return f"SourcePath(source_id={self.source_id!r}, path={self.path!r})"
 
 
 class Article(Base):

@@ -45,8 +45,8 @@ class Parsed:
     document: Document
     metrics: dict[tuple[int, int], list[Metric]]
     format: str
-    # Search-index token text of every title, then every paragraph, in document order: made here, in
-    # the parser workers, so that the single writer only inserts it.
+    # Search-index token text of every text index_texts lists, in its order: made here, in the parser
+    # workers, so that the single writer only inserts it.
     index_tokens: tuple[str, ...] = ()
 
 
@@ -67,10 +67,24 @@ def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = No
     return Parsed(document, document_metrics(document), name, index_tokens(document))
 
 
+def index_texts(document: Document) -> list[tuple[str, int, str]]:
+    """What the search index holds of a document, in a fixed order: (field, position, text), position
+    counting articles (title, subtitle, kicker), sections (heading) or paragraphs through the document.
+    The loader pairs the positions with the ids it hands out (archive.searchindex.stored_docs reads the
+    same texts back from the database)."""
+    out: list[tuple[str, int, str]] = []
+    sections = [s for a in document.articles for s in a.sections]
+    paragraphs = [p for a in document.articles for p in a.paragraphs]
+    for i, a in enumerate(document.articles):
+        out.append(("title", i, a.title))
+        out += [(f, i, v) for f, v in (("subtitle", a.subtitle), ("kicker", a.kicker)) if v]
+    out += [("heading", i, s.heading) for i, s in enumerate(sections) if s.heading]
+    out += [("paragraph", i, p.text) for i, p in enumerate(paragraphs)]
+    return out
+
+
 def index_tokens(document: Document) -> tuple[str, ...]:
-    titles = [a.title for a in document.articles]
-    paragraphs = [p.text for a in document.articles for p in a.paragraphs]
-    return tuple(map(token_text, titles + paragraphs))
+    return tuple(token_text(t) for _, _, t in index_texts(document))
 
 
 def document_metrics(document: Document) -> dict[tuple[int, int], list[Metric]]:

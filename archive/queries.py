@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.output import decimal_number
-from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section, Source
+from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section, Source, SourcePath
 
-TABLES = (Newspaper, Issue, Source, Article, ArticleAuthor, Section, Paragraph, Metric)
+TABLES = (Newspaper, Issue, Source, SourcePath, Article, ArticleAuthor, Section, Paragraph, Metric)
 
 
 class NotFound(LookupError):
@@ -47,12 +47,23 @@ def list_issues(session: Session, newspaper: str | None = None) -> list[dict]:
     return [_plain(r._asdict()) for r in session.execute(q)]
 
 
-def list_articles(session: Session, date: dt.date | None = None, newspaper: str | None = None) -> list[dict]:
+def list_articles(
+    session: Session,
+    date: dt.date | None = None,
+    newspaper: str | None = None,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    limit: int | None = None,
+) -> list[dict]:
+    """Articles in issue order (date, newspaper, file, position in it), with the page each is on."""
     q = (
         select(
             Article.id,
             Newspaper.name.label("newspaper"),
             Issue.date,
+            Article.page,
+            Article.page_name,
             Article.ordinal,
             Article.title,
             Article.byline,
@@ -63,8 +74,14 @@ def list_articles(session: Session, date: dt.date | None = None, newspaper: str 
     q = _with_issue(q).order_by(Issue.date, Newspaper.name, Article.source_id, Article.ordinal)
     if date:
         q = q.where(Issue.date == date)
+    if date_from:
+        q = q.where(Issue.date >= date_from)
+    if date_to:
+        q = q.where(Issue.date <= date_to)
     if newspaper:
         q = q.where(Newspaper.name == newspaper)
+    if limit is not None:
+        q = q.limit(limit)
     return [_plain(r._asdict()) for r in session.execute(q)]
 
 

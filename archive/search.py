@@ -1,4 +1,5 @@
-"""Searching the archive: a query in, one page of hits (paragraphs and article titles) and their count out."""
+"""Searching the archive: a query in, one page of hits and their count out. A hit is a paragraph, or an
+article's title, subtitle or kicker, or a section heading; each says which (`hit`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ from sqlalchemy.orm import Session
 
 from archive.models import Article, Issue, Newspaper, Paragraph, Section
 from archive.output import render, to_json
-from archive.searchindex import ID_MASK, TITLE_BIT, Candidates, key_range, split_key, stored_docs
+from archive.searchindex import (
+    ARTICLE_FIELDS,
+    FIELD_MASK,
+    FIELD_SHIFT,
+    FIELDS,
+    ID_MASK,
+    Candidates,
+    key_range,
+    split_key,
+    stored_docs,
+)
 from archive.searchindex import rebuild as rebuild_index
 from archive.searchtext import ORDERS, EmptyQuery, Query, parse_query, spans
 
@@ -22,10 +33,12 @@ SNIPPET_BEFORE = 20
 SNIPPET_AFTER = 40
 TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
 
+# The article a key's text belongs to, in SQL: a paragraph's or a heading's article, or the key's own id.
 _NEWSPAPER_FILTER = f"""EXISTS (SELECT 1 FROM article fa JOIN issue fi ON fi.id = fa.issue_id
-JOIN newspaper fn ON fn.id = fi.newspaper_id WHERE fn.name = :newspaper AND fa.id = CASE
-WHEN ({{k}} & {TITLE_BIT}) <> 0 THEN ({{k}} & {ID_MASK})
-ELSE (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({{k}} & {ID_MASK})) END)"""
+JOIN newspaper fn ON fn.id = fi.newspaper_id WHERE fn.name = :newspaper AND fa.id = CASE ({{k}} & {FIELD_MASK})
+WHEN 0 THEN (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({{k}} & {ID_MASK}))
+WHEN {FIELDS["heading"] << FIELD_SHIFT} THEN (SELECT fs.article_id FROM section fs WHERE fs.id = ({{k}} & {ID_MASK}))
+ELSE ({{k}} & {ID_MASK}) END)"""
 
 
 @dataclass(frozen=True)
@@ -138,47 +151,60 @@ def _lossy_hits(session: Session, q: Query, body: str, params: dict) -> list[int
 
 def _article_ids(session: Session, keys) -> set[int]:
     ids: set[int] = set()
-    para_ids = []
+    by_field: dict[str, list[int]] = {}
     for key in keys:
-        is_title, rid = split_key(key)
-        if is_title:
-            ids.add(rid)
-        else:
-            para_ids.append(rid)
-    if para_ids:
-        ids |= set(session.scalars(select(Paragraph.article_id).where(Paragraph.id.in_(para_ids))))
+        field, rid = split_key(key)
+        by_field.setdefault(field, []).append(rid)
+    for field in ARTICLE_FIELDS:
+        ids.update(by_field.get(field, ()))
+    for model, field in ((Paragraph, "paragraph"), (Section, "heading")):
+        if by_field.get(field):
+            ids |= set(session.scalars(select(model.article_id).where(model.id.in_(by_field[field]))))
     return ids
+
+
+_ARTICLE_COLUMNS = {"title": Article.title, "subtitle": Article.subtitle, "kicker": Article.kicker}
 
 
 def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
     """The hits for index keys, in the order given."""
-    title_ids = [rid for is_title, rid in map(split_key, keys) if is_title]
-    para_ids = [rid for is_title, rid in map(split_key, keys) if not is_title]
-    found: dict[tuple[bool, int], dict] = {}
-    if para_ids:
-        rows = session.execute(
+    wanted: dict[str, list[int]] = {}
+    for field, rid in map(split_key, keys):
+        wanted.setdefault(field, []).append(rid)
+    found: dict[tuple[str, int], dict] = {}
+    if wanted.get("paragraph"):
+        rows = _with_paper(
             select(Paragraph.id, Paragraph.text, Article.id, Article.title, Section.heading, Issue.date, Newspaper.name)
             .join(Section, Section.id == Paragraph.section_id)
             .join(Article, Article.id == Paragraph.article_id)
-            .join(Issue, Issue.id == Article.issue_id)
-            .join(Newspaper, Newspaper.id == Issue.newspaper_id)
-            .where(Paragraph.id.in_(para_ids))
-        )
-        for pid, body, aid, title, heading, date, paper in rows:
-            found[(False, pid)] = _hit(q, paper, date, aid, title, heading, pid, body)
-    if title_ids:
-        rows = session.execute(
-            select(Article.id, Article.title, Issue.date, Newspaper.name)
-            .join(Issue, Issue.id == Article.issue_id)
-            .join(Newspaper, Newspaper.id == Issue.newspaper_id)
-            .where(Article.id.in_(title_ids))
-        )
-        for aid, title, date, paper in rows:
-            found[(True, aid)] = _hit(q, paper, date, aid, title, None, None, title)
+        ).where(Paragraph.id.in_(wanted["paragraph"]))
+        for pid, body, aid, title, heading, date, paper in session.execute(rows):
+            found[("paragraph", pid)] = _hit(q, "paragraph", paper, date, aid, title, heading, pid, body)
+    if wanted.get("heading"):
+        rows = _with_paper(
+            select(Section.id, Section.heading, Article.id, Article.title, Issue.date, Newspaper.name)
+            .join(Article, Article.id == Section.article_id)
+        ).where(Section.id.in_(wanted["heading"]))
+        for sid, heading, aid, title, date, paper in session.execute(rows):
+            found[("heading", sid)] = _hit(q, "heading", paper, date, aid, title, heading, None, heading)
+    article_ids = {rid for field in ARTICLE_FIELDS for rid in wanted.get(field, ())}
+    if article_ids:
+        rows = _with_paper(
+            select(Article.id, Article.title, Article.subtitle, Article.kicker, Issue.date, Newspaper.name)
+        ).where(Article.id.in_(article_ids))
+        for aid, title, subtitle, kicker, date, paper in session.execute(rows):
+            texts = {"title": title, "subtitle": subtitle, "kicker": kicker}
+            for field in ARTICLE_FIELDS:
+                if texts[field]:
+                    found[(field, aid)] = _hit(q, field, paper, date, aid, title, None, None, texts[field])
     return [found[split_key(k)] for k in keys if split_key(k) in found]
 
 
-def _hit(q: Query, paper, date, article_id, title, heading, paragraph_id, body: str) -> dict:
+def _with_paper(q):
+    return q.join(Issue, Issue.id == Article.issue_id).join(Newspaper, Newspaper.id == Issue.newspaper_id)
+
+
+def _hit(q: Query, field: str, paper, date, article_id, title, heading, paragraph_id, body: str) -> dict:
     where = spans(body, q)
     start = max(0, where[0][0] - SNIPPET_BEFORE) if where else 0
     end = min(len(body), (where[0][1] if where else 0) + SNIPPET_AFTER)
@@ -189,7 +215,7 @@ def _hit(q: Query, paper, date, article_id, title, heading, paragraph_id, body: 
         "title": title,
         "heading": heading,
         "paragraph_id": paragraph_id,
-        "hit": "paragraph" if paragraph_id is not None else "title",
+        "hit": field,  # which text matched: title, subtitle, kicker, heading or paragraph
         "snippet": body[start:end],
         "snippet_start": start,
         "matches": [{"start": s, "end": e} for s, e in where],
@@ -214,8 +240,8 @@ def marked_snippet(hit: dict, before: int | None = None) -> str:
     return ("…" if base > 0 else "") + "".join(out)
 
 
-TABLE_COLUMNS = ("newspaper", "date", "article_id", "title", "heading", "paragraph_id", "snippet")
-CSV_COLUMNS = TABLE_COLUMNS + ("hit", "snippet_start", "match_start", "match_end")
+TABLE_COLUMNS = ("newspaper", "date", "article_id", "title", "heading", "paragraph_id", "hit", "snippet")
+CSV_COLUMNS = TABLE_COLUMNS + ("snippet_start", "match_start", "match_end")
 
 
 def render_hits(found: dict, fmt: str) -> str:

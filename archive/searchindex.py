@@ -1,9 +1,11 @@
 """The search index on each engine: its DDL (run by migration 0002; 0006 tunes it), its upkeep (called by the loader)
 and the SQL that finds the keys of matching texts.
 
-One index row per searchable text (a paragraph or an article title), keyed by a number that sorts
-newest first: (issue date ordinal << 32) | (1 << 31 for a title) | row id. Walking the index by key
-descending therefore walks the archive newest first, and a date range is a key range.
+One index row per searchable text (a paragraph, or an article's title, subtitle or kicker, or a section
+heading), keyed by a number that sorts newest first: (issue date ordinal << 34) | (field << 31) | row id,
+where the row is the paragraph, the article or the section. Walking the index by key descending therefore
+walks the archive newest first, and a date range is a key range. Every field but `paragraph` has bit 31
+set, so `key & (1 << 31) = 0` still picks out paragraphs (Datasette's canned query relies on it).
 
 - SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`).
 - PostgreSQL: `search_doc(doc_key, tokens tsvector)` with a GIN index; phrase queries use `<->`.
@@ -26,24 +28,31 @@ from archive import bulk
 from archive.searchtext import Query, Term, token_text
 
 ID_MASK = (1 << 31) - 1
-TITLE_BIT = 1 << 31
+FIELD_SHIFT = 31
+DATE_SHIFT = 34
+FIELD_MASK = 7 << FIELD_SHIFT
+# What a key's row id names, by field: the text it indexes is that row's column of the same name
+# (a paragraph's text). Odd codes but paragraph's: bit 31 says "not a paragraph".
+FIELDS = {"paragraph": 0, "title": 1, "subtitle": 3, "kicker": 5, "heading": 7}
+FIELD_NAMES = {code: name for name, code in FIELDS.items()}
+ARTICLE_FIELDS = ("title", "subtitle", "kicker")  # row id is the article's; heading's is the section's
 BATCH = 2000
 
 
-def doc_key(date: dt.date, row_id: int, title: bool = False) -> int:
+def doc_key(date: dt.date, row_id: int, field: str = "paragraph") -> int:
     if not 0 < row_id <= ID_MASK:
         raise ValueError(f"row id {row_id} does not fit the search key (31 bits)")
-    return (date.toordinal() << 32) | (TITLE_BIT if title else 0) | row_id
+    return (date.toordinal() << DATE_SHIFT) | (FIELDS[field] << FIELD_SHIFT) | row_id
 
 
-def split_key(key: int) -> tuple[bool, int]:
-    """(is a title, article id or paragraph id)."""
-    return bool(key & TITLE_BIT), key & ID_MASK
+def split_key(key: int) -> tuple[str, int]:
+    """(field, id of the paragraph, article or section that holds the text)."""
+    return FIELD_NAMES[(key & FIELD_MASK) >> FIELD_SHIFT], key & ID_MASK
 
 
 def key_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[int | None, int | None]:
-    lo = date_from.toordinal() << 32 if date_from else None
-    hi = ((date_to.toordinal() + 1) << 32) - 1 if date_to else None
+    lo = date_from.toordinal() << DATE_SHIFT if date_from else None
+    hi = ((date_to.toordinal() + 1) << DATE_SHIFT) - 1 if date_to else None
     return lo, hi
 
 
@@ -53,6 +62,11 @@ def engine_kind(bind) -> str:
 
 
 # ---------------------------------------------------------------- DDL (migration 0002)
+
+PG_COMMENT = (
+    "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph, article title, "
+    "subtitle, kicker or section heading; doc_key = date ordinal << 34 | field << 31 | id. Maintained by the loader.'"
+)
 
 DDL = {
     "sqlite": {
@@ -67,8 +81,7 @@ DDL = {
             "CREATE TABLE search_doc (doc_key BIGINT PRIMARY KEY, tokens TSVECTOR NOT NULL, lossy BOOLEAN NOT NULL)",
             "CREATE INDEX ix_search_doc_tokens ON search_doc USING gin (tokens)",
             "CREATE INDEX ix_search_doc_lossy ON search_doc (doc_key) WHERE lossy",
-            "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph or article "
-            "title; doc_key = date ordinal << 32 | title bit << 31 | id. Maintained by the loader.'",
+            PG_COMMENT,
         ],
         "drop": ["DROP TABLE IF EXISTS search_doc"],
     },
@@ -76,7 +89,8 @@ DDL = {
         "create": [
             "CREATE TABLE search_doc (doc_key BIGINT NOT NULL PRIMARY KEY, "
             "tokens LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL) ENGINE=InnoDB "
-            "COMMENT='Search index (archive search): one row per paragraph or article title. Maintained by the loader.'",
+            "COMMENT='Search index (archive search): one row per paragraph, title, subtitle, kicker or heading. "
+            "Maintained by the loader.'",
         ],
         "drop": ["DROP TABLE IF EXISTS search_doc"],
     },
@@ -179,11 +193,21 @@ def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
         )
 
 
+# Every indexed text: titles always (an article has one), the other fields where they hold something.
 _DOCS_SQL = """
-SELECT i.date, 1, a.id, a.title FROM article a JOIN issue i ON i.id = a.issue_id {where_a}
+SELECT i.date, {title}, a.id, a.title FROM article a JOIN issue i ON i.id = a.issue_id WHERE {where_a}
 UNION ALL
-SELECT i.date, 0, p.id, p.text FROM paragraph p JOIN article a ON a.id = p.article_id
-JOIN issue i ON i.id = a.issue_id {where_p}
+SELECT i.date, {subtitle}, a.id, a.subtitle FROM article a JOIN issue i ON i.id = a.issue_id
+WHERE a.subtitle IS NOT NULL AND a.subtitle <> '' AND {where_a}
+UNION ALL
+SELECT i.date, {kicker}, a.id, a.kicker FROM article a JOIN issue i ON i.id = a.issue_id
+WHERE a.kicker IS NOT NULL AND a.kicker <> '' AND {where_a}
+UNION ALL
+SELECT i.date, {heading}, s.id, s.heading FROM section s JOIN article a ON a.id = s.article_id
+JOIN issue i ON i.id = a.issue_id WHERE s.heading IS NOT NULL AND s.heading <> '' AND {where_s}
+UNION ALL
+SELECT i.date, {paragraph}, p.id, p.text FROM paragraph p JOIN article a ON a.id = p.article_id
+JOIN issue i ON i.id = a.issue_id WHERE {where_p}
 """
 
 
@@ -192,25 +216,27 @@ def _date(v) -> dt.date:
 
 
 def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
-    """(key, text) of the stored titles and paragraphs (of the given articles, or all)."""
+    """(key, text) of every stored text the index holds (of the given articles, or all)."""
     if article_ids is None:
-        sql = _DOCS_SQL.format(where_a="", where_p="")
+        where = dict(where_a="1 = 1", where_s="1 = 1", where_p="1 = 1")
     else:
         ids = ",".join(str(int(a)) for a in article_ids)
         if not ids:
             return []
-        sql = _DOCS_SQL.format(where_a=f"WHERE a.id IN ({ids})", where_p=f"WHERE p.article_id IN ({ids})")
-    return [(doc_key(_date(d), rid, bool(t)), body) for d, t, rid, body in bind.execute(text(sql))]
+        where = dict(where_a=f"a.id IN ({ids})", where_s=f"s.article_id IN ({ids})", where_p=f"p.article_id IN ({ids})")
+    sql = _DOCS_SQL.format(**where, **FIELDS)
+    return [(doc_key(_date(d), rid, FIELD_NAMES[int(f)]), body) for d, f, rid, body in bind.execute(text(sql))]
 
 
 def remove_articles(bind, article_ids: Sequence[int]) -> None:
-    """Unindex the titles and paragraphs of these articles (before their rows are deleted)."""
+    """Unindex every text of these articles (before their rows are deleted)."""
     if article_ids:
         remove(bind, stored_docs(bind, article_ids))
 
 
 def rebuild(bind) -> int:
-    """Empty the index and index every stored title and paragraph again; return how many."""
+    """Empty the index and index every stored text again (titles, subtitles, kickers, headings,
+    paragraphs); return how many."""
     if engine_kind(bind) == "sqlite":
         bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:

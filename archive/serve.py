@@ -58,6 +58,7 @@ CANNED_QUERIES = {
         ),
     },
 }
+DATABASE_NAME = "archive"  # served at /archive/ whatever the file is called
 NO_MATCH = '"zzzzzzzzzzz"'  # no index token is 11 letters long: a query with nothing to include finds nothing
 
 
@@ -130,7 +131,12 @@ def make_datasette(path: Path, immutable: bool = False):
         raise ServeUnavailable(f"{wal} holds changes not yet in {path.name} (a load is running or was cut short): serve it without --immutable")
     _register_plugin()
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
-    return Datasette(**files, metadata=metadata(path.stem), settings={"sql_time_limit_ms": 5000})
+    ds = Datasette(**files, metadata=metadata(DATABASE_NAME), settings={"sql_time_limit_ms": 5000})
+    # Datasette names a database after its file; links and bookmarks should not change with the file name.
+    database = ds.databases[path.stem]
+    ds.remove_database(path.stem)
+    ds.add_database(database, name=DATABASE_NAME)
+    return ds
 
 
 def run(url: str, host: str, port: int, immutable: bool = False) -> None:

@@ -120,7 +120,7 @@ def build(engine, n: int, seed: int = 1) -> None:
                          text=b, char_count=len(b), line_start=1, line_end=1)
                     for i, b in enumerate(bodies)
                 ]).scalars())
-                searchindex.add(s, [(searchindex.doc_key(day, a, title=True), t) for a, t in zip(article_ids, titles)]
+                searchindex.add(s, [(searchindex.doc_key(day, a, "title"), t) for a, t in zip(article_ids, titles)]
                                 + [(searchindex.doc_key(day, p), b) for p, b in zip(para_ids, bodies)])
         print(f"  built {made:,} paragraphs", file=sys.stderr, end="\r")
     print(file=sys.stderr)

@@ -31,6 +31,9 @@ EXTRAS = [
 ]
 
 
+KICKERS = ["核心阅读", "聚焦民生服务", "法治视点·民警在身边", None, None]
+
+
 def _vary(text: str, rnd: random.Random) -> str:
     text = re.sub(r"\d+(\.\d+)?", lambda m: str(round(rnd.uniform(0, 20000), rnd.choice([0, 0, 1]))), text)
     for name in ("李大爷", "王女士"):
@@ -64,7 +67,8 @@ def documents(n_paragraphs: int, seed: int = 1) -> list[Prepared]:
                 heading = " ".join(HEADINGS[rnd.randrange(len(HEADINGS))]) if s_ord else None
                 sections.append(Section(s_ord, heading, tuple(paras)))
             made += ordinal
-            articles.append(Article(a_ord, _vary(title, rnd), subtitle, byline, (), tuple(sections)))
+            kicker = rnd.choice(KICKERS)
+            articles.append(Article(a_ord, _vary(title, rnd), subtitle, byline, (), tuple(sections), kicker=kicker))
         paper = NewspaperInfo("江城晚报" if page % 3 else "临江日报")
         issue = IssueInfo(dt.date(2021, 1, 1) + dt.timedelta(days=page))
         out.append(prepared(f"/corpus/{page:05d}.txt", Document(paper, issue, tuple(articles))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -169,8 +170,16 @@ def test_many_files_load_through_worker_processes(db_url, tmp_path):
 def test_installed_package_migrates_from_another_directory(tmp_path):
     """A regular (non-editable) install carries its migrations: `archive db upgrade` works anywhere."""
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
+    # The dependencies come from the environment running the tests (a venv, or the system): a .pth
+    # file puts its site-packages after the new venv's own, so the archive installed there is found
+    # first and SQLAlchemy, Alembic and click are found at all. Its .pth files are not read, so an
+    # editable install of the checkout stays out of sight.
+    own_site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    outer = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+    (Path(own_site) / "outer_site_packages.pth").write_text("".join(f"{p}\n" for p in outer))
     done = subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
         capture_output=True, text=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -112,10 +113,15 @@ def test_metadata_reaches_worker_processes(sqlite_url, tmp_path):
     db.upgrade(engine)
     meta = Metadata(newspaper="江城晚报", name_pattern=PATTERN)
     report = loader.load_paths(engine, [d], meta=meta, workers=2)
+    with engine.connect() as conn:
+        copies = conn.exec_driver_sql(
+            "SELECT path, page, ordinal FROM source_path WHERE path LIKE '%-7-%' ORDER BY path"
+        ).all()
     engine.dispose()
     assert len(report.results) >= loader.PARALLEL_MIN_FILES
-    # the copies have the bytes of a loaded file: stored once, whatever their names say
-    assert report.summary() == "10 files: 7 new, 0 updated, 2 unchanged, 1 failed"
+    # the copies have the bytes of a loaded file: stored once, their paths (and what their names say) recorded
+    assert report.summary() == "10 files: 7 new, 0 updated, 0 unchanged, 2 duplicates of other files, 1 failed"
+    assert [(Path(p).name, page, o) for p, page, o in copies] == [("20210306-7-1.txt", "7", 1), ("20210307-7-2.txt", "7", 2)]
     assert {r.format for r in report.results} == {"page", "article", "markdown"}
     # a failure comes back from its worker whole: the one-line message and the format it was read as
     assert [(r.message, r.format) for r in report.failed] == [(f"{d / 'nonsense.txt'}:1: no masthead: expected a date line such as 2020年8月26日 at the top of the page", "page")]

@@ -23,6 +23,7 @@ from archive.searchtext import EmptyQuery, Term, doc_tokens, fold, parse_query, 
 from tests import searchcorpus
 
 HOSTILE = ['"', "*", "(", "NEAR", "OR", "'; DROP TABLE paragraph; --", "-", '""', "AND NOT", "a:*", "%", "_", "\\", "'"]
+SEED_TEXTS = 38  # the seed page: 1 title, 1 subtitle, 5 headings, 31 paragraphs
 FIXED = ["X光机", "x光机", "12345", "１２３４５", "58.2%", '"CN 15-0025"', "cn", "民警", "包头", "警", "。", "，", "”"]
 
 
@@ -90,7 +91,10 @@ class Brute:
     def __init__(self, engine):
         with Session(engine) as s:
             self.docs = stored_docs(s)
-            self.para_article = dict(s.execute(text("SELECT id, article_id FROM paragraph")).all())
+            self.article_of = {
+                "paragraph": dict(s.execute(text("SELECT id, article_id FROM paragraph")).all()),
+                "heading": dict(s.execute(text("SELECT id, article_id FROM section")).all()),
+            }
             self.papers = {a["id"]: a["newspaper"] for a in queries.list_articles(s)}
         self.folded = [(key, fold(body)) for key, body in self.docs]
 
@@ -98,11 +102,12 @@ class Brute:
         q = parse_query(query)
         out = []
         for key, body in self.folded:
-            day = dt.date.fromordinal(key >> 32)
+            day = dt.date.fromordinal(key >> searchindex.DATE_SHIFT)
             if filters.date_from and day < filters.date_from or filters.date_to and day > filters.date_to:
                 continue
-            is_title, rid = split_key(key)
-            if filters.newspaper and self.papers[rid if is_title else self.para_article[rid]] != filters.newspaper:
+            field, rid = split_key(key)
+            article = self.article_of[field][rid] if field in self.article_of else rid
+            if filters.newspaper and self.papers[article] != filters.newspaper:
                 continue
             if all((t.text in body) != t.exclude for t in q.terms):  # Query.matches, on pre-folded text
                 out.append(key)
@@ -151,7 +156,7 @@ def test_seed_hits_are_exactly_the_substrings(engine, seed_dir):
     truth = Brute(engine)
     for query in sample_queries([t for _, t in truth.docs], 150, seed=4) + HOSTILE:
         assert indexed(engine, query) == truth.keys(query), query
-    assert len(truth.keys("民警")) == 17 and len(truth.keys("包头")) == 21
+    assert len(truth.keys("民警")) == 17 and len(truth.keys("包头")) == 22  # the subtitle holds it too
 
 
 def test_generated_corpus_hits_are_exactly_the_substrings(engine):
@@ -250,10 +255,10 @@ def test_index_in_step_with_update_purge_and_reload(engine, tmp_path):
 def test_reindex_command(db_url, seed_dir):
     run(db_url, "load", str(seed_dir))
     before = run(db_url, "search", "民警", "--format", "json").output
-    assert run(db_url, "db", "reindex").output == "indexed 32 titles and paragraphs\n"
+    assert run(db_url, "db", "reindex").output == f"indexed {SEED_TEXTS} texts (titles, subtitles, kickers, headings, paragraphs)\n"
     assert run(db_url, "search", "民警", "--format", "json").output == before
     eng = db.make_engine(db_url)
-    assert index_rows(eng) == 32
+    assert index_rows(eng) == SEED_TEXTS
     eng.dispose()
 
 
@@ -264,7 +269,7 @@ def test_migration_indexes_existing_rows(engine, seed_dir):
     assert index_missing(engine)
     db.upgrade(engine)
     assert len(indexed(engine, "民警")) == 17
-    assert index_rows(engine) == 32
+    assert index_rows(engine) == SEED_TEXTS
 
 
 def test_sqlite_index_merges_segments_sixteen_at_a_time(engine, seed_dir):
@@ -287,6 +292,15 @@ def test_sqlite_index_merges_segments_sixteen_at_a_time(engine, seed_dir):
     assert len(indexed(engine, "民警")) == 17
 
 
+def rid_of(session, hit: dict) -> int:
+    """The id of the row whose text a hit matched."""
+    if hit["hit"] == "heading":
+        return session.execute(
+            text("SELECT id FROM section WHERE article_id = :a AND heading = :h"), {"a": hit["article_id"], "h": hit["heading"]}
+        ).scalars().first()
+    return hit["paragraph_id"] or hit["article_id"]
+
+
 def test_paging_and_order(engine):
     store(engine, searchcorpus.documents(300, seed=3))
     everything = indexed(engine, "服务")
@@ -295,13 +309,11 @@ def test_paging_and_order(engine):
         for offset in range(0, len(everything) + 7, 7):
             found = search(s, "服务", limit=7, offset=offset)
             assert found["total"] == len(everything)
-            pages += [(h["hit"], h["paragraph_id"] or h["article_id"]) for h in found["hits"]]
+            pages += [(h["hit"], rid_of(s, h)) for h in found["hits"]]
         ranked = search(s, "服务", limit=len(everything), order="relevance")
         dates = [h["date"] for h in search(s, "服务", limit=50)["hits"]]
-    assert pages == [("title" if t else "paragraph", rid) for t, rid in map(split_key, everything)]
-    assert sorted(h["paragraph_id"] or -h["article_id"] for h in ranked["hits"]) == sorted(
-        rid if not t else -rid for t, rid in map(split_key, everything)
-    )
+        assert sorted((h["hit"], rid_of(s, h)) for h in ranked["hits"]) == sorted(map(split_key, everything))
+    assert pages == list(map(split_key, everything))
     assert dates == sorted(dates, reverse=True)
 
 
@@ -334,10 +346,10 @@ def test_search_command(db_url, seed_dir):
     title_hit = json.loads(run(db_url, "search", "包头样本", "--format", "json").output)["hits"][0]
     assert title_hit["hit"] == "title" and title_hit["paragraph_id"] is None
     csv_lines = run(db_url, "search", '"CN 15-0025"', "--format", "csv").output.splitlines()
-    assert csv_lines[0].startswith("newspaper,date,article_id,title,heading,paragraph_id,snippet")
+    assert csv_lines[0].startswith("newspaper,date,article_id,title,heading,paragraph_id,hit,snippet")
     assert run(db_url, "search", "民警", "--newspaper", "别的报", "--format", "json").output.count('"hits": []') == 1
     assert json.loads(run(db_url, "search", "民警", "--from", "2020-08-27", "--format", "json").output)["total"] == 0
     assert json.loads(run(db_url, "search", "民警", "--to", "2020-08-26", "--format", "json").output)["total"] == 17
     assert run(db_url, "search", "没有这个词").output == "0 hits\n"
-    assert run(db_url, "search", "--", "-民警 包头").output.rstrip().endswith("8 hits, showing 1-8")
+    assert run(db_url, "search", "--", "-民警 包头").output.rstrip().endswith("9 hits, showing 1-9")  # the subtitle too
 

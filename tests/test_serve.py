@@ -23,7 +23,7 @@ def site(sqlite_url, seed_dir, tmp_path):
     def get(p: str):
         return asyncio.run(ds.client.get(p))
 
-    return get, path.stem, facts
+    return get, serve.DATABASE_NAME, facts
 
 
 def test_table_page_and_metadata(site):
@@ -87,10 +87,21 @@ def test_immutable_mode_serves_the_same_rows_and_refuses_a_pending_log(sqlite_ur
     writer = sqlite3.connect(path)
     writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as when the last writer closes
     ds = serve.make_datasette(path, immutable=True)
-    rows = asyncio.run(ds.client.get(f"/{path.stem}.json?sql=select+count(*)+as+n+from+v_paragraph&_shape=array")).json()
+    rows = asyncio.run(ds.client.get(f"/{serve.DATABASE_NAME}.json?sql=select+count(*)+as+n+from+v_paragraph&_shape=array")).json()
     assert rows == [{"n": facts["paragraphs"]}]
     writer.execute("INSERT INTO newspaper (name) VALUES ('pending')")  # a write still in the log, not in the file
     writer.commit()
     with pytest.raises(serve.ServeUnavailable, match="without --immutable"):
         serve.make_datasette(path, immutable=True)
     writer.close()
+
+
+def test_served_at_archive_whatever_the_file_is_called(seed_dir, tmp_path):
+    renamed = tmp_path / "江城晚报-2021.db"
+    facts = build_archive(f"sqlite:///{renamed}", seed_dir, tmp_path)
+    ds = serve.make_datasette(renamed)
+    get = lambda p: asyncio.run(ds.client.get(p))  # noqa: E731
+    assert [n for n in ds.databases if not n.startswith("_")] == ["archive"]
+    rows = get("/archive/v_article.json?_shape=array").json()
+    assert len(rows) == facts["articles"]
+    assert "v_article" in get("/-/metadata.json").json()["databases"]["archive"]["tables"]

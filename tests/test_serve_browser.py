@@ -44,7 +44,7 @@ def server(sqlite_url, seed_dir, tmp_path):
     deadline = time.monotonic() + 10
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/{path.stem}", tmp_path
+    yield f"http://127.0.0.1:{port}/{serve.DATABASE_NAME}", tmp_path
     srv.should_exit = True
     thread.join(5)
 

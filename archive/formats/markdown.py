@@ -163,7 +163,7 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
                 subtitle = text_.lstrip("—-－").strip()
             else:
                 article = article or _builder(fields, title, subtitle, meta)
-                article.heading(text_)
+                article.heading(text_, line)
             heading_level = 0
         elif tok.type == "inline" and in_quote:
             said.update({k: v for k, v in source_line(tok.content).items() if k not in said})

@@ -391,26 +391,54 @@ class ArticleBuilder:
     byline: str | None
     contributors: tuple[Contributor, ...]
     sections: list[tuple[str | None, list[Paragraph]]] = field(default_factory=list)
+    heading_lines: list[int | None] = field(default_factory=list)  # the line of each section's heading, where known
     paragraph_count: int = 0
     # Only the page layout runs leads into paragraphs; where a format prints each paragraph apart
     # (article lines, Markdown blocks), a short sentence such as 民以食为天。 is text, not a lead.
     run_in_leads: bool = True
 
-    def heading(self, text: str) -> None:
-        self.sections.append((text, []))
+    def heading(self, text: str, line: int | None = None) -> None:
+        if text.strip():  # a bare `#` in Markdown heads nothing: no empty section for it
+            self.sections.append((text, []))
+            self.heading_lines.append(line)
 
     def paragraph(self, block: Block) -> None:
         if not self.sections:
             self.sections.append((None, []))
+            self.heading_lines.append(None)
         pieces = split_run_in_leads(block) if self.run_in_leads else [(block.text, None, block.pieces[0][1], block.pieces[-1][1])]
         for text, lead, start, end in pieces:
             self.paragraph_count += 1
             self.sections[-1][1].append(Paragraph(self.paragraph_count, text, start, end, lead))
 
     def build(self) -> Article:
+        """The article; no section is left empty. A heading with nothing under it before the next heading
+        joins that heading (one heading printed on two lines); one with nothing after it at all is text as
+        printed, kept as the last paragraph."""
+        merged: list[tuple[str | None, list[Paragraph]]] = []
+        pending: str | None = None
+        pending_line: int | None = None
+        for (heading, paragraphs), line in zip(self.sections, self.heading_lines):
+            if not paragraphs:
+                pending = f"{pending} {heading}" if pending else heading
+                pending_line = pending_line or line
+                continue
+            if pending:
+                heading = f"{pending} {heading}" if heading else pending
+                pending, pending_line = None, None
+            merged.append((heading, list(paragraphs)))
+        if pending:
+            last = merged[-1][1][-1] if merged else None
+            at = pending_line or (last.line_end if last else 1)
+            self.paragraph_count += 1
+            tail = Paragraph(self.paragraph_count, pending, at, at, None)
+            if merged:
+                merged[-1][1].append(tail)
+            else:
+                merged.append((None, [tail]))
         sections = []
-        ordinal = 0 if self.sections and self.sections[0][0] is None else 1
-        for heading, paragraphs in self.sections:
+        ordinal = 0 if merged and merged[0][0] is None else 1
+        for heading, paragraphs in merged:
             sections.append(Section(ordinal, heading, tuple(paragraphs)))
             ordinal += 1
         return Article(self.ordinal, self.title, self.subtitle, self.byline, self.contributors, tuple(sections))

@@ -1,7 +1,7 @@
 """metric.subject_key and metric.role; v_metric shows both
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 17:00:00
 
 subject_key is the subject's normalised head (全局共有民警 -> 民警), indexed so that GROUP BY
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: Union[str, Sequence[str], None] = "0007"
+down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
