@@ -78,3 +78,133 @@ def test_ordinary_front_matter_still_reads_lists_and_anchors_without_aliases():
     doc = markdown.parse(text)
     assert doc.articles[0].title == "标题"
     assert [c.name for c in doc.articles[0].contributors] == ["陈静", "王强"]
+
+
+# ---------------------------------------------------------------- 2. downgrades that drop data
+
+from click.testing import CliRunner  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from archive import db, loader  # noqa: E402
+from archive.cli import main  # noqa: E402
+from archive.models import Metric, Source  # noqa: E402
+from tests.dbcheck import all_rows, integrity_problems  # noqa: E402
+from tests.test_load_formats import PATTERN, mixed_dir  # noqa: E402
+
+FIRST = "0001"
+# What revisions 0004 and 0005 added, and so what a downgrade to 0001 drops, with the values the mixed
+# directory puts there (the seed page prints no kicker, one article no page name, one no page).
+LOST_AT_FIRST = (
+    "article.kicker (1 values), article.page (8 values), article.page_name (5 values), "
+    "article.source_url (2 values), source.format (7 values), source.options (7 values)"
+)
+
+
+def cli(url, *args):
+    return CliRunner().invoke(main, ["--db", url, *args], catch_exceptions=False)
+
+
+def test_downgrade_that_drops_data_is_refused_then_says_what_went_and_reparse_recovers_it(db_url, tmp_path):
+    d = mixed_dir(tmp_path)
+    assert cli(db_url, "load", str(d), "--newspaper", "江城晚报", "--name-pattern", PATTERN).exit_code == 0
+    before = all_rows(db_url)
+    head = db.head_revision()
+
+    refused = cli(db_url, "db", "downgrade", FIRST)
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: downgrade to {FIRST} would drop data that upgrading again does not bring back: {LOST_AT_FIRST}; "
+        "give --yes to downgrade anyway ("
+        + ("a copy of the file is taken first" if db_url.startswith("sqlite") else "back the database up first (pg_dump, mariadb-dump)")
+        + ")\n"
+    )
+    assert all_rows(db_url) == before and cli(db_url, "db", "current").output.strip() == head
+    assert not list(tmp_path.glob("*.bak"))  # refused before the backup: nothing made
+
+    done = cli(db_url, "db", "downgrade", FIRST, "--yes")
+    assert done.exit_code == 0, done.output
+    last = done.stdout.splitlines()[-1]
+    if db_url.startswith("sqlite"):
+        (saved,) = tmp_path.glob("*.bak")
+        assert last == f"dropped with the downgrade: {LOST_AT_FIRST}; to get them back, run: archive --db {db_url} db restore {saved}"
+    else:
+        assert last == f"dropped with the downgrade: {LOST_AT_FIRST}; they are gone from the database; only a backup of your own has them"
+
+    assert cli(db_url, "db", "upgrade").exit_code == 0
+    after = all_rows(db_url)
+    # every value the first revision holds came through; the dropped columns came back empty
+    for t, rows in before.items():
+        dropped = {"article": {"kicker", "page", "page_name", "source_url"}, "source": {"format", "options"}}.get(t, set())
+        assert [{k: v for k, v in r.items() if k not in dropped} for r in rows] == [
+            {k: v for k, v in r.items() if k not in dropped} for r in after[t]
+        ], t
+        assert all(r[c] is None for r in after[t] for c in dropped)
+
+    # reparse reads the format from the text and what the options said from the rows: nothing fails,
+    # and the article fields come back as loaded, ids and all
+    again = cli(db_url, "reparse")
+    assert again.exit_code == 0 and again.stdout.endswith("7 sources reparsed: 0 changed, 7 unchanged, 0 failed\n"), again.output
+    recovered = all_rows(db_url)
+    for t in ("newspaper", "issue", "article_author", "section", "paragraph"):
+        assert recovered[t] == before[t], t
+    no_id = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]  # noqa: E731
+    assert no_id(recovered["metric"]) == no_id(before["metric"])  # reparse numbers metrics afresh
+    # all but the page that only the file name said (20210305-5-2.txt under --name-pattern): the
+    # pattern was an option, and the options went with the downgrade
+    differ = [(b, r) for b, r in zip(before["article"], recovered["article"]) if b != r]
+    assert [({k for k in b if b[k] != r[k]}, b["page"], r["page"]) for b, r in differ] == [({"page"}, "5", None)]
+    assert [r["format"] for r in recovered["source"]] == [r["format"] for r in before["source"]]
+    assert not integrity_problems(db_url)
+
+
+def test_downgrade_that_drops_nothing_needs_no_yes(db_url):
+    eng = db.make_engine(db_url)
+    db.upgrade(eng)
+    result = cli(db_url, "db", "downgrade", FIRST)
+    assert result.exit_code == 0 and result.stdout.endswith(f"at revision {FIRST}\n"), result.output
+    assert cli(db_url, "db", "downgrade", "nonsense").stderr == "Error: cannot downgrade to nonsense: Can't locate revision identified by 'nonsense'\n"
+    eng.dispose()
+
+
+# ---------------------------------------------------------------- 3. purge while reparse runs
+
+
+def test_reparse_skips_a_source_purged_after_the_list_was_read(engine, tmp_path):
+    d = mixed_dir(tmp_path)
+    report = loader.load_paths(engine, [d], meta=loader.Metadata(newspaper="江城晚报", name_pattern=PATTERN), workers=1)
+    ids = sorted(r.source_id for r in report.results)
+    assert len(ids) == 7
+    results = loader.reparse(engine)
+    first = next(results)  # the list of sources is read here, and the first one reparsed
+    assert first.source_id == ids[0] and first.error is None
+    loader.purge(engine, str(ids[1]))
+    second = next(results)
+    assert (second.source_id, second.error, second.changed) == (ids[1], None, False)
+    assert second.note == f"source {ids[1]}: skipped, purged since the list was read"
+    rest = list(results)
+    assert [r.source_id for r in rest] == ids[2:] and not any(r.error for r in rest)
+    with engine.connect() as conn:
+        assert sorted(conn.scalars(select(Source.id))) == [ids[0], *ids[2:]]
+
+
+# ---------------------------------------------------------------- 6. a number too large for its column
+
+ABSURD = "---\ntitle: 收入\nnewspaper: 江城晚报\ndate: 2021-03-07\n---\n\n全年收入10000000000000000000000000000000亿元，参加者3人，增长5%。\n"
+
+
+def test_a_number_beyond_its_column_is_not_a_metric_and_the_page_loads_on_every_engine(engine, tmp_path):
+    f = tmp_path / "absurd.md"
+    f.write_text(ABSURD, encoding="utf-8")
+    report = loader.load_paths(engine, [f], workers=1)
+    assert [r.status for r in report.results] == ["new"], report.results
+    with engine.connect() as conn:
+        stored = conn.execute(select(Metric.surface, Metric.value, Metric.unit).order_by(Metric.char_start)).all()
+    assert [(s, int(v), u) for s, v, u in stored] == [("3人", 3, "人"), ("5%", 5, "%")]
+    # the largest value that fits still does
+    from archive.limits import storable_metrics
+    from archive.metrics import extract_metrics
+
+    fits, too_large = "全年收入99999999999999999999亿元。", "全年收入100000000000000000000亿元。"  # 10**28 - 10**8, 10**28
+    assert [m.surface for m in storable_metrics(extract_metrics(fits))] == ["99999999999999999999亿元"]
+    assert [m.surface for m in extract_metrics(too_large)] == ["100000000000000000000亿元"]
+    assert storable_metrics(extract_metrics(too_large)) == []
