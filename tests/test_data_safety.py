@@ -208,3 +208,82 @@ def test_a_number_beyond_its_column_is_not_a_metric_and_the_page_loads_on_every_
     assert [m.surface for m in storable_metrics(extract_metrics(fits))] == ["99999999999999999999亿元"]
     assert [m.surface for m in extract_metrics(too_large)] == ["100000000000000000000亿元"]
     assert storable_metrics(extract_metrics(too_large)) == []
+
+
+# ---------------------------------------------------------------- 4. failures leave nothing half-made
+
+import contextlib  # noqa: E402
+import datetime as dt  # noqa: E402
+import sqlite3  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import insert  # noqa: E402
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs (root only): the disk a backup runs out of."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill: {mounted.stderr.strip() or 'not permitted'}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_backup_on_a_full_disk_is_one_line_and_leaves_no_partial_copy(small_disk):
+    url = f"sqlite:///{small_disk / 'archive.db'}"
+    eng = db.make_engine(url)
+    db.upgrade(eng)
+    with eng.begin() as conn:  # about 600 kB: the file fits on the disk, a second copy does not
+        conn.execute(insert(Source), [dict(path="big.txt", sha256="0" * 64, encoding="utf-8", byte_count=600_000,
+                                           text=uuid.uuid4().hex * 18_750, loaded_at=dt.datetime(2021, 1, 1), parser_version="1")])
+    eng.dispose()
+    before = sorted(p.name for p in small_disk.iterdir())
+    result = cli(url, "db", "downgrade", "0006")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: cannot back up {small_disk / 'archive.db'} to {small_disk / 'archive.db'}.")
+    assert line.endswith(".bak: database or disk is full; nothing was changed")
+    assert sorted(p.name for p in small_disk.iterdir()) == before  # no 0-byte or partial .bak
+    assert cli(url, "db", "current").output.strip() == db.head_revision()
+
+
+def test_restore_of_a_file_that_is_not_a_database_changes_nothing(sqlite_url, seed_dir, tmp_path):
+    assert cli(sqlite_url, "load", str(seed_dir)).exit_code == 0
+    before = all_rows(sqlite_url)
+    for name, content in (("text.bak", b"not a database at all\n" * 100), ("torn.bak", None)):
+        bad = tmp_path / name
+        if content is None:  # a whole copy of the archive cut in half: a header, half the pages missing
+            with contextlib.closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as src, \
+                    contextlib.closing(sqlite3.connect(bad)) as dst:
+                src.backup(dst)
+            whole = bad.read_bytes()
+            assert len(whole) > 100_000
+            bad.write_bytes(whole[: len(whole) // 2])
+        else:
+            bad.write_bytes(content)
+        result = cli(sqlite_url, "db", "restore", str(bad))
+        assert result.exit_code == 1
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"Error: {bad}: ") and line.endswith("; the archive was not changed"), line
+        assert all_rows(sqlite_url) == before
+
+
+@pytest.mark.parametrize(
+    "url, key",
+    [
+        ("mysql+pymysql://root@127.0.0.1:3306/test?ssl_ca=/nonexistent/ca.pem", "ssl_ca"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/test?sslrootcert=/nonexistent/root.crt&sslmode=verify-full", "sslrootcert"),
+    ],
+)
+@pytest.mark.parametrize("command", [["db", "current"], ["stats"], ["sql", "SELECT 1"]])
+def test_a_missing_certificate_file_is_one_line(url, key, command):
+    result = cli(url, *command)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: cannot use database URL {url}: {key} file /nonexistent/{'ca.pem' if key == 'ssl_ca' else 'root.crt'} does not exist\n"
