@@ -287,3 +287,74 @@ def test_a_missing_certificate_file_is_one_line(url, key, command):
     result = cli(url, *command)
     assert result.exit_code == 1
     assert result.stderr == f"Error: cannot use database URL {url}: {key} file /nonexistent/{'ca.pem' if key == 'ssl_ca' else 'root.crt'} does not exist\n"
+
+
+# ---------------------------------------------------------------- 5. deadlocks on the servers
+
+import threading  # noqa: E402
+
+from sqlalchemy import delete, text, update  # noqa: E402
+
+from archive.models import Article, IdWatermark, Issue  # noqa: E402
+from tests.conftest import SEED  # noqa: E402
+
+SMALL = "---\ntitle: 甲\nnewspaper: 江城晚报\ndate: 2021-03-07\n---\n\n第一段，参加者3人。\n\n第二段，发生5起。\n"
+# The purge waiting to delete the issue row, in this test's database only (the servers are shared).
+LOCK_WAITS = {
+    "postgresql": "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM issue%'",
+    "mysql": "SELECT count(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p "
+    "ON p.id = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE() AND p.info LIKE 'DELETE FROM issue%'",
+}
+
+
+def _purge_into(outcome: dict, engine, source_id: int) -> None:
+    try:
+        outcome["purged"] = loader.purge(engine, str(source_id))
+    except Exception as exc:  # noqa: BLE001 - reported by the test's assertion
+        outcome["error"] = exc
+
+
+def test_a_purge_chosen_as_deadlock_victim_is_run_again(engine, tmp_path):
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time (BEGIN IMMEDIATE): no deadlocks")
+    small = tmp_path / "small.md"
+    small.write_text(SMALL, encoding="utf-8")
+    report = loader.load_paths(engine, [small, SEED], workers=1)
+    assert [r.status for r in report.results] == ["new", "new"]
+    source_id = report.results[0].source_id
+    with engine.connect() as conn:
+        (issue_id,) = set(conn.scalars(select(Article.issue_id).where(Article.source_id == source_id)))
+
+    # Another transaction holds the purged file's issue row, waits for the purge to block on it, then
+    # asks for an article row the purge has deleted: a deadlock, and the purge is made its victim
+    # (PostgreSQL: the other waits longer before checking; MariaDB: the other has written more).
+    other = engine.connect()
+    outcome: dict = {}
+    worker = threading.Thread(target=_purge_into, args=(outcome, engine, source_id), daemon=True)
+    try:
+        other.begin()
+        if engine.dialect.name == "postgresql":
+            other.exec_driver_sql("SET LOCAL deadlock_timeout = '30s'")
+        else:
+            other.execute(insert(IdWatermark), [dict(table_name=f"weight{i:05}", last_id=0) for i in range(3000)])
+        other.execute(update(Issue).where(Issue.id == issue_id).values(weekday=Issue.weekday))
+        worker.start()
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 30
+            while watcher.execute(text(LOCK_WAITS[engine.dialect.name])).scalar() < 1:
+                assert time.monotonic() < deadline and worker.is_alive(), f"the purge never waited for the issue row: {outcome}"
+                watcher.rollback()
+                time.sleep(0.05)
+        other.execute(update(Article).where(Article.source_id == source_id).values(title=Article.title))
+        if engine.dialect.name != "postgresql":
+            other.execute(delete(IdWatermark).where(IdWatermark.table_name.like("weight%")))
+        other.commit()  # it survived: the purge was the victim
+    finally:
+        other.close()  # rolls back whatever a failed assertion left open
+    worker.join(60)
+    assert outcome == {"purged": source_id}
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(Source.id))) == [report.results[1].source_id]
+        assert conn.scalar(select(Issue.id).where(Issue.id == issue_id)) is None
+    assert not integrity_problems(str(engine.url.render_as_string(hide_password=False)))
