@@ -33,6 +33,22 @@ def _copy(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def _reason(exc: Exception) -> str:
+    return (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).splitlines()[0]
+
+
+def _check_database(path: Path) -> None:
+    """Raise DatabaseError unless `path` is a SQLite database that reads whole: checked before it is
+    copied over the archive, which a half-copied or foreign file would destroy."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check")]
+    except sqlite3.Error as exc:
+        raise db.DatabaseError(f"{path}: not a SQLite database ({_reason(exc)}); the archive was not changed") from None
+    if problems != ["ok"]:
+        raise db.DatabaseError(f"{path}: damaged SQLite database ({problems[0]}); the archive was not changed")
+
+
 def backup(engine: Engine) -> Path | None:
     """Copy the SQLite database next to itself (`NAME.YYYYmmddTHHMMSSZ.bak`); None when there is nothing to copy."""
     path = sqlite_file(engine)
@@ -44,7 +60,12 @@ def backup(engine: Engine) -> Path | None:
     while target.exists():
         n += 1
         target = path.with_name(f"{path.name}.{stamp}-{n}.bak")
-    _copy(path, target)
+    try:
+        _copy(path, target)
+    except (sqlite3.Error, OSError) as exc:  # a full disk, say: a partial copy is no backup, so none is left
+        for leftover in (target, target.with_name(target.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        raise db.DatabaseError(f"cannot back up {path} to {target}: {_reason(exc)}; nothing was changed") from None
     return target
 
 
@@ -56,8 +77,12 @@ def restore(engine: Engine, backup_path: str | Path) -> Path:
     source = Path(backup_path)
     if not source.is_file():
         raise db.DatabaseError(f"no backup file {source}")
+    _check_database(source)
     engine.dispose()
-    _copy(source, path)
+    try:
+        _copy(source, path)
+    except (sqlite3.Error, OSError) as exc:  # the copy is one transaction: a failed one leaves the archive as it was
+        raise db.DatabaseError(f"cannot restore {path} from {source}: {_reason(exc)}; the archive was not changed") from None
     return path
 
 

@@ -33,6 +33,7 @@ def _lazy(name: str):
 
 
 backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"), _lazy("archive.grants")
+dataloss = _lazy("archive.dataloss")
 loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
 search_mod, orm, progress = _lazy("archive.search"), _lazy("sqlalchemy.orm"), _lazy("archive.progress")
 formats = _lazy("archive.formats")  # the parsers: only `load`, `reparse` and `formats` need them
@@ -282,6 +283,9 @@ def reparse(obj: Context, source_ids) -> None:
     """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
     changed = failed = total = 0
     for r in loader.reparse(obj.engine, source_ids or None):
+        if r.note:  # purged while we ran: nothing to reparse, nothing failed
+            click.echo(r.note, err=True)
+            continue
         total += 1
         if r.error:
             failed += 1
@@ -315,20 +319,30 @@ def upgrade(obj: Context, revision: str) -> None:
 
 @db_group.command()
 @click.argument("revision")
+@click.option("--yes", is_flag=True, help="Downgrade even when it drops columns or tables that hold data.")
 @db_option
 @pass_ctx
 @friendly_errors
-def downgrade(obj: Context, revision: str) -> None:
-    """Downgrade the schema to REVISION (`base` removes every table); a SQLite file is backed up first."""
-    _migrate(obj.engine, "downgrade", revision)
+def downgrade(obj: Context, revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION (`base` removes every table); a SQLite file is backed up first.
+
+    Refused without --yes when the columns or tables it drops hold data."""
+    lost = dataloss.losses(obj.engine, revision)
+    if lost and not yes:
+        raise click.ClickException(dataloss.refusal(revision, lost, obj.engine.dialect.name == "sqlite"))
+    saved = _migrate(obj.engine, "downgrade", revision)
+    if lost:
+        restore = f"archive --db {redact_url(obj.url)} db restore {saved}" if saved else None
+        click.echo(dataloss.aftermath(lost, restore))
 
 
-def _migrate(engine, direction: str, revision: str) -> None:
+def _migrate(engine, direction: str, revision: str):
     saved = backup.backup(engine)
     if saved:
         click.echo(f"backup of the database before the {direction}: {saved}")
     backup.migrate(engine, direction, revision, saved)
     click.echo(f"at revision {db.current_revision(engine) or 'base'}")
+    return saved
 
 
 @db_group.command()

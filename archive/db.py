@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 import time
 from contextlib import contextmanager, redirect_stdout
@@ -57,9 +58,19 @@ def parse_url(url: str) -> URL:
     """The URL parsed; a malformed one is a DatabaseError naming it with its password hidden (never a
     traceback, which would show the text)."""
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except Exception as exc:
         raise DatabaseError(f"cannot use database URL {redact_url(url)}: {exc}") from None
+    # A certificate file that is not there: the drivers say so with a traceback (PyMySQL's
+    # FileNotFoundError) or only once a server asks for it.
+    for key in CERTIFICATE_PARAMETERS.intersection(parsed.query):
+        for value in [parsed.query[key]] if isinstance(parsed.query[key], str) else parsed.query[key]:
+            if value and value != "system" and not os.path.isfile(value):  # libpq: "system" = the OS store
+                raise DatabaseError(f"cannot use database URL {redact_url(url)}: {key} file {value} does not exist")
+    return parsed
+
+
+CERTIFICATE_PARAMETERS = {"ssl_ca", "ssl_cert", "ssl_key", "sslrootcert", "sslcert", "sslkey", "sslcrl"}
 
 
 def make_engine(url: str, **kwargs) -> Engine:

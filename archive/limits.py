@@ -8,6 +8,7 @@ models is covered without touching this file.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from archive.document import Document, ParseError
@@ -63,3 +64,31 @@ def check_metrics(doc: Document, metrics: dict) -> None:
         for p in a.paragraphs:
             for m in metrics.get((a.ordinal, p.ordinal), ()):
                 _check(m, 'metric', f"article {a.ordinal}: paragraph {p.ordinal}: metric {m.ordinal}", p.line_start)
+
+
+@cache
+def _numeric_bounds() -> tuple[tuple[str, Decimal], ...]:
+    """(attribute, bound) of every NUMERIC(p, s) column of metric: a value must be below 10**(p-s)."""
+    from sqlalchemy import Numeric
+
+    from archive.models import Metric
+
+    return tuple(
+        (c.name, Decimal(10) ** (c.type.precision - (c.type.scale or 0)))
+        for c in Metric.__table__.columns
+        if isinstance(c.type, Numeric) and c.type.precision
+    )
+
+
+def storable_metrics(metrics: list) -> list:
+    """The metrics whose numbers fit their columns (NUMERIC(38,10): below 10**28).
+
+    A number that large (`10000000000000000000000000000000亿元`) is no quantity anyone measured, and
+    PostgreSQL ("numeric field overflow") and MariaDB ("Out of range value") would refuse the whole
+    page for it while SQLite stored it: it is not a metric, on every engine, and the page loads."""
+    bounds = _numeric_bounds()
+    return [m for m in metrics if all(_fits(getattr(m, name, None), bound) for name, bound in bounds)]
+
+
+def _fits(value: Decimal | None, bound: Decimal) -> bool:
+    return value is None or (value.is_finite() and abs(value) < bound)

@@ -8,6 +8,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import signal
+import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -523,10 +524,11 @@ class ReparseResult:
     before: dict
     after: dict
     error: str | None = None
+    note: str | None = None  # skipped, not failed: the source was purged while reparse ran
 
     @property
     def changed(self) -> bool:
-        return self.error is None and self.before != self.after
+        return self.error is None and self.note is None and self.before != self.after
 
     def describe(self) -> str:
         diffs = [f"{k} {self.before[k]}→{self.after[k]}" for k in self.after if k != "digest" and self.before[k] != self.after[k]]
@@ -554,7 +556,7 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
     """Re-derive the rows of stored sources from source.text with the current parser and extractor.
 
     Uses the format and options each source was loaded with. One transaction per source; a source
-    the current parser rejects keeps its old rows.
+    the current parser rejects keeps its old rows, and one purged meanwhile is skipped with a note.
     """
     with Session(engine) as session:
         q = select(Source.id).order_by(Source.id)
@@ -562,22 +564,70 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
             q = q.where(Source.id.in_(list(source_ids)))
         ids = list(session.scalars(q))
     for source_id in ids:
-        with Session(engine) as session, session.begin():
-            source = session.get(Source, source_id)
-            before = _source_state(session, source_id)
-            try:
-                parsed = parse_document(source.text, source.format, Metadata.from_json(source.options))
-            except ParseError as exc:
-                result = ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
-            else:
-                conn = session.connection()
-                kept = KeptIds.of_source(conn, source_id)
-                issue_ids = delete_source(conn, source_id, keep_source=True)
-                write_parsed(conn, source_id, parsed, keep=kept)
-                drop_empty_issues(conn, issue_ids)  # one the text no longer dates to, say
-                source.parser_version = PARSER_VERSION
-                result = ReparseResult(source_id, source.path, before, _source_state(session, source_id))
-        yield result
+        yield retry_deadlocks(lambda: _reparse_one(engine, source_id))
+
+
+def _reparse_one(engine: Engine, source_id: int) -> ReparseResult:
+    with Session(engine) as session, session.begin():
+        # Locked: a purge running now either finishes first (and the source is gone) or waits for us.
+        source = session.scalars(select(Source).where(Source.id == source_id).with_for_update()).one_or_none()
+        if source is None:
+            return ReparseResult(source_id, "", {}, {}, note=f"source {source_id}: skipped, purged since the list was read")
+        before = _source_state(session, source_id)
+        meta = Metadata.from_json(source.options)
+        if source.format is None and meta is None:
+            meta = _meta_from_rows(session, source_id)
+        try:
+            parsed = parse_document(source.text, source.format, meta)
+        except ParseError as exc:
+            return ReparseResult(source_id, source.path, before, before, f"{source.path}:{exc.line}: {exc.reason}")
+        conn = session.connection()
+        kept = KeptIds.of_source(conn, source_id)
+        issue_ids = delete_source(conn, source_id, keep_source=True)
+        write_parsed(conn, source_id, parsed, keep=kept)
+        drop_empty_issues(conn, issue_ids)  # one the text no longer dates to, say
+        source.parser_version = PARSER_VERSION
+        if source.format is None:  # recorded now, so that the next reparse reads the text as this one did
+            source.format, source.options = parsed.format, meta.to_json() if meta else None
+        return ReparseResult(source_id, source.path, before, _source_state(session, source_id))
+
+
+def _meta_from_rows(session: Session, source_id: int) -> Metadata | None:
+    """What the load options said about a source whose format and options are not stored (loaded before
+    revision 0005, or a downgrade dropped them), read back from the rows it produced: its newspaper and
+    date when it made one issue, its page and page name when all its articles share them. The parser
+    takes from these only what the text lacks, as it did at load time."""
+    rows = session.execute(
+        select(Newspaper.name, Issue.date, Article.page, Article.page_name, Article.ordinal)
+        .join(Issue, Article.issue_id == Issue.id).join(Newspaper, Issue.newspaper_id == Newspaper.id)
+        .where(Article.source_id == source_id)
+    ).all()
+    if not rows:
+        return None
+    one = lambda i: rows[0][i] if len({r[i] for r in rows}) == 1 else None  # noqa: E731
+    return Metadata(newspaper=one(0), date=one(1), page=one(2), page_name=one(3), ordinal=rows[0][4] if len(rows) == 1 else None)
+
+
+# MariaDB/MySQL: 1213 deadlock, 1205 lock wait timeout; PostgreSQL: 40P01 deadlock, 40001 serialization.
+DEADLOCK_CODES = {1213, 1205, "40P01", "40001"}
+
+
+def is_deadlock(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or (orig.args[0] if getattr(orig, "args", None) else None)
+    return code in DEADLOCK_CODES
+
+
+def retry_deadlocks(transaction: Callable[[], object]):
+    """Run a short write transaction again when the server chose it as a deadlock victim (it was rolled
+    back whole, so running it again is safe); a few times, then the error stands."""
+    for attempt in range(RETRIES):
+        try:
+            return transaction()
+        except DBAPIError as exc:
+            if attempt == RETRIES - 1 or not is_deadlock(exc):
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 @dataclass(frozen=True)
@@ -594,12 +644,17 @@ class Purged:
 
 def purge(engine: Engine, target: str) -> Purged:
     """Remove a loaded file: by source id, the source and everything parsed from it; by path, that path,
-    and the source with it when no other path holds the same bytes."""
+    and the source with it when no other path holds the same bytes. Retried when chosen as a deadlock victim."""
+    return retry_deadlocks(lambda: _purge(engine, target))
+
+
+def _purge(engine: Engine, target: str) -> Purged:
     with engine.begin() as conn:
         if "\x00" in target:  # no path holds a NUL byte (and Path refuses one)
             found = None
         elif target.isdigit():
-            source_id = conn.execute(select(Source.id).where(Source.id == int(target))).scalar_one_or_none()
+            # locked: a reparse of this source finishes first, or waits until it is gone
+            source_id = conn.execute(select(Source.id).where(Source.id == int(target)).with_for_update()).scalar_one_or_none()
             if source_id:
                 drop_empty_issues(conn, delete_source(conn, source_id))
                 return Purged(source_id, True)
@@ -608,6 +663,8 @@ def purge(engine: Engine, target: str) -> Purged:
             found = conn.execute(
                 select(_path.c.source_id, _path.c.path).where(_path.c.path.in_({target, str(Path(target).resolve())}))
             ).first()
+            if found:  # locked, as above
+                conn.execute(select(Source.id).where(Source.id == found[0]).with_for_update()).all()
         if not found:
             raise LookupError(f"no loaded file {target!r}")
         source_id, path = found

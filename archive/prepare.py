@@ -13,7 +13,7 @@ from archive.decode import DecodeError, decode
 from archive.document import Document, ParseError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
-from archive.limits import check_metrics
+from archive.limits import check_metrics, storable_metrics
 from archive.searchtext import token_text
 from archive.metrics import Metric, extract_metrics
 
@@ -90,7 +90,7 @@ def index_tokens(document: Document) -> tuple[str, ...]:
 def document_metrics(document: Document) -> dict[tuple[int, int], list[Metric]]:
     """Every paragraph's metrics, keyed by (article ordinal, paragraph ordinal)."""
     metrics = {
-        (article.ordinal, p.ordinal): extract_metrics(p.text)
+        (article.ordinal, p.ordinal): storable_metrics(extract_metrics(p.text))
         for article in document.articles
         for p in article.paragraphs
     }

@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError
-from archive.formats import credits
+from archive.formats import credits, frontmatter
 from archive.formats.metadata import SOURCE_DATE, SOURCE_PAGE, Metadata, normalise_page, source_line
 from archive.formats.page import ArticleBuilder, Block, Line
 
@@ -57,7 +57,7 @@ def _front_matter(text: str) -> tuple[dict, int, str]:
     if not m:
         return {}, 0, text
     try:
-        data = yaml.safe_load(m.group(1) or "") or {}
+        data = frontmatter.load(m.group(1) or "") or {}
     except yaml.YAMLError as exc:
         # an error found only at the end of the block is better shown where its construct opened
         block_lines = (m.group(1) or "").count("\n")
