@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive import __version__, db
 from archive import export as exporting
 from archive import sql as readonly_sql
-from archive.config import redact_url, resolve_database_url
+from archive.config import redact, redact_url, resolve_database_url
 from archive.searchtext import ORDERS as SEARCH_ORDERS
 
 
@@ -81,15 +81,19 @@ def friendly_errors(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        ctx = click.get_current_context().find_object(Context)
+        url = ctx.url if ctx else None
         try:
             return f(*args, **kwargs)
+        except click.ClickException as exc:  # bi_errors' and the commands' own: passwords hidden too
+            exc.message = redact(exc.message, url)
+            raise
         except (db.DatabaseError, queries.NotFound, LookupError, search_mod.EmptyQuery) as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(redact(str(exc), url)) from exc
         except SQLAlchemyError as exc:
-            ctx = click.get_current_context().find_object(Context)
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            where = redact_url(ctx.url) if ctx else "database"
-            raise click.ClickException(f"{where}: {reason}") from exc
+            where = redact_url(url) if url else "database"
+            raise click.ClickException(redact(f"{where}: {reason}", url)) from exc
 
     return wrapper
 
