@@ -71,9 +71,9 @@ def first_keyword(statement: str) -> str:
     return token.normalized.upper() if token is not None else ""
 
 
-# A read-only transaction does not stop a superuser's file and network functions: these read the database
-# server's files, copy them into large objects or reach other servers. The sturdier guard is to connect
-# as the role `archive db grant-readonly` creates, which may call none of them.
+# Names of functions that read the database server's files, copy them into large objects or reach other
+# servers: refused here only for a clear message. What stops them is the login the query runs as
+# (archive.grants.reader_url), since a name can be escaped (U&"…") or built inside a string (query_to_xml).
 OUTSIDE_FUNCTIONS = frozenset(
     "pg_read_file pg_read_binary_file pg_ls_dir pg_stat_file pg_ls_logdir pg_ls_waldir pg_ls_tmpdir "
     "pg_ls_archive_statusdir lo_import lo_export lo_from_bytea lo_put dblink dblink_exec dblink_connect "
