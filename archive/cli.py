@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive import __version__, db
 from archive import export as exporting
 from archive import sql as readonly_sql
-from archive.config import redact_url, resolve_database_url
+from archive.config import redact, redact_url, resolve_database_url
 from archive.searchtext import ORDERS as SEARCH_ORDERS
 
 
@@ -82,15 +82,19 @@ def friendly_errors(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        ctx = click.get_current_context().find_object(Context)
+        url = ctx.url if ctx else None
         try:
             return f(*args, **kwargs)
+        except click.ClickException as exc:  # bi_errors' and the commands' own: passwords hidden too
+            exc.message = redact(exc.message, url)
+            raise
         except (db.DatabaseError, queries.NotFound, LookupError, search_mod.EmptyQuery) as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(redact(str(exc), url)) from exc
         except SQLAlchemyError as exc:
-            ctx = click.get_current_context().find_object(Context)
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            where = redact_url(ctx.url) if ctx else "database"
-            raise click.ClickException(f"{where}: {reason}") from exc
+            where = redact_url(url) if url else "database"
+            raise click.ClickException(redact(f"{where}: {reason}", url)) from exc
 
     return wrapper
 
@@ -403,6 +407,7 @@ def _bi_errors() -> tuple[type[Exception], ...]:
     # a function, so that naming these does not import grants and serve (and Datasette) at start-up
     return (
         readonly_sql.QueryRejected,
+        grants.ReaderUnavailable,
         readonly_sql.QueryFailed,
         exporting.ExportUnavailable,
         grants.GrantUnsupported,
@@ -435,15 +440,23 @@ def _progress(label: str):
     return show
 
 
+def timeout_option(f):
+    return click.option(
+        "--timeout", type=click.FloatRange(0), default=readonly_sql.DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
+        help="Stop the query after this many seconds (0: no limit).",
+    )(f)
+
+
 @main.command("sql")
 @click.argument("query")
 @format_option(("table", "csv", "json", "jsonl"))
+@timeout_option
 @db_option
 @pass_ctx
 @bi_errors
-def sql_cmd(obj: Context, query: str, fmt: str) -> None:
+def sql_cmd(obj: Context, query: str, fmt: str, timeout: float) -> None:
     """Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN, SHOW, PRAGMA); writes are refused."""
-    with readonly_sql.query(obj.url, query) as rows:
+    with readonly_sql.query(obj.url, query, timeout) as rows:
         if fmt in ("csv", "jsonl"):
             for _ in exporting.export(rows, fmt, sys.stdout.buffer):
                 pass
@@ -460,10 +473,11 @@ def sql_cmd(obj: Context, query: str, fmt: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout; required for parquet and xlsx).")
 @click.option("--excel", is_flag=True, help="CSV as UTF-8 with a byte-order mark and CRLF, which Excel and WPS open right.")
 @click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding, e.g. gb18030 for older tools.")
+@timeout_option
 @db_option
 @pass_ctx
 @bi_errors
-def export_cmd(obj: Context, name, query, fmt, output, excel, encoding) -> None:
+def export_cmd(obj: Context, name, query, fmt, output, excel, encoding, timeout) -> None:
     """Export a table or view (NAME) or a query's rows, streamed, as csv, jsonl, parquet or xlsx."""
     if fmt in exporting.BINARY_FORMATS and not output:
         raise click.UsageError(f"{fmt} is a binary format: give --output FILE")
@@ -473,7 +487,7 @@ def export_cmd(obj: Context, name, query, fmt, output, excel, encoding) -> None:
         raise click.UsageError(f"unknown encoding {encoding}") from exc
     show = _progress(f"exporting {name or 'query'}")
     warn = lambda m: click.echo(f"warning: {m}", err=True)  # noqa: E731
-    with exporting.open_rows(obj.url, name=name, query=query) as rows:
+    with exporting.open_rows(obj.url, name=name, query=query, timeout=timeout) as rows:
         with exporting.destination(output) as out:
             total = 0
             for n in exporting.export(rows, fmt, out, encoding=encoding, excel=excel, warn=warn):

@@ -129,12 +129,15 @@ def _sqlite_csv_body(conn: Connection, table: Table) -> Callable[[BinaryIO], Ite
 
 
 @contextmanager
-def open_rows(url: str, name: str | None = None, query: str | None = None) -> Iterator[sql.Rows]:
-    """Rows of the table or view `name`, or of the read-only `query`, on the archive at `url`."""
+def open_rows(
+    url: str, name: str | None = None, query: str | None = None, timeout: float | None = sql.DEFAULT_TIMEOUT
+) -> Iterator[sql.Rows]:
+    """Rows of the table or view `name` (never cut off), or of the read-only `query` (stopped after
+    `timeout` seconds), on the archive at `url`."""
     if (name is None) == (query is None):
         raise ExportUnavailable("give a table or view name, or --query, not both")
     if query is not None:
-        with sql.query(url, query) as rows:
+        with sql.query(url, query, timeout) as rows:
             yield rows
         return
     with sql.readonly_connection(url) as conn:

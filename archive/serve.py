@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -71,9 +72,20 @@ def archive_match(q: str | None) -> str:
     return fts5_match(query) if query.include else NO_MATCH
 
 
+# One request must not take the server down: `select zeroblob(1000000000)` once asked for 23.6 GB.
+# SQLite refuses to build any string or blob longer than MAX_VALUE_BYTES ("string or blob too big"), and
+# Datasette returns at most MAX_ROWS rows of a query and stops it after TIME_LIMIT_MS: a response holds
+# at most MAX_ROWS × MAX_VALUE_BYTES per column of values. Paragraphs and article texts are far smaller.
+MAX_VALUE_BYTES = 1_000_000
+MAX_ROWS = 1000
+TIME_LIMIT_MS = 5000
+SETTINGS = {"sql_time_limit_ms": TIME_LIMIT_MS, "max_returned_rows": MAX_ROWS, "allow_download": False}
+
+
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("archive_match", 1, archive_match, deterministic=True)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
 
 
 def _register_plugin() -> None:
@@ -131,7 +143,7 @@ def make_datasette(path: Path, immutable: bool = False):
         raise ServeUnavailable(f"{wal} holds changes not yet in {path.name} (a load is running or was cut short): serve it without --immutable")
     _register_plugin()
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
-    ds = Datasette(**files, metadata=metadata(DATABASE_NAME), settings={"sql_time_limit_ms": 5000})
+    ds = Datasette(**files, metadata=metadata(DATABASE_NAME), settings=SETTINGS)
     # Datasette names a database after its file; links and bookmarks should not change with the file name.
     database = ds.databases[path.stem]
     ds.remove_database(path.stem)

@@ -1,27 +1,37 @@
 """Read-only SQL on every engine: one statement, checked, run on a connection that cannot write.
 
-Two guards, so that neither alone has to be perfect: the statement is parsed and must be a single
-read (SELECT, WITH … SELECT, VALUES, EXPLAIN, SHOW, a read-only PRAGMA); and the connection itself
-refuses writes — SQLite opened `mode=ro` with `query_only` and an authorizer (mode=ro alone still lets
-ATTACH, VACUUM INTO and PRAGMA writable_schema through), PostgreSQL and MariaDB in a read-only
-transaction.
+The parse check (check_statement) is only the friendly first message: a parser and a server can
+disagree about quotes and comments. The engine itself is the boundary:
+- one statement by protocol: PostgreSQL through the extended query protocol (every statement
+  prepared), MariaDB without CLIENT_MULTI_STATEMENTS; a string holding two is refused by the server;
+- a login that can only read: SQLite opened `mode=ro` with `query_only` and an authorizer (mode=ro
+  alone still lets ATTACH, VACUUM INTO and PRAGMA writable_schema through); on PostgreSQL and MariaDB
+  a read-only transaction, and, when the URL's user could read or write server files or run programs
+  (a superuser, FILE), a temporary login that may only SELECT (archive.grants.reader_url);
+- a time limit the SQL cannot lift: statement_timeout / max_statement_time, and a watchdog that
+  cancels the query at the deadline (a session setting can be changed by the statement itself);
+  SQLite's progress handler.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import sqlite3
+import threading
+import time
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote
 
 import sqlparse
 from sqlalchemy import Connection, create_engine, pool
 from sqlalchemy.exc import DBAPIError
 
+from archive import grants
 from archive.db import DatabaseError, make_engine, parse_url
 
 
@@ -33,6 +43,7 @@ class QueryFailed(Exception):
     """The database could not run a read-only statement (syntax, missing table, a write it refused)."""
 
 
+DEFAULT_TIMEOUT = 30.0  # seconds: `archive sql` and `export --query` unless --timeout says otherwise
 READ_KEYWORDS = ("SELECT", "WITH", "VALUES", "TABLE", "EXPLAIN", "SHOW", "DESCRIBE", "DESC", "PRAGMA")
 # Statements the database can start a server-side cursor for (PostgreSQL's DECLARE takes only these).
 STREAMABLE = ("SELECT", "WITH", "VALUES", "TABLE")
@@ -60,9 +71,9 @@ def first_keyword(statement: str) -> str:
     return token.normalized.upper() if token is not None else ""
 
 
-# A read-only transaction does not stop a superuser's file and network functions: these read the database
-# server's files, copy them into large objects or reach other servers. The sturdier guard is to connect
-# as the role `archive db grant-readonly` creates, which may call none of them.
+# Names of functions that read the database server's files, copy them into large objects or reach other
+# servers: refused here only for a clear message. What stops them is the login the query runs as
+# (archive.grants.reader_url), since a name can be escaped (U&"…") or built inside a string (query_to_xml).
 OUTSIDE_FUNCTIONS = frozenset(
     "pg_read_file pg_read_binary_file pg_ls_dir pg_stat_file pg_ls_logdir pg_ls_waldir pg_ls_tmpdir "
     "pg_ls_archive_statusdir lo_import lo_export lo_from_bytea lo_put dblink dblink_exec dblink_connect "
@@ -98,11 +109,7 @@ def check_statement(sql: str) -> str:
     return statements[0]
 
 
-def driver_sql(connection: Connection, statement: str) -> str:
-    """`statement` as the DBAPI driver expects it when no parameters are bound (a literal % doubled)."""
-    if connection.dialect.paramstyle in ("format", "pyformat"):
-        return statement.replace("%", "%%")
-    return statement
+driver_sql = grants.driver_sql
 
 
 # --- SQLite: a read-only connection with an authorizer -------------------------------------------
@@ -139,7 +146,54 @@ for _name, _fn in (("DATE", _convert_date), ("DATETIME", _convert_datetime), ("T
     sqlite3.register_converter(_name, _fn)
 
 
-def sqlite_readonly_connect(path: str) -> sqlite3.Connection:
+class TimeLimit:
+    """The longest a read-only statement may run, from its start to its last row; None: no limit."""
+
+    def __init__(self, seconds: float | None = None):
+        self.seconds = seconds if seconds and seconds > 0 else None
+        self.deadline: float | None = None
+        self.mechanism = "time limit"
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def start(self, cancel: Callable[[], None] | None = None) -> None:
+        if self.seconds is None:
+            return
+        self.deadline = time.monotonic() + self.seconds
+        if cancel is not None:  # a watchdog outside the SQL's reach: the statement may change its session
+            self._timer = threading.Timer(self.seconds, self._fire, (cancel,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self, cancel: Callable[[], None]) -> None:
+        self.fired = True
+        try:
+            cancel()
+        except Exception:  # the statement finished meanwhile, or the server is gone: nothing to stop
+            pass
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def message(self) -> str:
+        return (
+            f"stopped by the time limit of {self.seconds:g} s ({self.mechanism}): "
+            "give --timeout SECONDS to allow longer (0: no limit)"
+        )
+
+
+class TimeLimitExceeded(QueryFailed):
+    """The statement ran past its time limit and was stopped."""
+
+
+def sqlite_readonly_connect(path: str, limit: TimeLimit | None = None) -> sqlite3.Connection:
     """A connection to the SQLite file at `path` that can only read, whatever SQL it is given."""
     if not Path(path).is_file():
         raise DatabaseError(f"no SQLite archive at {path}")
@@ -152,49 +206,127 @@ def sqlite_readonly_connect(path: str) -> sqlite3.Connection:
     )
     conn.execute("PRAGMA query_only = 1")
     conn.set_authorizer(_authorize)
+    if limit is not None and limit.seconds is not None:
+        limit.mechanism = "SQLite progress handler"
+        # called every 10,000 virtual-machine steps (well under a millisecond): non-zero interrupts
+        conn.set_progress_handler(lambda: 1 if limit.expired() else 0, 10_000)
     return conn
 
 
-def _readonly_engine(url: str):
+def _refuse_multi_statements(dbapi_conn, _record) -> None:
+    from pymysql.constants import CLIENT
+
+    # Without this flag the server takes one statement per query: `SELECT 1; DROP …` is a syntax error.
+    if dbapi_conn.client_flag & CLIENT.MULTI_STATEMENTS:
+        raise QueryRejected("the database URL turns on multi-statements (client_flag): archive sql refuses it")
+
+
+def _readonly_engine(url: str, limit: TimeLimit):
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = parsed.database
         if not path or path == ":memory:":
             raise DatabaseError("archive sql needs a SQLite file, not an in-memory database")
-        return create_engine("sqlite://", creator=lambda: sqlite_readonly_connect(path), poolclass=pool.NullPool)
+        return create_engine("sqlite://", creator=lambda: sqlite_readonly_connect(path, limit), poolclass=pool.NullPool)
+    if backend == "postgresql":
+        # prepare_threshold=0: every statement is prepared, so it goes by the extended query protocol,
+        # in which the server refuses a string holding more than one statement.
+        return make_engine(url, poolclass=pool.NullPool, connect_args={"prepare_threshold": 0})
     engine = make_engine(url, poolclass=pool.NullPool)
     if backend in ("mysql", "mariadb"):
         from sqlalchemy import event
 
+        event.listen(engine, "connect", _refuse_multi_statements)
         # Every transaction of this session, the implicit one included, is read-only.
         event.listen(engine, "connect", lambda c, _r: c.cursor().execute("SET SESSION TRANSACTION READ ONLY"))
     return engine
 
 
+LIMIT_KEY = "archive_time_limit"
+
+
 @contextmanager
-def readonly_connection(url: str) -> Iterator[Connection]:
-    """A connection to the archive at `url` on which every write fails; rolled back when done."""
-    engine = _readonly_engine(url)
+def readonly_connection(url: str, timeout: float | None = None) -> Iterator[Connection]:
+    """A connection to the archive at `url` on which every write fails; rolled back when done.
+
+    Statements run on it (execute) stop after `timeout` seconds; None or 0: no limit."""
+    limit = TimeLimit(timeout)
     try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn = conn.execution_options(postgresql_readonly=True)
+        with grants.reader_url(url) as (reader, temporary):
+            engine = _readonly_engine(reader, limit)
             try:
-                yield conn
+                try:
+                    conn = engine.connect()
+                except DBAPIError as exc:
+                    if temporary:
+                        raise QueryRejected(
+                            "this login may reach the server's files, so archive sql runs queries as a temporary "
+                            f"read-only login, and the server refused it ({_reason(exc, limit)}): connect as a role "
+                            "without those rights (archive db grant-readonly makes one on PostgreSQL)"
+                        ) from None
+                    raise
+                with conn:
+                    conn.info[LIMIT_KEY] = limit
+                    if conn.dialect.name == "postgresql":
+                        conn = conn.execution_options(postgresql_readonly=True)
+                    try:
+                        yield conn
+                    finally:
+                        limit.stop()
+                        conn.rollback()
             finally:
-                conn.rollback()
+                engine.dispose()
+    except grants.ReaderUnavailable as exc:
+        raise QueryRejected(str(exc)) from None
     except DBAPIError as exc:
-        raise QueryFailed(_reason(exc)) from exc
-    finally:
-        engine.dispose()
+        raise QueryFailed(_reason(exc, limit)) from exc
 
 
-def _reason(exc: DBAPIError) -> str:
-    args = getattr(exc.orig, "args", ())
-    if len(args) == 2 and isinstance(args[0], int):  # PyMySQL: (code, message)
+def _start_limit(conn: Connection, limit: TimeLimit) -> None:
+    """Start the clock: the engine's own limit for the statement, and a watchdog that cancels it."""
+    if limit.seconds is None:
+        return
+    driver = conn.connection.driver_connection
+    ms = math.ceil(limit.seconds * 1000)
+    if conn.dialect.name == "postgresql":
+        limit.mechanism = "PostgreSQL statement_timeout"
+        driver.execute("SELECT set_config('statement_timeout', %s, false)", (f"{ms}ms",))
+        cancel = getattr(driver, "cancel_safe", driver.cancel)
+        limit.start(cancel)
+    elif conn.dialect.name in ("mysql", "mariadb"):
+        limit.mechanism = "MariaDB max_statement_time"
+        with driver.cursor() as cur:
+            cur.execute("SET SESSION max_statement_time = %s", (limit.seconds,))
+        thread_id = driver.thread_id()
+        engine = conn.engine
+
+        def kill() -> None:  # from a connection of its own: this one is busy with the statement
+            other = engine.raw_connection()
+            try:
+                other.cursor().execute(f"KILL QUERY {int(thread_id)}")
+            finally:
+                other.close()
+
+        limit.start(kill)
+    else:
+        limit.start()
+
+
+def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
+    orig = exc.orig
+    args = getattr(orig, "args", ())
+    code = args[0] if len(args) == 2 and isinstance(args[0], int) else None
+    if limit is not None and limit.seconds is not None and (
+        limit.fired
+        or getattr(orig, "sqlstate", None) == "57014"  # PostgreSQL: canceled (statement_timeout, or the watchdog)
+        or code in (1969, 1317)  # MariaDB: max_statement_time exceeded, query interrupted (KILL QUERY)
+        or (isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted")
+    ):
+        return limit.message()
+    if code is not None:  # PyMySQL: (code, message)
         return str(args[1]).strip().splitlines()[0]
-    reason = str(exc.orig or exc).strip().splitlines()[0]
+    reason = str(orig or exc).strip().splitlines()[0]
     if reason == "not authorized":  # what SQLite says when the authorizer denies
         return "refused: the statement would write, attach or change settings, and archive sql is read-only"
     return reason
@@ -213,31 +345,40 @@ class Rows:
 
 
 def execute(conn: Connection, statement: str) -> Rows:
-    """Run one checked read-only `statement` on `conn`, streaming its rows."""
+    """Run one checked read-only `statement` on `conn`, streaming its rows, within the connection's time limit."""
+    limit = conn.info.get(LIMIT_KEY) or TimeLimit()
     # yield_per implies a server-side cursor, which PostgreSQL opens only for SELECT-like statements.
     options = {"yield_per": BATCH_ROWS} if first_keyword(statement) in STREAMABLE else {}
     try:
+        _start_limit(conn, limit)
         result = conn.exec_driver_sql(driver_sql(conn, statement), execution_options=options)
     except DBAPIError as exc:
-        raise QueryFailed(_reason(exc)) from exc
+        raise _failure(exc, limit) from exc
     if not result.returns_rows:
         result.close()
         return Rows([], iter(()))
-    return Rows(list(result.keys()), _guarded(result))
+    return Rows(list(result.keys()), _guarded(result, limit))
 
 
-def _guarded(result) -> Iterator[tuple]:
+def _failure(exc: DBAPIError, limit: TimeLimit) -> QueryFailed:
+    reason = _reason(exc, limit)
+    return TimeLimitExceeded(reason) if limit.seconds is not None and reason == limit.message() else QueryFailed(reason)
+
+
+def _guarded(result, limit: TimeLimit) -> Iterator[tuple]:
     try:
         # a batch at a time: the driver's fetchmany, where iterating asked it for one row at a time
         for batch in result.partitions(BATCH_ROWS):
             yield from map(tuple, batch)
+            if limit.expired():  # between batches the engine is idle, and its own limit is not running
+                raise TimeLimitExceeded(limit.message())
     except DBAPIError as exc:
-        raise QueryFailed(_reason(exc)) from exc
+        raise _failure(exc, limit) from exc
 
 
 @contextmanager
-def query(url: str, sql: str) -> Iterator[Rows]:
-    """Check `sql`, then run it read-only on the archive at `url`."""
+def query(url: str, sql: str, timeout: float | None = DEFAULT_TIMEOUT) -> Iterator[Rows]:
+    """Check `sql`, then run it read-only on the archive at `url`, for at most `timeout` seconds."""
     statement = check_statement(sql)
-    with readonly_connection(url) as conn:
+    with readonly_connection(url, timeout) as conn:
         yield execute(conn, statement)

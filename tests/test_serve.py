@@ -105,3 +105,27 @@ def test_served_at_archive_whatever_the_file_is_called(seed_dir, tmp_path):
     rows = get("/archive/v_article.json?_shape=array").json()
     assert len(rows) == facts["articles"]
     assert "v_article" in get("/-/metadata.json").json()["databases"]["archive"]["tables"]
+
+
+def test_one_request_cannot_exhaust_memory(site):
+    """zeroblob(1e9) once made the server ask for 23.6 GB: now SQLite refuses any value over 1 MB, a
+    query returns at most 1000 rows, and the server answers the next request as before."""
+    import resource
+
+    get, name, facts = site
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for q in ("select+zeroblob(1000000000)", "select+length(zeroblob(1000000000))", "select+randomblob(2000000)",
+              "select+replace(hex(zeroblob(600000)),'00','xy')"):
+        response = get(f"/{name}.json?sql={q}")
+        assert response.status_code == 400 and "too big" in response.json()["error"], (q, response.text[:200])
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 200_000, grown_kb  # far below the gigabytes these asked for
+    rows = get(f"/{name}.json?sql=with+recursive+r(n)+as+(select+1+union+all+select+n%2B1+from+r)+select+n+from+r&_shape=objects").json()
+    assert len(rows["rows"]) == serve.MAX_ROWS and rows["truncated"] is True
+    assert get(f"/{name}.json?sql=select+count(*)+as+n+from+paragraph&_shape=array").json() == [{"n": facts["paragraphs"]}]
+
+
+def test_endless_query_stops_at_the_time_limit(site):
+    get, name, _ = site
+    response = get(f"/{name}.json?sql=with+recursive+r(n)+as+(select+1+union+all+select+n%2B1+from+r)+select+count(*)+from+r")
+    assert response.status_code == 400 and "took too long" in response.text.lower(), response.text[:300]
