@@ -27,6 +27,7 @@ Pure functions: no database, no I/O; patterns are compiled once at import.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -320,13 +321,15 @@ def resolve_time(
     issue_date: date,
     text: str | None = None,
     at: int | None = None,
+    times: list[tuple[int, int, TimeRef]] | None = None,
 ) -> TimeRef:
     """When a figure holds.
 
     ``as_of``/``period``: the metric's texts (``截至8月20日``, ``7月以来``).  When both are empty the
     nearest time expression before ``at`` (the figure's offset) in ``text`` (its paragraph or
     sentence) is used — or the first one in ``text`` when ``at`` is None.  Nothing found: the issue
-    date with precision ``issue``.
+    date with precision ``issue``.  ``times``: ``find_times(text, issue_date)`` when the caller
+    has it already (one paragraph, many figures: found once instead of once per figure).
     """
     point = _as_of_point(as_of, issue_date)
     anchor = point.end if point else issue_date
@@ -340,12 +343,12 @@ def resolve_time(
         # stated but not readable (疫情发生以来, 截至目前): the issue date is all there is, and
         # an unrelated date elsewhere in the text would be worse
         return TimeRef(issue_date, issue_date, "issue")
-    if text:
-        found = find_times(text, issue_date)
+    if text or times:
+        found = times if times is not None else find_times(text or "", issue_date)
         if at is not None:
-            found = [f for f in found if f[0] < at]
-            if found:
-                return found[-1][2]
+            before = bisect_left(found, at, key=lambda f: f[0])  # found is in text order
+            if before:
+                return found[before - 1][2]
         elif found:
             return found[0][2]
     return TimeRef(issue_date, issue_date, "issue")
