@@ -70,7 +70,11 @@ _YP = rf"(?:(?P<y>{_YEAR})年|(?P<rel>{_REL}))(?:的)?"
 # One alternation; at each position the first alternative that matches wins, so the longer and
 # more specific forms come first.  A year prefix (2019年, 今年) is shared by the forms inside a
 # year; a bare year is tried only when none of them follows it.
+# Every form starts with one of these characters: a lookahead on them lets the engine skip the
+# other positions of a paragraph at once (a third of the time the loader spent resolving times).
+_FIRST_CHARS = "0-9０-９〇零○一二三四五六七八九十两“前上下第年底末同去今本当明近最过昨"
 _TIME_RE = re.compile(
+    rf"(?=[{_FIRST_CHARS}])(?:"
     # five-year plans: “十三五”期间, 十四五时期, “十三五”以来, “十二五”末
     rf"“?(?P<fyp>十[一二三四五六七八九]?|[一二三四五六七八九])五”?"
     rf"(?P<fyp_tail>规划期间|规划期|期间|时期|以来|末|初|(?<=”))"
@@ -105,6 +109,7 @@ _TIME_RE = re.compile(
     # relative spans and words
     rf"|(?P<near>近|最近|过去)(?P<near_n>[0-9]+|[{_CN}十两]+)个?(?P<near_u>年|月)"
     rf"|(?P<word>昨天|昨日|今天|今日|上月|上个月|本月|当月)"
+    rf")"
 )
 _OPEN_RE = re.compile(r"以来|至今")  # right after an expression: an open period
 _BASE_BEFORE = ("比", "较", "与", "同", "于")
