@@ -36,6 +36,7 @@ backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"
 dataloss = _lazy("archive.dataloss")
 loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
 search_mod, orm, progress = _lazy("archive.search"), _lazy("sqlalchemy.orm"), _lazy("archive.progress")
+series_mod = _lazy("archive.series")
 formats = _lazy("archive.formats")  # the parsers: only `load`, `reparse` and `formats` need them
 # `archive load --format` choices, named here so that starting the CLI imports no parser (a test
 # checks them against archive.formats.FORMATS).
@@ -276,6 +277,40 @@ def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from
             date_to=date_to.date() if date_to else None,
         )
     click.echo(render(rows, fmt), nl=False)
+
+
+@main.command("series")
+@click.argument("measure")
+@click.option("--place", help="Only figures that hold at this place (official name: 湖北省, 武汉市, 全国).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Figures holding on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Figures holding on or before this date.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the series to this .png or .svg file (needs the plot extra).")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt) -> None:
+    """One measure's figures in time order, each fact once (MEASURE: a key from `archive measures`, or its subject)."""
+    with obj.engine.connect() as conn:
+        rows = series_mod.series(conn, measure, place, date_from.date() if date_from else None, date_to.date() if date_to else None)
+    if plot_path:
+        try:
+            series_mod.plot(rows, plot_path)
+        except series_mod.PlotUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command("measures")
+@click.option("--contains", help="Only measures whose key contains this text.")
+@format_option()
+@db_option
+@pass_ctx
+@friendly_errors
+def measures_cmd(obj: Context, contains, fmt) -> None:
+    """The measures (series) in the database: facts, printings, places and the dates they cover."""
+    with obj.engine.connect() as conn:
+        click.echo(render(series_mod.measures(conn, contains), fmt), nl=False)
 
 
 @main.command()

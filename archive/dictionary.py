@@ -37,6 +37,28 @@ class Relation:
 # (name, copied "table.column" or the type of a computed column, description or None to inherit)
 _ViewColumn = tuple[str, "str | TypeEngine", "str | None"]
 
+_SERIES_COLUMNS: list[_ViewColumn] = [
+    ("metric_id", "metric.id", "The metric (metric.id)."),
+    ("measure", "metric.measure", None),
+    ("place", "metric.place", None),
+    ("place_level", "metric.place_level", None),
+    ("ref_start", "metric.ref_start", None),
+    ("ref_end", "metric.ref_end", None),
+    ("ref_precision", "metric.ref_precision", None),
+    ("value_base", "metric.value_base", None),
+    ("unit_base", "metric.unit_base", None),
+    ("value", "metric.value", None),
+    ("unit", "metric.unit", None),
+    ("qualifier", "metric.qualifier", None),
+    ("date", "issue.date", "Issue date."),
+    ("newspaper", "newspaper.name", "Newspaper name."),
+    ("article_id", "article.id", "The article (article.id)."),
+    ("title", "article.title", "Title of the article."),
+    ("paragraph_id", "paragraph.id", "The paragraph (paragraph.id)."),
+    ("surface", "metric.surface", None),
+    ("fact_key", "metric.fact_key", None),
+]
+
 VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
     "v_article": (
         "One row per article, with its newspaper and issue and counts of what it holds.",
@@ -82,6 +104,16 @@ VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
             ("basis", "metric.basis", None),
             ("role", "metric.role", None),
         ],
+    ),
+    "v_series": (
+        "One row per metric that belongs to a series (measure not null): what, where, when, in base units, "
+        "and where it was printed. Several rows may be one fact restated; v_fact keeps one.",
+        _SERIES_COLUMNS,
+    ),
+    "v_fact": (
+        "v_series with each fact (fact_key) once: its first printing (earliest issue, then lowest article "
+        "and metric id), and how often it was printed.",
+        _SERIES_COLUMNS + [("restated", Integer(), "How many metrics state this fact (1 = printed once).")],
     ),
     "v_paragraph": (
         "One row per paragraph, with its date, newspaper, article title and section heading.",

@@ -287,11 +287,20 @@ def write_parsed(
             period=m.period,
             direction=m.direction,
             basis=m.basis,
+            **facts,
         )
         for (a_ord, p_ord, article_id), paragraph_id in zip(paragraph_keys, paragraph_ids)
-        for m in parsed.metrics.get((a_ord, p_ord), ())
+        for m, facts in _with_facts(parsed, (a_ord, p_ord))
     ]
     bulk.insert_many(conn, Metric, metrics, next_ids, returning=False)
+
+
+def _with_facts(parsed: Parsed, key: tuple[int, int]) -> Iterator[tuple]:
+    """A paragraph's metrics, each with its resolved columns (archive/facts.py; none in a Parsed made
+    without them)."""
+    metrics = parsed.metrics.get(key, ())
+    facts = parsed.facts.get(key) or [{}] * len(metrics)
+    return zip(metrics, facts)
 
 
 _source, _path = Source.__table__, SourcePath.__table__

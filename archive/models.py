@@ -216,6 +216,16 @@ class Metric(Base):
     period: Mapped[str | None] = mapped_column(String(100), comment="The period the figure covers, as written, e.g. 7月以来.")
     direction: Mapped[str | None] = mapped_column(String(10), comment="up or down, for changes.")
     basis: Mapped[str | None] = mapped_column(String(10), comment="Comparison basis of a change: 同比 or 环比.")
+    # When, where, in which base unit and in which series the figure holds (archive/facts.py, issue 15).
+    ref_start: Mapped[dt.date | None] = mapped_column(Date, comment="First day the figure holds for, resolved from as_of, period or the text against the issue date, e.g. 2020-01-01 for 1至5月.")
+    ref_end: Mapped[dt.date | None] = mapped_column(Date, comment="Last day the figure holds for (inclusive); equal to ref_start for a point such as 截至8月20日.")
+    ref_precision: Mapped[str | None] = mapped_column(String(10), comment="day, month, quarter or year when one such unit is named; span for any other stretch; issue when nothing is stated (then ref_start = ref_end = issue date).")
+    place: Mapped[str | None] = mapped_column(String(100), comment="Where the figure holds: the place named nearest before it, else the article's place (dateline, title); official name, e.g. 湖北省, 全国, 美国.")
+    place_level: Mapped[str | None] = mapped_column(String(20), comment="country, province, prefecture, county or foreign.")
+    value_base: Mapped[Decimal | None] = mapped_column(Exact, comment="value in unit_base (12公里 -> 12000 米, 3吨 -> 3000 千克); negative for a change that goes down.")
+    unit_base: Mapped[str | None] = mapped_column(String(20), comment="The base unit of the unit's family (米, 千克, 人, 元, %); the unit itself where no fixed factor exists (年, 美元, 人次/小时).")
+    measure: Mapped[str | None] = mapped_column(String(200), index=True, comment="The series the figure belongs to: subject|kind|family, e.g. 新增确诊病例|count|patient_case; null without a subject.")
+    fact_key: Mapped[str | None] = mapped_column(String(40), index=True, comment="Digest of measure, place, ref_start, ref_end, value_base and unit_base: the same figure restated in several articles has one key (v_fact keeps the first).")
 
     def __repr__(self) -> str:
         return f"Metric(id={self.id!r}, surface={self.surface!r})"

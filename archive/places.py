@@ -29,6 +29,8 @@ Rules (docs/series.md has the full list):
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import csv
 import gettext
 import importlib.metadata
@@ -45,6 +47,7 @@ __all__ = [
     "LEVELS",
     "Gazetteer",
     "gazetteer",
+    "place_at",
     "article_place",
     "place_of",
     "WORDLIKE_SHORT_FORMS",
@@ -334,7 +337,14 @@ def place_of(text: str, article: Place | None = None, at: int | None = None,
     """
     gaz = gaz or gazetteer()
     # a name before the figure ends where the figure starts, so the rest need not be scanned
-    found = gaz.mentions(text if at is None else text[:at], article)
+    return place_at(gaz.mentions(text if at is None else text[:at], article), article, at)
+
+
+def place_at(mentions: list[Mention], article: Place | None = None, at: int | None = None) -> Place | None:
+    """place_of over the mentions of a whole text found once (``gazetteer().mentions(text, article)``),
+    for a paragraph with many figures."""
+    # mentions come in text order, so their ends rise: bisect, not a scan per figure
+    found = mentions if at is None else mentions[: bisect_right(mentions, at, key=lambda m: m.end)]
     if found:
         return found[-1].place if at is not None else found[0].place
     if article is not None and article.code != _CAPITAL:

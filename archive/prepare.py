@@ -6,10 +6,11 @@ Runs in worker processes, so everything it returns is plain picklable data.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.decode import DecodeError, decode
+from archive.facts import document_facts
 from archive.document import Document, ParseError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
@@ -48,6 +49,9 @@ class Parsed:
     # Search-index token text of every text index_texts lists, in its order: made here, in the parser
     # workers, so that the single writer only inserts it.
     index_tokens: tuple[str, ...] = ()
+    # Each metric's resolved columns (when, where, base unit, series: archive/facts.py), keyed and
+    # ordered like `metrics`.
+    facts: dict[tuple[int, int], list[dict]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ class Prepared:
 def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:
     """Parse text (format chosen automatically unless given) and extract every paragraph's metrics."""
     name, document = parse_text(text, fmt, meta)
-    return Parsed(document, document_metrics(document), name, index_tokens(document))
+    metrics = document_metrics(document)
+    return Parsed(document, metrics, name, index_tokens(document), document_facts(document, metrics))
 
 
 def index_texts(document: Document) -> list[tuple[str, int, str]]:

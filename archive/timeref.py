@@ -27,6 +27,7 @@ Pure functions: no database, no I/O; patterns are compiled once at import.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -69,7 +70,11 @@ _YP = rf"(?:(?P<y>{_YEAR})年|(?P<rel>{_REL}))(?:的)?"
 # One alternation; at each position the first alternative that matches wins, so the longer and
 # more specific forms come first.  A year prefix (2019年, 今年) is shared by the forms inside a
 # year; a bare year is tried only when none of them follows it.
+# Every form starts with one of these characters: a lookahead on them lets the engine skip the
+# other positions of a paragraph at once (a third of the time the loader spent resolving times).
+_FIRST_CHARS = "0-9０-９〇零○一二三四五六七八九十两“前上下第年底末同去今本当明近最过昨"
 _TIME_RE = re.compile(
+    rf"(?=[{_FIRST_CHARS}])(?:"
     # five-year plans: “十三五”期间, 十四五时期, “十三五”以来, “十二五”末
     rf"“?(?P<fyp>十[一二三四五六七八九]?|[一二三四五六七八九])五”?"
     rf"(?P<fyp_tail>规划期间|规划期|期间|时期|以来|末|初|(?<=”))"
@@ -104,6 +109,7 @@ _TIME_RE = re.compile(
     # relative spans and words
     rf"|(?P<near>近|最近|过去)(?P<near_n>[0-9]+|[{_CN}十两]+)个?(?P<near_u>年|月)"
     rf"|(?P<word>昨天|昨日|今天|今日|上月|上个月|本月|当月)"
+    rf")"
 )
 _OPEN_RE = re.compile(r"以来|至今")  # right after an expression: an open period
 _BASE_BEFORE = ("比", "较", "与", "同", "于")
@@ -320,13 +326,15 @@ def resolve_time(
     issue_date: date,
     text: str | None = None,
     at: int | None = None,
+    times: list[tuple[int, int, TimeRef]] | None = None,
 ) -> TimeRef:
     """When a figure holds.
 
     ``as_of``/``period``: the metric's texts (``截至8月20日``, ``7月以来``).  When both are empty the
     nearest time expression before ``at`` (the figure's offset) in ``text`` (its paragraph or
     sentence) is used — or the first one in ``text`` when ``at`` is None.  Nothing found: the issue
-    date with precision ``issue``.
+    date with precision ``issue``.  ``times``: ``find_times(text, issue_date)`` when the caller
+    has it already (one paragraph, many figures: found once instead of once per figure).
     """
     point = _as_of_point(as_of, issue_date)
     anchor = point.end if point else issue_date
@@ -340,12 +348,12 @@ def resolve_time(
         # stated but not readable (疫情发生以来, 截至目前): the issue date is all there is, and
         # an unrelated date elsewhere in the text would be worse
         return TimeRef(issue_date, issue_date, "issue")
-    if text:
-        found = find_times(text, issue_date)
+    if text or times:
+        found = times if times is not None else find_times(text or "", issue_date)
         if at is not None:
-            found = [f for f in found if f[0] < at]
-            if found:
-                return found[-1][2]
+            before = bisect_left(found, at, key=lambda f: f[0])  # found is in text order
+            if before:
+                return found[before - 1][2]
         elif found:
             return found[0][2]
     return TimeRef(issue_date, issue_date, "issue")
