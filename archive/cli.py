@@ -46,6 +46,7 @@ class Context:
     def __init__(self, url: str | None = None):
         self.explicit_url = url
         self._engine = None
+        self._reader = None
 
     @property
     def url(self) -> str:
@@ -56,6 +57,13 @@ class Context:
         if self._engine is None:
             self._engine = db.make_engine(self.url)
         return self._engine
+
+    @property
+    def reader(self):
+        """An engine for commands that only read: never waits for a loader, works on a read-only file."""
+        if self._reader is None:
+            self._reader = db.make_reader(self.url)
+        return self._reader
 
 
 def _set_db(ctx: click.Context, _param, value):
@@ -185,7 +193,7 @@ def purge(obj: Context, target: str) -> None:
 @friendly_errors
 def stats(obj: Context, fmt: str) -> None:
     """Rows per table, newspapers, first and last issue date."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         data = queries.stats(s)
     if fmt == "json":
         click.echo(to_json(data), nl=False)
@@ -203,7 +211,7 @@ def stats(obj: Context, fmt: str) -> None:
 @friendly_errors
 def issues_cmd(obj: Context, newspaper, fmt) -> None:
     """List issues."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         click.echo(render(queries.list_issues(s, newspaper), fmt), nl=False)
 
 
@@ -217,7 +225,7 @@ def issues_cmd(obj: Context, newspaper, fmt) -> None:
 def articles(obj: Context, date, newspaper, fmt) -> None:
     """List articles."""
     day = date.date() if isinstance(date, dt.datetime) else None
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         click.echo(render(queries.list_articles(s, day, newspaper), fmt), nl=False)
 
 
@@ -229,7 +237,7 @@ def articles(obj: Context, date, newspaper, fmt) -> None:
 @friendly_errors
 def show(obj: Context, article_id: int, fmt: str) -> None:
     """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         doc = queries.article_document(s, article_id)
     click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
 
@@ -247,7 +255,7 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 @friendly_errors
 def metrics(obj: Context, unit, kind, subject, newspaper, date_from, date_to, fmt) -> None:
     """List the quantitative facts stated in the text."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         rows = queries.list_metrics(
             s,
             unit=unit,
@@ -324,7 +332,7 @@ def _migrate(engine, direction: str, revision: str) -> None:
 @friendly_errors
 def current(obj: Context) -> None:
     """Print the database's current revision."""
-    click.echo(db.current_revision(obj.engine) or "base (empty database)")
+    click.echo(db.current_revision(obj.reader) or "base (empty database)")
 
 
 @db_group.command()
@@ -517,7 +525,7 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
     )
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         found = search_mod.search(s, query, filters=filters, limit=limit, offset=offset, order=order)
     click.echo(search_mod.render_hits(found, fmt), nl=False)
 

@@ -14,15 +14,13 @@ import re
 import sqlite3
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 from typing import Iterator
-from urllib.parse import quote
 
 import sqlparse
 from sqlalchemy import Connection, create_engine, pool
 from sqlalchemy.exc import DBAPIError
 
-from archive.db import DatabaseError, make_engine, parse_url
+from archive.db import DatabaseError, make_engine, parse_url, sqlite_connect_readonly
 
 
 class QueryRejected(Exception):
@@ -141,15 +139,8 @@ for _name, _fn in (("DATE", _convert_date), ("DATETIME", _convert_datetime), ("T
 
 def sqlite_readonly_connect(path: str) -> sqlite3.Connection:
     """A connection to the SQLite file at `path` that can only read, whatever SQL it is given."""
-    if not Path(path).is_file():
-        raise DatabaseError(f"no SQLite archive at {path}")
-    conn = sqlite3.connect(
-        f"file:{quote(str(Path(path).resolve()))}?mode=ro",
-        uri=True,
-        detect_types=sqlite3.PARSE_DECLTYPES,
-        check_same_thread=False,
-        isolation_level=None,
-    )
+    # mode=ro, and immutable in a folder that cannot hold a WAL index (see archive.db)
+    conn = sqlite_connect_readonly(path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA query_only = 1")
     conn.set_authorizer(_authorize)
     return conn
