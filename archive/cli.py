@@ -139,7 +139,7 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     engine = obj.engine
     db.ensure_schema(engine)
     meta = formats.metadata.Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
-    files = list(loader.iter_files(paths))
+    files = list(loader.iter_files(paths, on_skip=lambda line: click.echo(line, err=True)))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = click.progressbar(length=len(files), label="loading", file=sys.stderr) if show_bar else None
 

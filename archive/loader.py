@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive import bulk, searchindex
 from archive.formats.metadata import Metadata
+from archive.inputs import SUFFIXES, iter_files, os_path, path_text  # noqa: F401 (loader.iter_files is used by the CLI)
 from archive.models import (
     Article,
     ArticleAuthor,
@@ -37,7 +38,6 @@ from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, parse_d
 STATUSES = ("new", "updated", "unchanged", "failed")
 RETRIES = 5
 PARALLEL_MIN_FILES = 8
-SUFFIXES = (".txt", ".md")  # what a directory is searched for
 WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
 START_METHOD = "forkserver"  # how worker processes start (see _worker_context)
 
@@ -66,17 +66,6 @@ class LoadReport:
     def summary(self) -> str:
         c = self.counts
         return f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {c['failed']} failed"
-
-
-def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
-    """Files named directly, and the *.txt and *.md files under named directories (sorted, recursively)."""
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = sorted(f for f in path.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
-            yield from (str(f.resolve()) for f in found)
-        else:
-            yield str(path.resolve()) if path.exists() else str(path)
 
 
 # ---------------------------------------------------------------- writing one file
@@ -339,7 +328,7 @@ def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepa
     except FileError as exc:
         return exc
     except Exception as exc:  # a parser bug must cost one file, not the batch
-        return FileError(args[0], 1, f"internal parser error: {type(exc).__name__}: {exc}")
+        return FileError(path_text(args[0]), 1, f"internal parser error: {type(exc).__name__}: {exc}")
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -398,7 +387,7 @@ def _result(job: tuple, fut: Future) -> Prepared | FileError:
             try:
                 return alone.submit(_prepare, job).result()
             except BrokenProcessPool:
-                return FileError(job[0], 1, "the parser process died on this file (out of memory or a crash)")
+                return FileError(path_text(job[0]), 1, "the parser process died on this file (out of memory or a crash)")
 
 
 def load_paths(
@@ -490,6 +479,18 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
         yield result
 
 
+def _stored_paths(target: str) -> set[str]:
+    """The paths a file named `target` on the command line may be stored under: given as the file system
+    has it, or as the archive shows it (inputs.path_text, which escapes names that are not UTF-8)."""
+    candidates = {path_text(target), *(path_text(Path(p).resolve()) for p in (target, os_path(target)))}
+    try:
+        target.encode("utf-8")
+        candidates.add(target)  # a name shown escaped, typed as shown
+    except UnicodeEncodeError:  # a name that is not UTF-8, as the file system has it: no column holds it
+        pass
+    return candidates
+
+
 def purge(engine: Engine, target: str) -> int:
     """Remove one loaded file (by source id or path) and everything parsed from it; return its id."""
     with engine.begin() as conn:
@@ -499,7 +500,7 @@ def purge(engine: Engine, target: str) -> int:
             if target.isdigit():
                 where = Source.id == int(target)
             else:
-                where = Source.path.in_({target, str(Path(target).resolve())})
+                where = Source.path.in_(_stored_paths(target))
             source_id = conn.execute(select(Source.id).where(where)).scalar_one_or_none()
         if not source_id:
             raise LookupError(f"no loaded file {target!r}")
