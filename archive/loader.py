@@ -7,7 +7,6 @@ import hashlib
 import multiprocessing
 import multiprocessing.context
 import os
-import signal
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +32,7 @@ from archive.models import (
     Source,
 )
 from archive.document import ParseError
+from archive.workers import init_worker
 from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, parse_document, prepare_file
 
 STATUSES = ("new", "updated", "unchanged", "failed")
@@ -342,7 +342,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context()
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        context.set_forkserver_preload(["archive.loader"])
+        context.set_forkserver_preload(["archive._forkserver"])  # imports the loader; ends with us
     return context
 
 
@@ -353,7 +353,7 @@ def _prepared_stream(
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt, mp_context=_worker_context())
+    pool = _pool(workers)
     pending: list[tuple[tuple, Future]] = []
     try:
         for job in jobs:
@@ -361,7 +361,7 @@ def _prepared_stream(
                 fut = pool.submit(_prepare, job)
             except BrokenProcessPool:  # a worker died earlier: the rest go to a fresh pool
                 pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt, mp_context=_worker_context())
+                pool = _pool(workers)
                 fut = pool.submit(_prepare, job)
             pending.append((job, fut))
             if len(pending) >= WINDOW:
@@ -372,9 +372,12 @@ def _prepared_stream(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_interrupt() -> None:
-    # Ctrl-C is the writer's to handle (it rolls back the file in progress); workers just stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _pool(workers: int, context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
+    """Parser processes that end when the loader does (archive.workers), however it ends."""
+    context = context or _worker_context()
+    # a forked worker's parent is this process; a forkserver's worker knows its server's pid itself
+    parent = os.getpid() if context.get_start_method() == "fork" else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker, initargs=(parent,))
 
 
 def _result(job: tuple, fut: Future) -> Prepared | FileError:
@@ -383,7 +386,7 @@ def _result(job: tuple, fut: Future) -> Prepared | FileError:
     try:
         return fut.result()
     except BrokenProcessPool:
-        with ProcessPoolExecutor(max_workers=1) as alone:
+        with _pool(1, multiprocessing.get_context()) as alone:
             try:
                 return alone.submit(_prepare, job).result()
             except BrokenProcessPool:
