@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -166,6 +167,11 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
         # one transaction per file: what was reported is stored, the file being written was rolled back
         click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
         sys.exit(130)
+    except db.DiskFull as exc:  # one line, not one per remaining file
+        raise click.ClickException(
+            f"{exc}; stopped after {len(handled)} of {len(files)} files (those are stored): "
+            "free some space and run the same command again to load the rest"
+        ) from exc
     finally:
         if bar:
             bar.__exit__(None, None, None)
@@ -434,6 +440,19 @@ def sql_cmd(obj: Context, query: str, fmt: str) -> None:
     click.echo(render(records, fmt, rows.columns), nl=False)
 
 
+@contextlib.contextmanager
+def _writing(output: str | None):
+    """An output that cannot be written (a full disk, a closed pipe) is one line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if not output:  # Python would try to flush stdout again at exit, and print a second error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(exc, BrokenPipeError):  # `archive export x | head`: the reader has all it wanted
+            sys.exit(1)
+        raise click.ClickException(f"cannot write {output or 'standard output'}: {exc.strerror or exc}") from exc
+
+
 @main.command("export")
 @click.argument("name", required=False)
 @click.option("--query", help="Export the rows of this read-only SQL statement instead of a table or view.")
@@ -454,7 +473,7 @@ def export_cmd(obj: Context, name, query, fmt, output, excel, encoding) -> None:
         raise click.UsageError(f"unknown encoding {encoding}") from exc
     show = _progress(f"exporting {name or 'query'}")
     warn = lambda m: click.echo(f"warning: {m}", err=True)  # noqa: E731
-    with exporting.open_rows(obj.url, name=name, query=query) as rows:
+    with exporting.open_rows(obj.url, name=name, query=query) as rows, _writing(output):
         with exporting.destination(output) as out:
             total = 0
             for n in exporting.export(rows, fmt, out, encoding=encoding, excel=excel, warn=warn):

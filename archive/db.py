@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -27,6 +28,28 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 class DatabaseError(Exception):
     """The database cannot be opened or is not in the state a command needs."""
+
+
+class DiskFull(DatabaseError):
+    """The database's disk (or its server's) has no room left: no further file can be stored."""
+
+
+# How each engine says its disk is full: SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100
+# (disk_full), MariaDB/MySQL's ER_DISK_FULL, ER_RECORD_FILE_FULL and errno 28 (ENOSPC).
+MYSQL_DISK_FULL = {1021, 1114}
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error (SQLAlchemy's or the driver's) says the disk is full."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlite_errorname", "").startswith("SQLITE_FULL"):
+        return True
+    if getattr(orig, "sqlstate", None) == "53100" or getattr(orig, "pgcode", None) == "53100":
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] in MYSQL_DISK_FULL:
+        return True
+    return isinstance(orig, OSError) and orig.errno == errno.ENOSPC or "No space left on device" in str(orig)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

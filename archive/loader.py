@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive import bulk, searchindex
+from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
 from archive.inputs import SUFFIXES, iter_files, os_path, path_text  # noqa: F401 (loader.iter_files is used by the CLI)
 from archive.models import (
@@ -306,17 +307,23 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
             # cost is a tenth of what SQLite takes to write a page.
             with engine.begin() as conn:
                 return store(conn, prepared)
-        except (IntegrityError, OperationalError) as exc:
-            # Another process stored the same file or newspaper first, or a lock timed out: a
-            # fresh transaction sees its rows and decides again.
-            last = exc
         except DBAPIError as exc:
+            if is_disk_full(exc):  # every file after this one would fail alike: stop here, once
+                raise DiskFull(f"{prepared.path}: not stored, the database's disk is full ({_reason(exc)})") from exc
+            if isinstance(exc, (IntegrityError, OperationalError)):
+                # Another process stored the same file or newspaper first, or a lock timed out: a
+                # fresh transaction sees its rows and decides again.
+                last = exc
+                continue
             # Anything else the database refuses (a value it cannot hold, say) costs this file, not
             # the batch; the transaction has been rolled back.
             last = exc
             break
-    reason = str(getattr(last, "orig", last)).splitlines()[0]
-    return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {reason}")
+    return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {_reason(last)}")
+
+
+def _reason(exc: Exception | None) -> str:
+    return str(getattr(exc, "orig", exc)).splitlines()[0]
 
 
 # ---------------------------------------------------------------- many files
