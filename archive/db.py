@@ -134,18 +134,27 @@ def sqlite_connect_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
         raise DatabaseError(f"no SQLite archive at {path}")
     # bytes: a path that is not UTF-8 (os.fsencode gives back its bytes) is percent-escaped exactly
     uri = f"file:{quote(os.fsencode(file.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, **connect_kwargs)
     try:
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the first read opens the WAL index
-    except sqlite3.OperationalError as exc:
-        conn.close()
+        return _probed(sqlite3.connect(uri, uri=True, **connect_kwargs))
+    except sqlite3.DatabaseError as exc:  # not a database, damaged, unreadable, or no WAL index possible
         if getattr(exc, "sqlite_errorname", "") not in NO_WAL_INDEX:
             raise DatabaseError(f"cannot read {path}: {exc}") from exc
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True, **connect_kwargs)
-        _warn_immutable(file)
-    except sqlite3.DatabaseError as exc:  # not a database, or damaged
+        try:
+            conn = _probed(sqlite3.connect(uri + "&immutable=1", uri=True, **connect_kwargs))
+        except sqlite3.DatabaseError:
+            raise DatabaseError(f"cannot read {path}: {exc}") from exc
+    _warn_immutable(file)
+    return conn
+
+
+def _probed(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """`conn`, once it has read the schema: SQLite opens lazily, and the first read is where a file
+    that cannot be read, or a WAL index that cannot be made, shows."""
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except BaseException:
         conn.close()
-        raise DatabaseError(f"cannot read {path}: {exc}") from exc
+        raise
     return conn
 
 
