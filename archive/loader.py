@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from archive import bulk, searchindex
 from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
-from archive.inputs import SUFFIXES, iter_files, os_path, path_text  # noqa: F401 (loader.iter_files is used by the CLI)
+from archive.inputs import iter_files, os_path, path_text
 from archive.models import (
     Article,
     ArticleAuthor,
