@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -48,6 +49,7 @@ class Context:
     def __init__(self, url: str | None = None):
         self.explicit_url = url
         self._engine = None
+        self._reader = None
 
     @property
     def url(self) -> str:
@@ -58,6 +60,13 @@ class Context:
         if self._engine is None:
             self._engine = db.make_engine(self.url)
         return self._engine
+
+    @property
+    def reader(self):
+        """An engine for commands that only read: never waits for a loader, works on a read-only file."""
+        if self._reader is None:
+            self._reader = db.make_reader(self.url)
+        return self._reader
 
 
 def _set_db(ctx: click.Context, _param, value):
@@ -137,7 +146,7 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     engine = obj.engine
     db.ensure_schema(engine)
     meta = formats.metadata.Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
-    files = list(loader.iter_files(paths))
+    files = list(loader.iter_files(paths, on_skip=lambda line: click.echo(line, err=True)))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = progress.Progress(len(files), "loading", sys.stderr) if show_bar else None
 
@@ -170,6 +179,11 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
         # one transaction per file: what was reported is stored, the file being written was rolled back
         click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
         sys.exit(130)
+    except db.DiskFull as exc:  # one line, not one per remaining file
+        raise click.ClickException(
+            f"{exc}; stopped after {len(handled)} of {len(files)} files (those are stored): "
+            "free some space and run the same command again to load the rest"
+        ) from exc
     finally:
         if bar:
             bar.close()
@@ -198,7 +212,7 @@ def purge(obj: Context, target: str) -> None:
 @friendly_errors
 def stats(obj: Context, fmt: str) -> None:
     """Rows per table, newspapers, first and last issue date."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         data = queries.stats(s)
     if fmt == "json":
         click.echo(to_json(data), nl=False)
@@ -216,7 +230,7 @@ def stats(obj: Context, fmt: str) -> None:
 @friendly_errors
 def issues_cmd(obj: Context, newspaper, fmt) -> None:
     """List issues."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         click.echo(render(queries.list_issues(s, newspaper), fmt), nl=False)
 
 
@@ -233,7 +247,7 @@ def issues_cmd(obj: Context, newspaper, fmt) -> None:
 def articles(obj: Context, date, date_from, date_to, newspaper, limit, fmt) -> None:
     """List articles, with the page (版次) and page name each is on."""
     day = lambda d: d.date() if isinstance(d, dt.datetime) else None  # noqa: E731
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         rows = queries.list_articles(s, day(date), newspaper, date_from=day(date_from), date_to=day(date_to), limit=limit)
     click.echo(render(rows, fmt), nl=False)
 
@@ -246,7 +260,7 @@ def articles(obj: Context, date, date_from, date_to, newspaper, limit, fmt) -> N
 @friendly_errors
 def show(obj: Context, article_id: int, fmt: str) -> None:
     """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         doc = queries.article_document(s, article_id)
     click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
 
@@ -265,7 +279,7 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 @friendly_errors
 def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from, date_to, fmt) -> None:
     """List the quantitative facts stated in the text."""
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         rows = queries.list_metrics(
             s,
             unit=unit,
@@ -291,7 +305,7 @@ def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from
 @friendly_errors
 def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt) -> None:
     """One measure's figures in time order, each fact once (MEASURE: a key from `archive measures`, or its subject)."""
-    with obj.engine.connect() as conn:
+    with obj.reader.connect() as conn:
         rows = series_mod.series(conn, measure, place, date_from.date() if date_from else None, date_to.date() if date_to else None)
     if plot_path:
         try:
@@ -309,7 +323,7 @@ def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt)
 @friendly_errors
 def measures_cmd(obj: Context, contains, fmt) -> None:
     """The measures (series) in the database: facts, printings, places and the dates they cover."""
-    with obj.engine.connect() as conn:
+    with obj.reader.connect() as conn:
         click.echo(render(series_mod.measures(conn, contains), fmt), nl=False)
 
 
@@ -390,7 +404,7 @@ def _migrate(engine, direction: str, revision: str):
 @friendly_errors
 def current(obj: Context) -> None:
     """Print the database's current revision."""
-    click.echo(db.current_revision(obj.engine) or "base (empty database)")
+    click.echo(db.current_revision(obj.reader) or "base (empty database)")
 
 
 @db_group.command()
@@ -501,6 +515,19 @@ def sql_cmd(obj: Context, query: str, fmt: str, timeout: float) -> None:
     click.echo(render(records, fmt, rows.columns), nl=False)
 
 
+@contextlib.contextmanager
+def _writing(output: str | None):
+    """An output that cannot be written (a full disk, a closed pipe) is one line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if not output:  # Python would try to flush stdout again at exit, and print a second error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(exc, BrokenPipeError):  # `archive export x | head`: the reader has all it wanted
+            sys.exit(1)
+        raise click.ClickException(f"cannot write {output or 'standard output'}: {exc.strerror or exc}") from exc
+
+
 @main.command("export")
 @click.argument("name", required=False)
 @click.option("--query", help="Export the rows of this read-only SQL statement instead of a table or view.")
@@ -522,7 +549,7 @@ def export_cmd(obj: Context, name, query, fmt, output, excel, encoding, timeout)
         raise click.UsageError(f"unknown encoding {encoding}") from exc
     show = _progress(f"exporting {name or 'query'}")
     warn = lambda m: click.echo(f"warning: {m}", err=True)  # noqa: E731
-    with exporting.open_rows(obj.url, name=name, query=query, timeout=timeout) as rows:
+    with exporting.open_rows(obj.url, name=name, query=query, timeout=timeout) as rows, _writing(output):
         with exporting.destination(output) as out:
             total = 0
             for n in exporting.export(rows, fmt, out, encoding=encoding, excel=excel, warn=warn):
@@ -593,7 +620,7 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
     )
-    with orm.Session(obj.engine) as s:
+    with orm.Session(obj.reader) as s:
         found = search_mod.search(s, query, filters=filters, limit=limit, offset=offset, order=order)
     click.echo(search_mod.render_hits(found, fmt), nl=False)
 

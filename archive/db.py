@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import logging
 import os
 import sqlite3
 import time
 from contextlib import contextmanager, redirect_stdout
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, pool
 from sqlalchemy.engine import URL, make_url
 
 from archive.config import redact_url
@@ -24,6 +28,28 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 class DatabaseError(Exception):
     """The database cannot be opened or is not in the state a command needs."""
+
+
+class DiskFull(DatabaseError):
+    """The database's disk (or its server's) has no room left: no further file can be stored."""
+
+
+# How each engine says its disk is full: SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100
+# (disk_full), MariaDB/MySQL's ER_DISK_FULL, ER_RECORD_FILE_FULL and errno 28 (ENOSPC).
+MYSQL_DISK_FULL = {1021, 1114}
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error (SQLAlchemy's or the driver's) says the disk is full."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlite_errorname", "").startswith("SQLITE_FULL"):
+        return True
+    if getattr(orig, "sqlstate", None) == "53100" or getattr(orig, "pgcode", None) == "53100":
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] in MYSQL_DISK_FULL:
+        return True
+    return isinstance(orig, OSError) and orig.errno == errno.ENOSPC or "No space left on device" in str(orig)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -74,7 +100,8 @@ CERTIFICATE_PARAMETERS = {"ssl_ca", "ssl_cert", "ssl_key", "sslrootcert", "sslce
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`, configured for this archive (WAL and busy timeout on SQLite, utf8mb4 on MySQL)."""
+    """An engine that writes (the loader, migrations, purge): WAL and busy timeout on SQLite, and every
+    transaction there takes the write lock at BEGIN; utf8mb4 on MySQL. Readers use make_reader."""
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
@@ -91,6 +118,95 @@ def make_engine(url: str, **kwargs) -> Engine:
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+# ---------------------------------------------------------------- readers
+
+
+# SQLite's answers when a read-only connection cannot make or join the WAL index (the -shm file),
+# because the folder or the -shm file may not be written.
+NO_WAL_INDEX = {"SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_CANTOPEN"}
+_warned: set[str] = set()
+log = logging.getLogger("archive")
+
+
+def sqlite_connect_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
+    """A connection that reads the SQLite file at `path`, never writes or creates it, and never waits for
+    a writer: opened `mode=ro` (a file the user may only read opens too), and in WAL mode every read
+    transaction reads the last committed snapshot while a loader writes.
+
+    Where no WAL index can be made (a read-only folder without a -shm file), it opens `immutable=1`
+    instead, with a one-line warning: SQLite then reads the main file alone and trusts nothing to change it.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise DatabaseError(f"no SQLite archive at {path}")
+    # bytes: a path that is not UTF-8 (os.fsencode gives back its bytes) is percent-escaped exactly
+    uri = f"file:{quote(os.fsencode(file.resolve()))}?mode=ro"
+    try:
+        return _probed(sqlite3.connect(uri, uri=True, **connect_kwargs))
+    except sqlite3.DatabaseError as exc:  # not a database, damaged, unreadable, or no WAL index possible
+        if getattr(exc, "sqlite_errorname", "") not in NO_WAL_INDEX:
+            raise DatabaseError(f"cannot read {path}: {exc}") from exc
+        try:
+            conn = _probed(sqlite3.connect(uri + "&immutable=1", uri=True, **connect_kwargs))
+        except sqlite3.DatabaseError:
+            raise DatabaseError(f"cannot read {path}: {exc}") from exc
+    _warn_immutable(file)
+    return conn
+
+
+def _probed(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """`conn`, once it has read the schema: SQLite opens lazily, and the first read is where a file
+    that cannot be read, or a WAL index that cannot be made, shows."""
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _warn_immutable(file: Path) -> None:
+    if str(file) in _warned:
+        return
+    _warned.add(str(file))
+    wal = file.with_name(file.name + "-wal")
+    unseen = " and the changes in its -wal file are not seen" if wal.exists() and wal.stat().st_size else ""
+    # logging: with no handler configured (the CLI), Python prints the message alone on stderr
+    log.warning(
+        f"warning: {file}: its folder cannot hold SQLite's WAL index (-shm), so it is read as immutable: "
+        f"a load running meanwhile is not seen{unseen}"
+    )
+
+
+def _reader_pragmas(dbapi_connection, _record) -> None:
+    # Transactions are begun by the "begin" hook: a deferred BEGIN takes no lock until the first read,
+    # and in WAL mode that read takes a snapshot, not a lock. busy_timeout still covers the moments a
+    # reader must wait (a database in rollback-journal mode while a writer commits; WAL recovery).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA query_only = 1")
+    cur.close()
+
+
+def make_reader(url: str, **kwargs) -> Engine:
+    """An engine for the commands that only read (stats, show, search, …): it never creates the database,
+    never migrates it and never takes the write lock, so it neither waits for a loader nor needs a
+    writable file. PostgreSQL and MariaDB read without waiting for writers already; on SQLite see
+    sqlite_connect_readonly."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return make_engine(url, **kwargs)
+    path = parsed.database
+    if not path or path == ":memory:":
+        raise DatabaseError("an in-memory SQLite database holds nothing to read: give a file (--db sqlite:///FILE)")
+    kwargs.setdefault("poolclass", pool.QueuePool)  # "sqlite://" alone would mean one in-memory connection per thread
+    engine = create_engine("sqlite://", creator=lambda: sqlite_connect_readonly(path, check_same_thread=False), **kwargs)
+    event.listen(engine, "connect", _reader_pragmas)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     return engine
 
 

@@ -21,7 +21,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive import bulk, searchindex
+from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
+from archive.inputs import iter_files, os_path, path_text
 from archive.models import (
     Article,
     ArticleAuthor,
@@ -34,6 +36,7 @@ from archive.models import (
     SourcePath,
 )
 from archive.document import ParseError
+from archive.workers import init_worker
 from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, index_texts, parse_document, prepare_file
 
 # duplicate: the bytes of a file already loaded from another path; the path is recorded, nothing parsed again
@@ -41,7 +44,6 @@ STATUSES = ("new", "updated", "unchanged", "duplicate", "failed")
 WEEKDAYS = "一二三四五六日"
 RETRIES = 5
 PARALLEL_MIN_FILES = 8
-SUFFIXES = (".txt", ".md")  # what a directory is searched for
 WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
 START_METHOD = "forkserver"  # how worker processes start (see _worker_context)
 
@@ -82,17 +84,6 @@ class LoadReport:
         line = f"{len(self.results)} files: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {dups}{c['failed']} failed"
         without = sum(r.without_body for r in self.results)
         return line + (f"; {without} article{'s' if without != 1 else ''} without body text" if without else "")
-
-
-def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
-    """Files named directly, and the *.txt and *.md files under named directories (sorted, recursively)."""
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = sorted(f for f in path.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
-            yield from (str(f.resolve()) for f in found)
-        else:
-            yield str(path.resolve()) if path.exists() else str(path)
 
 
 # ---------------------------------------------------------------- writing one file
@@ -417,17 +408,23 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
             # cost is a tenth of what SQLite takes to write a page.
             with engine.begin() as conn:
                 return store(conn, prepared)
-        except (IntegrityError, OperationalError) as exc:
-            # Another process stored the same file or newspaper first, or a lock timed out: a
-            # fresh transaction sees its rows and decides again.
-            last = exc
         except DBAPIError as exc:
+            if is_disk_full(exc):  # every file after this one would fail alike: stop here, once
+                raise DiskFull(f"{prepared.path}: not stored, the database's disk is full ({_reason(exc)})") from exc
+            if isinstance(exc, (IntegrityError, OperationalError)):
+                # Another process stored the same file or newspaper first, or a lock timed out: a
+                # fresh transaction sees its rows and decides again.
+                last = exc
+                continue
             # Anything else the database refuses (a value it cannot hold, say) costs this file, not
             # the batch; the transaction has been rolled back.
             last = exc
             break
-    reason = str(getattr(last, "orig", last)).splitlines()[0]
-    return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {reason}")
+    return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {_reason(last)}")
+
+
+def _reason(exc: Exception | None) -> str:
+    return str(getattr(exc, "orig", exc)).splitlines()[0]
 
 
 # ---------------------------------------------------------------- many files
@@ -439,7 +436,7 @@ def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepa
     except FileError as exc:
         return exc
     except Exception as exc:  # a parser bug must cost one file, not the batch
-        return FileError(args[0], 1, f"internal parser error: {type(exc).__name__}: {exc}")
+        return FileError(path_text(args[0]), 1, f"internal parser error: {type(exc).__name__}: {exc}")
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -453,7 +450,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context()
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        context.set_forkserver_preload(["archive.loader"])
+        context.set_forkserver_preload(["archive._forkserver"])  # imports the loader; ends with us
     return context
 
 
@@ -464,7 +461,7 @@ def _prepared_stream(
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt, mp_context=_worker_context())
+    pool = _pool(workers)
     pending: list[tuple[tuple, Future]] = []
     try:
         for job in jobs:
@@ -472,7 +469,7 @@ def _prepared_stream(
                 fut = pool.submit(_prepare, job)
             except BrokenProcessPool:  # a worker died earlier: the rest go to a fresh pool
                 pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt, mp_context=_worker_context())
+                pool = _pool(workers)
                 fut = pool.submit(_prepare, job)
             pending.append((job, fut))
             if len(pending) >= WINDOW:
@@ -483,9 +480,12 @@ def _prepared_stream(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_interrupt() -> None:
-    # Ctrl-C is the writer's to handle (it rolls back the file in progress); workers just stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _pool(workers: int, context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
+    """Parser processes that end when the loader does (archive.workers), however it ends."""
+    context = context or _worker_context()
+    # a forked worker's parent is this process; a forkserver's worker knows its server's pid itself
+    parent = os.getpid() if context.get_start_method() == "fork" else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker, initargs=(parent,))
 
 
 def _result(job: tuple, fut: Future) -> Prepared | FileError:
@@ -494,11 +494,11 @@ def _result(job: tuple, fut: Future) -> Prepared | FileError:
     try:
         return fut.result()
     except BrokenProcessPool:
-        with ProcessPoolExecutor(max_workers=1) as alone:
+        with _pool(1, multiprocessing.get_context()) as alone:
             try:
                 return alone.submit(_prepare, job).result()
             except BrokenProcessPool:
-                return FileError(job[0], 1, "the parser process died on this file (out of memory or a crash)")
+                return FileError(path_text(job[0]), 1, "the parser process died on this file (out of memory or a crash)")
 
 
 def load_paths(
@@ -574,6 +574,18 @@ def reparse(engine: Engine, source_ids: Iterable[int] | None = None) -> Iterator
         ids = list(session.scalars(q))
     for source_id in ids:
         yield retry_deadlocks(lambda: _reparse_one(engine, source_id))
+
+
+def _stored_paths(target: str) -> set[str]:
+    """The paths a file named `target` on the command line may be stored under: given as the file system
+    has it, or as the archive shows it (inputs.path_text, which escapes names that are not UTF-8)."""
+    candidates = {path_text(target), *(path_text(Path(p).resolve()) for p in (target, os_path(target)))}
+    try:
+        target.encode("utf-8")
+        candidates.add(target)  # a name shown escaped, typed as shown
+    except UnicodeEncodeError:  # a name that is not UTF-8, as the file system has it: no column holds it
+        pass
+    return candidates
 
 
 def _reparse_one(engine: Engine, source_id: int) -> ReparseResult:
@@ -670,7 +682,7 @@ def _purge(engine: Engine, target: str) -> Purged:
             found = None
         else:
             found = conn.execute(
-                select(_path.c.source_id, _path.c.path).where(_path.c.path.in_({target, str(Path(target).resolve())}))
+                select(_path.c.source_id, _path.c.path).where(_path.c.path.in_(_stored_paths(target)))
             ).first()
             if found:  # locked, as above
                 conn.execute(select(Source.id).where(Source.id == found[0]).with_for_update()).all()

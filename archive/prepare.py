@@ -6,6 +6,8 @@ Runs in worker processes, so everything it returns is plain picklable data.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from archive.facts import document_facts
 from archive.document import Document, ParseError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
+from archive.inputs import path_text
 from archive.limits import check_metrics, storable_metrics
 from archive.searchtext import token_text
 from archive.metrics import Metric, extract_metrics
@@ -129,11 +132,18 @@ def prepare_bytes(
 
 
 def prepare_file(path: str, encoding: str | None = None, fmt: str | None = None, meta: Metadata | None = None) -> Prepared:
+    """Read and prepare the file at the file system path `path`; the Prepared and any FileError name it
+    as the archive stores it (inputs.path_text: a name that is not UTF-8 is escaped, never an error)."""
+    name = path_text(path)
     try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise FileError(path, 1, f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a page can be")
-        data = Path(path).read_bytes()
+        # O_NONBLOCK: a FIFO opens at once instead of waiting for a writer, and is then refused
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise FileError(name, 1, "not a regular file (a FIFO, socket or device is not read)")
+            if info.st_size > MAX_FILE_BYTES:
+                raise FileError(name, 1, f"file is {info.st_size:,} bytes, more than the {MAX_FILE_BYTES:,} a page can be")
+            data = f.read()
     except OSError as exc:
-        raise FileError(path, 1, f"cannot read: {exc.strerror or exc}") from None
-    return prepare_bytes(path, data, encoding, fmt, meta)
+        raise FileError(name, 1, f"cannot read: {exc.strerror or exc}") from None
+    return prepare_bytes(name, data, encoding, fmt, meta)

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, create_engine, pool
 from sqlalchemy.exc import DBAPIError
 
 from archive import grants
-from archive.db import DatabaseError, make_engine, parse_url
+from archive.db import DatabaseError, make_engine, parse_url, sqlite_connect_readonly
 
 
 class QueryRejected(Exception):
@@ -195,15 +195,8 @@ class TimeLimitExceeded(QueryFailed):
 
 def sqlite_readonly_connect(path: str, limit: TimeLimit | None = None) -> sqlite3.Connection:
     """A connection to the SQLite file at `path` that can only read, whatever SQL it is given."""
-    if not Path(path).is_file():
-        raise DatabaseError(f"no SQLite archive at {path}")
-    conn = sqlite3.connect(
-        f"file:{quote(str(Path(path).resolve()))}?mode=ro",
-        uri=True,
-        detect_types=sqlite3.PARSE_DECLTYPES,
-        check_same_thread=False,
-        isolation_level=None,
-    )
+    # mode=ro, and immutable in a folder that cannot hold a WAL index (see archive.db)
+    conn = sqlite_connect_readonly(path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA query_only = 1")
     conn.set_authorizer(_authorize)
     if limit is not None and limit.seconds is not None:
