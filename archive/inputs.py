@@ -20,6 +20,7 @@ import errno
 import os
 import re
 import stat
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -70,6 +71,7 @@ def _walk(top: Path, skip: Skip) -> Iterator[str]:
     root = top.resolve()
     seen_dirs = {_key(root.stat())}  # a loop through links inside the folder ends where it began
     found: list[tuple[Path, str]] = []
+    others: Counter[str] = Counter()  # regular files of other kinds, by suffix: told once, as a count
     folders = [top]
     while folders:
         folder = folders.pop()
@@ -103,6 +105,12 @@ def _walk(top: Path, skip: Skip) -> Iterator[str]:
                     found.append((path, str(target.resolve())))
                 else:
                     skip(f"{path_text(path)}: skipped: not a regular file ({_kind(info.st_mode)})")
+            elif stat.S_ISREG(info.st_mode):
+                others[path.suffix.lower() or "no suffix"] += 1
+    if others:
+        kinds = ", ".join(f"{suffix} ×{n}" for suffix, n in sorted(others.items(), key=lambda kv: (-kv[1], kv[0])))
+        skip(f"{path_text(top)}: skipped {sum(others.values())} files not named *.txt or *.md ({kinds}); "
+             "name a file on the command line to load it whatever its name")
     done: set[str] = set()
     for _, resolved in sorted(found):
         if resolved not in done:  # the same file reached through a link inside the folder

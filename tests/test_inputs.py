@@ -102,6 +102,9 @@ def test_links_out_of_the_folder_loops_and_fifos_are_skipped_with_a_reason(sqlit
     (folder / "sub" / "up").symlink_to("..")  # a loop through a link inside the folder
     (folder / "gone.txt").symlink_to("nowhere.txt")
     os.mkfifo(folder / "fifo.txt")
+    for name in ("photo.jpg", "sub/photo.JPG", "notes.utf8", "README"):  # other kinds: one count, not a line each
+        (folder / name).write_bytes(b"x")
+    (folder / "etc.jpg").symlink_to("/etc/hostname")  # a link out is always told, whatever its name
     done = archive_cmd(sqlite_url, "load", str(folder), timeout=60)
     err = done.stderr.decode()
     assert done.returncode == 0, err
@@ -110,6 +113,7 @@ def test_links_out_of_the_folder_loops_and_fifos_are_skipped_with_a_reason(sqlit
     real = folder.resolve()
     assert sorted(err.splitlines()) == sorted([
         f"{folder}/etc: skipped: symlink to /etc, outside {real}",
+        f"{folder}/etc.jpg: skipped: symlink to /etc/hostname, outside {real}",
         f"{folder}/fifo.txt: skipped: not a regular file (a FIFO)",
         f"{folder}/gone.txt: skipped: broken symlink (No such file or directory)",
         f"{folder}/outside.txt: skipped: symlink to {elsewhere.resolve()}, outside {real}",
@@ -117,6 +121,8 @@ def test_links_out_of_the_folder_loops_and_fifos_are_skipped_with_a_reason(sqlit
         f"{folder}/ping.txt: skipped: symlink loop",
         f"{folder}/pong.txt: skipped: symlink loop",
         f"{folder}/self.txt: skipped: symlink loop",
+        f"{folder}: skipped 4 files not named *.txt or *.md (.jpg ×2, .utf8 ×1, no suffix ×1); "
+        "name a file on the command line to load it whatever its name",
     ])
 
 
