@@ -64,13 +64,19 @@ def snapshot(url: str) -> dict:
         state = {"counts": {n: c.execute(text(f"SELECT count(*) FROM {n}")).scalar() for n in names}}
         if eng.dialect.name == "postgresql":
             state["large_objects"] = c.execute(text("SELECT count(*) FROM pg_largeobject_metadata")).scalar()
-            state["roles"] = c.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE 'archive_sql_%' ORDER BY 1")).scalars().all()
+            # temporary readers granted on this database's tables (pg_roles is the whole server's: other
+            # sessions' readers come and go while this test runs)
+            state["roles"] = c.execute(text(
+                "SELECT DISTINCT a.grantee::regrole::text FROM pg_class, aclexplode(relacl) AS a "
+                "WHERE relnamespace = 'public'::regnamespace AND a.grantee <> 0 "
+                "AND a.grantee::regrole::text LIKE 'archive_sql_%' ORDER BY 1")).scalars().all()
             # settings of this database (pg_db_role_setting is the whole server's: other databases' come and go)
             state["settings"] = c.execute(text(
                 "SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database "
                 "WHERE datname = current_database()) ORDER BY 1")).scalars().all()
         elif eng.dialect.name == "mysql":
-            state["users"] = c.execute(text("SELECT user, host FROM mysql.user ORDER BY 1, 2")).all()
+            # accounts granted on this database (mysql.user is the whole server's: other sessions' come and go)
+            state["users"] = c.execute(text("SELECT user, host FROM mysql.db WHERE db = DATABASE() ORDER BY 1, 2")).all()
             state["routines"] = c.execute(text("SELECT count(*) FROM information_schema.ROUTINES")).scalar()
     eng.dispose()
     assert state["counts"]["sentinel"] == SENTINEL_ROWS
