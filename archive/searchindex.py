@@ -26,7 +26,7 @@ from sqlalchemy import Connection, text
 
 from archive import bulk
 
-from archive.searchtext import Query, Term, token_text
+from archive.searchtext import CODE_WIDTH, Query, Term, token_text
 
 ID_MASK = (1 << 31) - 1
 FIELD_SHIFT = 31
@@ -119,6 +119,16 @@ def recreate_sqlite_index(bind, char_prefix: bool) -> int:
     return rebuild(bind)
 
 
+def create_char_count(bind) -> None:
+    """PostgreSQL's per-character count table, filled from every stored text (migration 0011)."""
+    for stmt in CHAR_COUNT_DDL:
+        bind.execute(text(stmt))
+    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
+    for i in range(0, len(article_ids), BATCH):
+        docs = stored_docs(bind, article_ids[i : i + BATCH])
+        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1)
+
+
 def create_index(bind) -> None:
     for stmt in DDL[engine_kind(bind)]["create"]:
         bind.execute(text(stmt))
@@ -184,6 +194,51 @@ def _row(kind: str, key: int, tokens: str) -> dict:
     return {"k": key, "t": tokens}
 
 
+# PostgreSQL: how many texts hold each character (by its 4-letter code), kept by add/remove/rebuild.
+# Counting a common character's hits through the index reads most of search_doc's tsvectors: 250-400 ms
+# for 警 at 300,000 paragraphs, whatever the plan (docs/benchmarks.md). The count of a query that is
+# one character, unfiltered, is then one row. Made by migration 0011.
+CHAR_COUNT_DDL = (
+    "CREATE TABLE search_char_count (code VARCHAR(4) PRIMARY KEY, docs BIGINT NOT NULL)",
+    "COMMENT ON TABLE search_char_count IS 'How many indexed texts (search_doc rows) hold each character, "
+    "by its 4-letter index code (archive/searchtext.py). Maintained by the loader.'",
+)
+_CHAR_COUNT_UPSERT = (
+    "INSERT INTO search_char_count (code, docs) VALUES (:c, :n) "
+    "ON CONFLICT (code) DO UPDATE SET docs = search_char_count.docs + EXCLUDED.docs"
+)
+
+
+def _char_counts(token_texts: Iterable[str]) -> Counter:
+    """How many of these token texts hold each character: every token starts with its first
+    character's code, so the codes a text holds are its tokens' first 4 letters."""
+    counts: Counter = Counter()
+    for tokens in token_texts:
+        if tokens:
+            counts.update({tok[:CODE_WIDTH] for tok in tokens.split(" ")})
+    return counts
+
+
+def has_char_count(bind) -> bool:
+    # migrations before 0011 (and downgrades past it) index texts while the table does not exist
+    return bind.execute(text("SELECT to_regclass('search_char_count') IS NOT NULL")).scalar()
+
+
+def _count_chars(bind, counts: Counter, sign: int) -> None:
+    if not counts or not has_char_count(bind):
+        return
+    # sorted: two writers touching the same codes take their row locks in the same order
+    rows = [{"c": c, "n": sign * n} for c, n in sorted(counts.items())]
+    for i in range(0, len(rows), BATCH):
+        bind.execute(text(_CHAR_COUNT_UPSERT), rows[i : i + BATCH])
+
+
+def char_count(bind, term: Term) -> int:
+    """How many indexed texts hold this one-character term (PostgreSQL)."""
+    found = bind.execute(text("SELECT docs FROM search_char_count WHERE code = :c"), {"c": term.tokens[0]}).scalar()
+    return int(found or 0)
+
+
 def add(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Index texts: (key, text) pairs."""
     add_tokens(bind, [(k, token_text(t)) for k, t in docs])
@@ -198,6 +253,8 @@ def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
         return
     for i in range(0, len(docs), BATCH):
         bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
+    if kind == "postgresql":
+        _count_chars(bind, _char_counts(t for _, t in docs), 1)
 
 
 def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
@@ -208,6 +265,8 @@ def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
         if rows:
             bind.execute(text("INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', :k, :t)"), rows)
         return
+    if engine_kind(bind) == "postgresql":
+        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), -1)
     keys = [k for k, _ in docs]
     for i in range(0, len(keys), BATCH):
         bind.execute(
@@ -263,6 +322,8 @@ def rebuild(bind) -> int:
         bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:
         bind.execute(text("DELETE FROM search_doc"))
+    if engine_kind(bind) == "postgresql" and has_char_count(bind):
+        bind.execute(text("DELETE FROM search_char_count"))
     article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
     count = 0
     for i in range(0, len(article_ids), BATCH):  # a slice at a time: memory stays bounded

@@ -243,12 +243,15 @@ def test_index_in_step_with_update_purge_and_reload(engine, tmp_path):
     assert len(indexed(engine, "独有词甲")) == 1 and len(indexed(engine, "民警")) == 2
     store(engine, [second])  # same path, new content: replaces the first version
     truth = Brute(engine)
-    for query in ("独有词甲", "初版", "独有词乙", "再版", "民警", "标题", "-民警"):
+    # one character too: PostgreSQL counts those from search_char_count, kept by the same upkeep
+    for query in ("独有词甲", "初版", "独有词乙", "再版", "民警", "标题", "-民警", "甲", "乙", "初", "再", "民", "的"):
         assert indexed(engine, query) == truth.keys(query), query
     assert indexed(engine, "独有词甲") == [] and len(indexed(engine, "民警")) == 2
+    assert indexed(engine, "甲") == [] and len(indexed(engine, "的")) == 2
     assert index_rows(engine) == 5
     loader.purge(engine, "/p.txt")
     assert indexed(engine, "独有词乙") == [] and indexed(engine, "民警") == brute(engine, "民警")
+    assert indexed(engine, "乙") == [] and len(indexed(engine, "的")) == 1 and len(indexed(engine, "民")) == 1
     assert index_rows(engine) == 2
 
 
