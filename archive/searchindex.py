@@ -103,7 +103,8 @@ DDL = {
 # that starts with the character (thousands for a common one) before returning a single row: 55-95 ms
 # for 警 or 的 at 300,000 paragraphs, whatever the LIMIT. With `prefix='4'` FTS5 keeps one doclist per
 # 4-letter prefix, i.e. per character, and the newest-first page walks it backwards and stops: 0.2 ms.
-# It costs index space: 1.24x the text without it, 2.19x with it (docs/benchmarks.md).
+# It costs index space: 1.33x the text without it, 2.29x with it on the search benchmark's corpus,
+# 2.10x and 3.28x on generated pages (docs/benchmarks.md).
 SQLITE_CHAR_PREFIX = "prefix='4'"
 _SQLITE_CREATE = "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii'{})"
 
