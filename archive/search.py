@@ -18,6 +18,7 @@ from archive.searchindex import (
     FIELDS,
     ID_MASK,
     Candidates,
+    char_count,
     key_range,
     split_key,
     stored_docs,
@@ -92,7 +93,12 @@ def find_keys(
         params["newspaper"] = filters.newspaper
     lossy = cand.kind == "postgresql"
     body = cand.from_where + "".join(f" AND {w}" for w in where + (["NOT d.lossy"] if lossy else []))
-    total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one() if count else None
+    one_char = len(q.terms) == 1 and not q.terms[0].exclude and q.terms[0].is_prefix
+    counted = count and lossy and one_char and not where  # PostgreSQL keeps these counts in a table
+    if counted:
+        total = char_count(session, q.terms[0])
+    else:
+        total = session.execute(text(f"SELECT count(*) FROM {body}"), params).scalar_one() if count else None
     ranked = order == "relevance" and cand.rank
     order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
     if limit is None:
@@ -109,7 +115,8 @@ def find_keys(
     if lossy:
         lossy_body = "search_doc AS d WHERE " + " AND ".join(where + ["d.lossy"])
         extra = _lossy_hits(session, q, lossy_body, params)
-        total = None if total is None else total + len(extra)
+        if total is not None and not counted:  # the count table counted lossy texts already
+            total += len(extra)
         keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
     return total, keys
 

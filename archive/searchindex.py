@@ -7,7 +7,8 @@ where the row is the paragraph, the article or the section. Walking the index by
 walks the archive newest first, and a date range is a key range. Every field but `paragraph` has bit 31
 set, so `key & (1 << 31) = 0` still picks out paragraphs (Datasette's canned query relies on it).
 
-- SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`).
+- SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`), with FTS5's
+  prefix index of 4-letter prefixes (migration 0011): see SQLITE_CHAR_PREFIX.
 - PostgreSQL: `search_doc(doc_key, tokens tsvector)` with a GIN index; phrase queries use `<->`.
 - MariaDB/MySQL: `search_doc(doc_key, tokens)`, scanned with LIKE. An InnoDB FULLTEXT index over these
   tokens (4- and 8-letter words, so the default innodb_ft_min_token_size keeps them) was tried: on
@@ -25,7 +26,7 @@ from sqlalchemy import Connection, text
 
 from archive import bulk
 
-from archive.searchtext import Query, Term, token_text
+from archive.searchtext import CODE_WIDTH, Query, Term, token_text
 
 ID_MASK = (1 << 31) - 1
 FIELD_SHIFT = 31
@@ -97,6 +98,38 @@ DDL = {
 }
 
 
+# Every token starts with the 4-letter code of its first character, so a one-character term is the
+# prefix query "code"*. Without a prefix index FTS5 answers it by merging the doclists of every bigram
+# that starts with the character (thousands for a common one) before returning a single row: 55-95 ms
+# for 警 or 的 at 300,000 paragraphs, whatever the LIMIT. With `prefix='4'` FTS5 keeps one doclist per
+# 4-letter prefix, i.e. per character, and the newest-first page walks it backwards and stops: 0.2 ms.
+# It costs index space: 1.33x the text without it, 2.29x with it on the search benchmark's corpus,
+# 2.10x and 3.28x on generated pages (docs/benchmarks.md).
+SQLITE_CHAR_PREFIX = "prefix='4'"
+_SQLITE_CREATE = "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii'{})"
+
+
+def recreate_sqlite_index(bind, char_prefix: bool) -> int:
+    """Make SQLite's index again, with or without the per-character prefix index (migration 0011 and its
+    downgrade), keeping the automerge setting; index every stored text; return how many."""
+    automerge = bind.execute(text("SELECT v FROM search_fts_config WHERE k = 'automerge'")).scalar()
+    bind.execute(text("DROP TABLE search_fts"))
+    bind.execute(text(_SQLITE_CREATE.format(f", {SQLITE_CHAR_PREFIX}" if char_prefix else "")))
+    if automerge is not None:
+        set_automerge(bind, int(automerge))
+    return rebuild(bind)
+
+
+def create_char_count(bind) -> None:
+    """PostgreSQL's per-character count table, filled from every stored text (migration 0011)."""
+    for stmt in CHAR_COUNT_DDL:
+        bind.execute(text(stmt))
+    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
+    for i in range(0, len(article_ids), BATCH):
+        docs = stored_docs(bind, article_ids[i : i + BATCH])
+        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1)
+
+
 def create_index(bind) -> None:
     for stmt in DDL[engine_kind(bind)]["create"]:
         bind.execute(text(stmt))
@@ -162,6 +195,51 @@ def _row(kind: str, key: int, tokens: str) -> dict:
     return {"k": key, "t": tokens}
 
 
+# PostgreSQL: how many texts hold each character (by its 4-letter code), kept by add/remove/rebuild.
+# Counting a common character's hits through the index reads most of search_doc's tsvectors: 250-400 ms
+# for 警 at 300,000 paragraphs, whatever the plan (docs/benchmarks.md). The count of a query that is
+# one character, unfiltered, is then one row. Made by migration 0011.
+CHAR_COUNT_DDL = (
+    "CREATE TABLE search_char_count (code VARCHAR(4) PRIMARY KEY, docs BIGINT NOT NULL)",
+    "COMMENT ON TABLE search_char_count IS 'How many indexed texts (search_doc rows) hold each character, "
+    "by its 4-letter index code (archive/searchtext.py). Maintained by the loader.'",
+)
+_CHAR_COUNT_UPSERT = (
+    "INSERT INTO search_char_count (code, docs) VALUES (:c, :n) "
+    "ON CONFLICT (code) DO UPDATE SET docs = search_char_count.docs + EXCLUDED.docs"
+)
+
+
+def _char_counts(token_texts: Iterable[str]) -> Counter:
+    """How many of these token texts hold each character: every token starts with its first
+    character's code, so the codes a text holds are its tokens' first 4 letters."""
+    counts: Counter = Counter()
+    for tokens in token_texts:
+        if tokens:
+            counts.update({tok[:CODE_WIDTH] for tok in tokens.split(" ")})
+    return counts
+
+
+def has_char_count(bind) -> bool:
+    # migrations before 0011 (and downgrades past it) index texts while the table does not exist
+    return bind.execute(text("SELECT to_regclass('search_char_count') IS NOT NULL")).scalar()
+
+
+def _count_chars(bind, counts: Counter, sign: int) -> None:
+    if not counts or not has_char_count(bind):
+        return
+    # sorted: two writers touching the same codes take their row locks in the same order
+    rows = [{"c": c, "n": sign * n} for c, n in sorted(counts.items())]
+    for i in range(0, len(rows), BATCH):
+        bind.execute(text(_CHAR_COUNT_UPSERT), rows[i : i + BATCH])
+
+
+def char_count(bind, term: Term) -> int:
+    """How many indexed texts hold this one-character term (PostgreSQL)."""
+    found = bind.execute(text("SELECT docs FROM search_char_count WHERE code = :c"), {"c": term.tokens[0]}).scalar()
+    return int(found or 0)
+
+
 def add(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Index texts: (key, text) pairs."""
     add_tokens(bind, [(k, token_text(t)) for k, t in docs])
@@ -176,6 +254,8 @@ def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
         return
     for i in range(0, len(docs), BATCH):
         bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
+    if kind == "postgresql":
+        _count_chars(bind, _char_counts(t for _, t in docs), 1)
 
 
 def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
@@ -186,6 +266,8 @@ def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
         if rows:
             bind.execute(text("INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', :k, :t)"), rows)
         return
+    if engine_kind(bind) == "postgresql":
+        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), -1)
     keys = [k for k, _ in docs]
     for i in range(0, len(keys), BATCH):
         bind.execute(
@@ -241,6 +323,8 @@ def rebuild(bind) -> int:
         bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:
         bind.execute(text("DELETE FROM search_doc"))
+    if engine_kind(bind) == "postgresql" and has_char_count(bind):
+        bind.execute(text("DELETE FROM search_char_count"))
     article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
     count = 0
     for i in range(0, len(article_ids), BATCH):  # a slice at a time: memory stays bounded

@@ -243,12 +243,15 @@ def test_index_in_step_with_update_purge_and_reload(engine, tmp_path):
     assert len(indexed(engine, "独有词甲")) == 1 and len(indexed(engine, "民警")) == 2
     store(engine, [second])  # same path, new content: replaces the first version
     truth = Brute(engine)
-    for query in ("独有词甲", "初版", "独有词乙", "再版", "民警", "标题", "-民警"):
+    # one character too: PostgreSQL counts those from search_char_count, kept by the same upkeep
+    for query in ("独有词甲", "初版", "独有词乙", "再版", "民警", "标题", "-民警", "甲", "乙", "初", "再", "民", "的"):
         assert indexed(engine, query) == truth.keys(query), query
     assert indexed(engine, "独有词甲") == [] and len(indexed(engine, "民警")) == 2
+    assert indexed(engine, "甲") == [] and len(indexed(engine, "的")) == 2
     assert index_rows(engine) == 5
     loader.purge(engine, "/p.txt")
     assert indexed(engine, "独有词乙") == [] and indexed(engine, "民警") == brute(engine, "民警")
+    assert indexed(engine, "乙") == [] and len(indexed(engine, "的")) == 1 and len(indexed(engine, "民")) == 1
     assert index_rows(engine) == 2
 
 
@@ -353,3 +356,64 @@ def test_search_command(db_url, seed_dir):
     assert run(db_url, "search", "没有这个词").output == "0 hits\n"
     assert run(db_url, "search", "--", "-民警 包头").output.rstrip().endswith("9 hits, showing 1-9")  # the subtitle too
 
+
+
+# ---------------------------------------------------------------- one character (issue 17)
+
+
+def test_every_single_character_is_exact(engine):
+    """Every character of a generated corpus, searched alone, finds exactly the texts holding it, in all
+    five fields; the commonest ones page newest first exactly (SQLite reads FTS5's per-character prefix
+    index, PostgreSQL tries its newest rows first), with filters and beside other terms."""
+    store(engine, searchcorpus.documents(900, seed=17))
+    truth = Brute(engine)
+    counts: dict[str, int] = {}
+    for _, body in truth.folded:
+        for c in set(body):
+            counts[c] = counts.get(c, 0) + 1
+    chars = sorted((c for c in counts if not c.isspace()), key=lambda c: -counts[c])
+    assert len(chars) > 300 and counts[chars[0]] > len(truth.docs) // 2
+    fields = set()
+    for c in chars:
+        expected = truth.keys(c)
+        assert indexed(engine, c) == expected, c
+        fields |= {split_key(k)[0] for k in expected}
+    assert fields == {"paragraph", "title", "subtitle", "kicker", "heading"}
+    with Session(engine) as s:
+        for c in chars[:25]:
+            expected = truth.keys(c)
+            for offset in (0, 20, 200):
+                page = find_keys(s, parse_query(c), limit=20, offset=offset, count=False)[1]
+                assert page == expected[offset : offset + 20], (c, offset)
+    common, rare = chars[0], chars[-1]
+    for f in (Filters(newspaper="临江日报"), Filters(date_from=dt.date(2021, 3, 1), date_to=dt.date(2021, 3, 20))):
+        for query in (common, rare, "警", f"{common} -{chars[1]}", f"-{common}"):
+            assert indexed(engine, query, f) == truth.keys(query, f), (query, f)
+    for query in (f"{chars[1]} {chars[2]}", f"{common} 民警", f"民警 -{chars[3]}", f"警 -{rare}", f"{rare} 的"):
+        assert indexed(engine, query) == truth.keys(query), query
+
+
+def test_sqlite_index_has_a_doclist_per_character(engine, seed_dir):
+    """Migration 0011 makes SQLite's index with FTS5's 4-letter prefix index (one doclist per character,
+    what a one-character query reads); its downgrade makes it without; hits are the same either way."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("FTS5's prefix index is SQLite's")
+
+    def ddl() -> str:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").scalar()
+
+    loader.load_paths(engine, [seed_dir], workers=1)
+    truth = Brute(engine)
+    assert searchindex.SQLITE_CHAR_PREFIX in ddl()
+    queries = ("警", "民警", "。", "包", "-的", "的 -民警")
+    before = {q: indexed(engine, q) for q in queries}
+    assert before == {q: truth.keys(q) for q in queries} and len(before["警"]) > 17
+    db.downgrade(engine, "0009")
+    assert "prefix" not in ddl()
+    assert {q: indexed(engine, q) for q in queries} == before and index_rows(engine) == SEED_TEXTS
+    db.upgrade(engine)
+    assert searchindex.SQLITE_CHAR_PREFIX in ddl()
+    assert {q: indexed(engine, q) for q in queries} == before and index_rows(engine) == SEED_TEXTS
+    with engine.connect() as conn:  # the automerge setting of 0006 survives the new table
+        assert conn.exec_driver_sql("SELECT v FROM search_fts_config WHERE k = 'automerge'").scalar() == 16
