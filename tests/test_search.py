@@ -409,7 +409,7 @@ def test_sqlite_index_has_a_doclist_per_character(engine, seed_dir):
     queries = ("警", "民警", "。", "包", "-的", "的 -民警")
     before = {q: indexed(engine, q) for q in queries}
     assert before == {q: truth.keys(q) for q in queries} and len(before["警"]) > 17
-    db.downgrade(engine, "0009")
+    db.downgrade(engine, "0010")
     assert "prefix" not in ddl()
     assert {q: indexed(engine, q) for q in queries} == before and index_rows(engine) == SEED_TEXTS
     db.upgrade(engine)

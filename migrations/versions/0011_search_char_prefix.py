@@ -1,7 +1,7 @@
 """search index: one-character terms fast
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 17:30:00
 
 SQLite: search_fts is made again with FTS5's prefix index of 4-letter prefixes (one doclist per
@@ -20,7 +20,7 @@ from alembic import op
 from archive import searchindex
 
 revision: str = "0011"
-down_revision: Union[str, Sequence[str], None] = "0009"
+down_revision: Union[str, Sequence[str], None] = "0010"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
