@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from archive.output import render, to_json
@@ -161,8 +160,7 @@ def _article_ids(session: Session, keys) -> set[int]:
         ids.update(by_field.get(field, ()))
     for table, field in (("paragraph", "paragraph"), ("section", "heading")):
         if by_field.get(field):
-            listed = ",".join(str(int(i)) for i in by_field[field])
-            ids |= set(session.execute(text(f"SELECT article_id FROM {table} WHERE id IN ({listed})")).scalars())
+            ids |= set(session.execute(text(f"SELECT article_id FROM {table} WHERE id IN ({_ids(by_field[field])})")).scalars())
     return ids
 
 

@@ -3,7 +3,9 @@ readers they replaced on every engine, no SQLAlchemy imported, and the database 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -44,8 +46,6 @@ def test_lean_reader_and_orm_readers_agree_on_every_engine(loaded):
             assert queries.list_articles(bind) == every
             assert queries.list_articles(bind, limit=2) == orm_queries.list_articles(s, limit=2) == every[:2]
             paper, day = every[0]["newspaper"], every[0]["date"]
-            import datetime as dt
-
             d = dt.date.fromisoformat(day)
             assert queries.list_articles(bind, d, paper, date_from=d, date_to=d) == orm_queries.list_articles(s, d, paper, date_from=d, date_to=d)
             for a in every:
@@ -123,8 +123,6 @@ def test_a_missing_file_is_one_line_and_is_not_created(tmp_path):
 
 def test_an_empty_or_older_database_is_one_line(tmp_path):
     empty = tmp_path / "empty.db"
-    import sqlite3
-
     sqlite3.connect(empty).close()
     result = CliRunner().invoke(main, ["--db", f"sqlite:///{empty}", "stats"])
     assert result.exit_code == 1 and "holds no archive yet" in result.stderr and len(result.stderr.splitlines()) == 1
