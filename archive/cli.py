@@ -8,41 +8,20 @@ import functools
 import os
 import sys
 
-import importlib.util
-
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from archive import __version__, db
-from archive import export as exporting
-from archive import sql as readonly_sql
+from archive import __version__
 from archive.config import redact, redact_url, resolve_database_url
-from archive.searchtext import ORDERS as SEARCH_ORDERS
-
-
-def _lazy(name: str):
-    """The module `name`, imported when first used: a command pays only for what it runs (the loader,
-    the ORM and the data dictionary were a third of a second of every start, `archive export` included)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-backup, dictionary, grants = _lazy("archive.backup"), _lazy("archive.dictionary"), _lazy("archive.grants")
-dataloss = _lazy("archive.dataloss")
-loader, queries, serving = _lazy("archive.loader"), _lazy("archive.queries"), _lazy("archive.serve")
-search_mod, orm, progress = _lazy("archive.search"), _lazy("sqlalchemy.orm"), _lazy("archive.progress")
-series_mod = _lazy("archive.series")
-formats = _lazy("archive.formats")  # the parsers: only `load`, `reparse` and `formats` need them
-# `archive load --format` choices, named here so that starting the CLI imports no parser (a test
-# checks them against archive.formats.FORMATS).
-AUTO, LAYOUT_NAMES = "auto", ("page", "article", "markdown")
 from archive.output import FORMATS, render, to_json
+from archive.searchtext import ORDERS as SEARCH_ORDERS
+from archive.searchtext import EmptyQuery
+
+# Each command imports what it uses in its own body: starting the CLI imports neither SQLAlchemy nor
+# Alembic nor the parsers (~300 ms), and the read commands never import them (archive.readdb).
+# Choices named here for the same reason; tests check them against the modules that own them.
+AUTO, LAYOUT_NAMES = "auto", ("page", "article", "markdown")  # archive.formats
+EXPORT_FORMATS, BINARY_FORMATS = ("csv", "jsonl", "parquet", "xlsx"), ("parquet", "xlsx")  # archive.export
+SQL_TIMEOUT = 30.0  # archive.sql.DEFAULT_TIMEOUT
 
 
 class Context:
@@ -58,15 +37,34 @@ class Context:
     @property
     def engine(self):
         if self._engine is None:
+            from archive import db
+
             self._engine = db.make_engine(self.url)
         return self._engine
 
     @property
     def reader(self):
-        """An engine for commands that only read: never waits for a loader, works on a read-only file."""
+        """A SQLAlchemy engine for commands that only read: never waits for a loader, works on a
+        read-only file (SQLite mode=ro, deferred transactions)."""
         if self._reader is None:
+            from archive import db
+
             self._reader = db.make_reader(self.url)
         return self._reader
+
+    @contextlib.contextmanager
+    def reading(self):
+        """A bind for the commands that only read: the lean DB-API Reader, or, for a URL it does not
+        read (another driver, URL options), a SQLAlchemy connection. Both run the readers' SQL text."""
+        from archive import readdb
+
+        reader = readdb.connect(self.url)
+        if reader is not None:
+            with reader:
+                yield reader
+            return
+        with self.reader.connect() as conn:
+            yield conn
 
 
 def _set_db(ctx: click.Context, _param, value):
@@ -75,16 +73,21 @@ def _set_db(ctx: click.Context, _param, value):
     return value
 
 
-def db_option(f):
-    """--db on every command as well as on the group: `archive load x --db URL` works too."""
-    return click.option(
-        "--db",
-        "db_url",
-        expose_value=False,
-        callback=_set_db,
-        is_eager=True,
-        help="Database URL (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.db).",
-    )(f)
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+def _one_line(exc: Exception, url: str | None) -> str | None:
+    """The one-line message for a library error, or None for an error that is not one (a bug)."""
+    from archive.readdb import ReadError
+
+    db = sys.modules.get("archive.db")  # loaded by every command that can raise its errors
+    if isinstance(exc, (ReadError, LookupError, EmptyQuery)) or (db and isinstance(exc, db.DatabaseError)):
+        return str(exc)
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc and isinstance(exc, sa_exc.SQLAlchemyError):
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return f"{redact_url(url) if url else 'database'}: {reason}"
+    return None
 
 
 def friendly_errors(f):
@@ -99,18 +102,35 @@ def friendly_errors(f):
         except click.ClickException as exc:  # bi_errors' and the commands' own: passwords hidden too
             exc.message = redact(exc.message, url)
             raise
-        except (db.DatabaseError, queries.NotFound, LookupError, search_mod.EmptyQuery) as exc:
-            raise click.ClickException(redact(str(exc), url)) from exc
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            where = redact_url(url) if url else "database"
-            raise click.ClickException(redact(f"{where}: {reason}", url)) from exc
+        except Exception as exc:
+            message = _one_line(exc, url)
+            if message is None:
+                raise
+            raise click.ClickException(redact(message, url)) from exc
 
     return wrapper
 
 
+def db_command(f):
+    """What every command on the database shares: --db (on the command as well as on the group:
+    `archive load x --db URL` works too), the context, and one-line errors with passwords hidden."""
+    f = pass_ctx(friendly_errors(f))
+    return click.option(
+        "--db",
+        "db_url",
+        expose_value=False,
+        callback=_set_db,
+        is_eager=True,
+        help="Database URL (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.db).",
+    )(f)
+
+
 def format_option(choices=FORMATS, default="table"):
     return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help="Output format.")
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,7 +144,7 @@ def main(ctx: click.Context, db_url: str | None) -> None:
         obj.explicit_url = db_url
 
 
-pass_ctx = click.make_pass_decorator(Context, ensure=True)
+# ---------------------------------------------------------------- loading
 
 
 @main.command()
@@ -138,14 +158,15 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 @click.option("--page", help="Page (版次), for files that do not print it.")
 @click.option("--name-pattern", callback=lambda _c, _p, v: _check_pattern(v), help="Read metadata from file names, e.g. '{date:%Y%m%d}-{page}-{ordinal}.txt' (fields: newspaper, date, page, page_name, ordinal).")
 @click.option("-v", "--verbose", is_flag=True, help="Say which format each file was read as.")
-@db_option
-@pass_ctx
-@friendly_errors
+@db_command
 def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date, page, name_pattern, verbose) -> None:
     """Load files, and the *.txt and *.md files under directories (one transaction per file)."""
+    from archive import db, loader, progress
+    from archive.formats.metadata import Metadata
+
     engine = obj.engine
     db.ensure_schema(engine)
-    meta = formats.metadata.Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
+    meta = Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
     files = list(loader.iter_files(paths, on_skip=lambda line: click.echo(line, err=True)))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = progress.Progress(len(files), "loading", sys.stderr) if show_bar else None
@@ -193,147 +214,36 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
         sys.exit(1)
 
 
+def _check_pattern(pattern: str | None) -> str | None:
+    if pattern:
+        from archive.formats import metadata
+
+        try:
+            metadata.compile_pattern(pattern)
+        except metadata.NamePatternError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return pattern
+
+
 @main.command()
 @click.argument("target")
-@db_option
-@pass_ctx
-@friendly_errors
+@db_command
 def purge(obj: Context, target: str) -> None:
     """Remove one loaded file (SOURCE_ID or PATH) and everything parsed from it.
 
     A PATH whose bytes are also loaded from other paths: only that path is forgotten."""
+    from archive import loader
+
     click.echo(loader.purge(obj.engine, target).describe())
 
 
 @main.command()
-@format_option(("table", "json"))
-@db_option
-@pass_ctx
-@friendly_errors
-def stats(obj: Context, fmt: str) -> None:
-    """Rows per table, newspapers, first and last issue date."""
-    with orm.Session(obj.reader) as s:
-        data = queries.stats(s)
-    if fmt == "json":
-        click.echo(to_json(data), nl=False)
-        return
-    click.echo(render([{"table": k, "rows": v} for k, v in data["rows"].items()], "table"), nl=False)
-    click.echo(f"newspapers: {', '.join(data['newspapers']) or '-'}")
-    click.echo(f"issues from {data['first_issue'] or '-'} to {data['last_issue'] or '-'}")
-
-
-@main.command("issues")
-@click.option("--newspaper", help="Only this newspaper (exact name).")
-@format_option()
-@db_option
-@pass_ctx
-@friendly_errors
-def issues_cmd(obj: Context, newspaper, fmt) -> None:
-    """List issues."""
-    with orm.Session(obj.reader) as s:
-        click.echo(render(queries.list_issues(s, newspaper), fmt), nl=False)
-
-
-@main.command()
-@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Only this issue date (YYYY-MM-DD).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
-@click.option("--newspaper", help="Only this newspaper (exact name).")
-@click.option("--limit", type=click.IntRange(0), help="At most this many articles.")
-@format_option()
-@db_option
-@pass_ctx
-@friendly_errors
-def articles(obj: Context, date, date_from, date_to, newspaper, limit, fmt) -> None:
-    """List articles, with the page (版次) and page name each is on."""
-    day = lambda d: d.date() if isinstance(d, dt.datetime) else None  # noqa: E731
-    with orm.Session(obj.reader) as s:
-        rows = queries.list_articles(s, day(date), newspaper, date_from=day(date_from), date_to=day(date_to), limit=limit)
-    click.echo(render(rows, fmt), nl=False)
-
-
-@main.command()
-@click.argument("article_id", type=int)
-@format_option(("text", "json"), default="text")
-@db_option
-@pass_ctx
-@friendly_errors
-def show(obj: Context, article_id: int, fmt: str) -> None:
-    """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
-    with orm.Session(obj.reader) as s:
-        doc = queries.article_document(s, article_id)
-    click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
-
-
-@main.command()
-@click.option("--unit", help="Only this unit (人, 起, %, 元 …).")
-@click.option("--kind", help="Only this kind (count, percent, change, duration, money …).")
-@click.option("--subject", help="Only metrics whose subject contains this text.")
-@click.option("--subject-key", help="Only metrics of this normalised subject (exact), e.g. 民警.")
-@click.option("--newspaper", help="Only this newspaper (exact name).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
-@format_option()
-@db_option
-@pass_ctx
-@friendly_errors
-def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from, date_to, fmt) -> None:
-    """List the quantitative facts stated in the text."""
-    with orm.Session(obj.reader) as s:
-        rows = queries.list_metrics(
-            s,
-            unit=unit,
-            kind=kind,
-            subject=subject,
-            subject_key=subject_key,
-            newspaper=newspaper,
-            date_from=date_from.date() if date_from else None,
-            date_to=date_to.date() if date_to else None,
-        )
-    click.echo(render(rows, fmt), nl=False)
-
-
-@main.command("series")
-@click.argument("measure")
-@click.option("--place", help="Only figures that hold at this place (official name: 湖北省, 武汉市, 全国).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Figures holding on or after this date.")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Figures holding on or before this date.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the series to this .png or .svg file (needs the plot extra).")
-@format_option()
-@db_option
-@pass_ctx
-@friendly_errors
-def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt) -> None:
-    """One measure's figures in time order, each fact once (MEASURE: a key from `archive measures`, or its subject)."""
-    with obj.reader.connect() as conn:
-        rows = series_mod.series(conn, measure, place, date_from.date() if date_from else None, date_to.date() if date_to else None)
-    if plot_path:
-        try:
-            series_mod.plot(rows, plot_path)
-        except series_mod.PlotUnavailable as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(render(rows, fmt), nl=False)
-
-
-@main.command("measures")
-@click.option("--contains", help="Only measures whose key contains this text.")
-@format_option()
-@db_option
-@pass_ctx
-@friendly_errors
-def measures_cmd(obj: Context, contains, fmt) -> None:
-    """The measures (series) in the database: facts, printings, places and the dates they cover."""
-    with obj.reader.connect() as conn:
-        click.echo(render(series_mod.measures(conn, contains), fmt), nl=False)
-
-
-@main.command()
 @click.argument("source_ids", nargs=-1, type=int)
-@db_option
-@pass_ctx
-@friendly_errors
+@db_command
 def reparse(obj: Context, source_ids) -> None:
     """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
+    from archive import loader
+
     changed = failed = total = 0
     for r in loader.reparse(obj.engine, source_ids or None):
         if r.note:  # purged while we ran: nothing to reparse, nothing failed
@@ -351,109 +261,179 @@ def reparse(obj: Context, source_ids) -> None:
         sys.exit(1)
 
 
-@main.group("db")
-def db_group() -> None:
-    """Schema migrations (Alembic)."""
-
-
-@db_group.command()
-@click.argument("revision", default="head")
-@db_option
-@pass_ctx
-@friendly_errors
-def upgrade(obj: Context, revision: str) -> None:
-    """Upgrade the schema to REVISION (default: head); a SQLite file is backed up first."""
-    current = db.current_revision(obj.engine)
-    if revision == "head" and current == db.head_revision():
-        click.echo(f"already at revision {current}")
-        return
-    _migrate(obj.engine, "upgrade", revision)
-
-
-@db_group.command()
-@click.argument("revision")
-@click.option("--yes", is_flag=True, help="Downgrade even when it drops columns or tables that hold data.")
-@db_option
-@pass_ctx
-@friendly_errors
-def downgrade(obj: Context, revision: str, yes: bool) -> None:
-    """Downgrade the schema to REVISION (`base` removes every table); a SQLite file is backed up first.
-
-    Refused without --yes when the columns or tables it drops hold data."""
-    lost = dataloss.losses(obj.engine, revision)
-    if lost and not yes:
-        raise click.ClickException(dataloss.refusal(revision, lost, obj.engine.dialect.name == "sqlite"))
-    saved = _migrate(obj.engine, "downgrade", revision)
-    if lost:
-        restore = f"archive --db {redact_url(obj.url)} db restore {saved}" if saved else None
-        click.echo(dataloss.aftermath(lost, restore))
-
-
-def _migrate(engine, direction: str, revision: str):
-    saved = backup.backup(engine)
-    if saved:
-        click.echo(f"backup of the database before the {direction}: {saved}")
-    backup.migrate(engine, direction, revision, saved)
-    click.echo(f"at revision {db.current_revision(engine) or 'base'}")
-    return saved
-
-
-@db_group.command()
-@db_option
-@pass_ctx
-@friendly_errors
-def current(obj: Context) -> None:
-    """Print the database's current revision."""
-    click.echo(db.current_revision(obj.reader) or "base (empty database)")
-
-
-@db_group.command()
-def history() -> None:
-    """List the migrations."""
-    click.echo(db.history(), nl=False)
-
-
-@db_group.command()
-@db_option
-@pass_ctx
-@friendly_errors
-def check(obj: Context) -> None:
-    """Fail when the models and the database schema disagree."""
-    from alembic.util.exc import AutogenerateDiffsDetected
-
-    try:
-        db.check(obj.engine)
-    except AutogenerateDiffsDetected as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo("schema matches the models")
-
-
-# ---------------------------------------------------------------- input formats
-
-
-def _check_pattern(pattern: str | None) -> str | None:
-    if pattern:
-        try:
-            formats.metadata.compile_pattern(pattern)
-        except formats.metadata.NamePatternError as exc:
-            raise click.BadParameter(str(exc)) from exc
-    return pattern
-
-
 @main.command("formats")
 @format_option()
 def formats_cmd(fmt: str) -> None:
     """List the input formats `archive load --format` reads, with what each expects."""
+    from archive import formats
+
     rows = [{"format": name, "description": module.DESCRIPTION} for name, module in formats.FORMATS.items()]
     if fmt == "table":  # one full line each: a table would cut the descriptions
         click.echo("".join(f"{r['format']:<10}{r['description']}\n" for r in rows), nl=False)
     else:
         click.echo(render(rows, fmt), nl=False)
-# --- SQL, exports, the data dictionary and the web view (issue 6) ---------------------------------
+
+
+# ---------------------------------------------------------------- reading (no SQLAlchemy: archive.readdb)
+
+
+@main.command()
+@format_option(("table", "json"))
+@db_command
+def stats(obj: Context, fmt: str) -> None:
+    """Rows per table, newspapers, first and last issue date."""
+    from archive import queries
+
+    with obj.reading() as bind:
+        data = queries.stats(bind)
+    if fmt == "json":
+        click.echo(to_json(data), nl=False)
+        return
+    click.echo(render([{"table": k, "rows": v} for k, v in data["rows"].items()], "table"), nl=False)
+    click.echo(f"newspapers: {', '.join(data['newspapers']) or '-'}")
+    click.echo(f"issues from {data['first_issue'] or '-'} to {data['last_issue'] or '-'}")
+
+
+@main.command("issues")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@format_option()
+@db_command
+def issues_cmd(obj: Context, newspaper, fmt) -> None:
+    """List issues."""
+    from archive import queries
+
+    with obj.reading() as bind:
+        rows = queries.list_issues(bind, newspaper)
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command()
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Only this issue date (YYYY-MM-DD).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--limit", type=click.IntRange(0), help="At most this many articles.")
+@format_option()
+@db_command
+def articles(obj: Context, date, date_from, date_to, newspaper, limit, fmt) -> None:
+    """List articles, with the page (版次) and page name each is on."""
+    from archive import queries
+
+    with obj.reading() as bind:
+        rows = queries.list_articles(bind, _day(date), newspaper, date_from=_day(date_from), date_to=_day(date_to), limit=limit)
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command()
+@click.argument("article_id", type=int)
+@format_option(("text", "json"), default="text")
+@db_command
+def show(obj: Context, article_id: int, fmt: str) -> None:
+    """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
+    from archive import queries
+
+    with obj.reading() as bind:
+        doc = queries.article_document(bind, article_id)
+    click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
+
+
+@main.command()
+@click.option("--unit", help="Only this unit (人, 起, %, 元 …).")
+@click.option("--kind", help="Only this kind (count, percent, change, duration, money …).")
+@click.option("--subject", help="Only metrics whose subject contains this text.")
+@click.option("--subject-key", help="Only metrics of this normalised subject (exact), e.g. 民警.")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Issues on or before this date.")
+@click.option("--limit", type=click.IntRange(0), help="At most this many metrics.")
+@format_option()
+@db_command
+def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from, date_to, limit, fmt) -> None:
+    """List the quantitative facts stated in the text."""
+    from archive import queries
+
+    with obj.reading() as bind:
+        rows = queries.list_metrics(
+            bind,
+            unit=unit,
+            kind=kind,
+            subject=subject,
+            subject_key=subject_key,
+            newspaper=newspaper,
+            date_from=_day(date_from),
+            date_to=_day(date_to),
+            limit=limit,
+        )
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--newspaper", help="Only this newspaper (exact name).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or before this date.")
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Hits per page.")
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Hits to skip.")
+@click.option("--order", type=click.Choice(SEARCH_ORDERS), default="date", show_default=True, help="Newest first, or best match first.")
+@format_option()
+@db_command
+def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset, order, fmt) -> None:
+    """Find paragraphs, titles, subtitles, kickers and headings containing every term of QUERY (exact substrings).
+
+    Each hit says which of them matched. Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
+    half-width forms match each other; Latin letters match in either case."""
+    from archive import search as search_mod
+
+    filters = search_mod.Filters(newspaper=newspaper, date_from=_day(date_from), date_to=_day(date_to))
+    with obj.reading() as bind:
+        found = search_mod.search(bind, query, filters=filters, limit=limit, offset=offset, order=order)
+    click.echo(search_mod.render_hits(found, fmt), nl=False)
+
+
+@main.command("series")
+@click.argument("measure")
+@click.option("--place", help="Only figures that hold at this place (official name: 湖北省, 武汉市, 全国).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Figures holding on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Figures holding on or before this date.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the series to this .png or .svg file (needs the plot extra).")
+@format_option()
+@db_command
+def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt) -> None:
+    """One measure's figures in time order, each fact once (MEASURE: a key from `archive measures`, or its subject)."""
+    from archive import series as series_mod
+
+    with obj.reader.connect() as conn:
+        rows = series_mod.series(conn, measure, place, _day(date_from), _day(date_to))
+    if plot_path:
+        try:
+            series_mod.plot(rows, plot_path)
+        except series_mod.PlotUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(render(rows, fmt), nl=False)
+
+
+@main.command("measures")
+@click.option("--contains", help="Only measures whose key contains this text.")
+@format_option()
+@db_command
+def measures_cmd(obj: Context, contains, fmt) -> None:
+    """The measures (series) in the database: facts, printings, places and the dates they cover."""
+    from archive import series as series_mod
+
+    with obj.reader.connect() as conn:
+        click.echo(render(series_mod.measures(conn, contains), fmt), nl=False)
+
+
+# ---------------------------------------------------------------- SQL, exports, the data dictionary and the web view (issue 6)
 
 
 def _bi_errors() -> tuple[type[Exception], ...]:
     # a function, so that naming these does not import grants and serve (and Datasette) at start-up
+    from archive import export as exporting
+    from archive import grants
+    from archive import serve as serving
+    from archive import sql as readonly_sql
+
     return (
         readonly_sql.QueryRejected,
         grants.ReaderUnavailable,
@@ -466,7 +446,7 @@ def _bi_errors() -> tuple[type[Exception], ...]:
 
 
 def bi_errors(f):
-    """friendly_errors, plus the read-only surface's own conditions as one-line errors."""
+    """The read-only surface's own conditions as one-line errors (under db_command's friendly errors)."""
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
@@ -475,7 +455,7 @@ def bi_errors(f):
         except _bi_errors() as exc:  # evaluated only when something is raised
             raise click.ClickException(str(exc)) from exc
 
-    return friendly_errors(wrapper)
+    return wrapper
 
 
 def _progress(label: str):
@@ -491,7 +471,7 @@ def _progress(label: str):
 
 def timeout_option(f):
     return click.option(
-        "--timeout", type=click.FloatRange(0), default=readonly_sql.DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
+        "--timeout", type=click.FloatRange(0), default=SQL_TIMEOUT, show_default=True, metavar="SECONDS",
         help="Stop the query after this many seconds (0: no limit).",
     )(f)
 
@@ -500,11 +480,13 @@ def timeout_option(f):
 @click.argument("query")
 @format_option(("table", "csv", "json", "jsonl"))
 @timeout_option
-@db_option
-@pass_ctx
+@db_command
 @bi_errors
 def sql_cmd(obj: Context, query: str, fmt: str, timeout: float) -> None:
     """Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN, SHOW, PRAGMA); writes are refused."""
+    from archive import export as exporting
+    from archive import sql as readonly_sql
+
     with readonly_sql.query(obj.url, query, timeout) as rows:
         if fmt in ("csv", "jsonl"):
             for _ in exporting.export(rows, fmt, sys.stdout.buffer):
@@ -531,22 +513,23 @@ def _writing(output: str | None):
 @main.command("export")
 @click.argument("name", required=False)
 @click.option("--query", help="Export the rows of this read-only SQL statement instead of a table or view.")
-@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout; required for parquet and xlsx).")
 @click.option("--excel", is_flag=True, help="CSV as UTF-8 with a byte-order mark and CRLF, which Excel and WPS open right.")
 @click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding, e.g. gb18030 for older tools.")
 @timeout_option
-@db_option
-@pass_ctx
+@db_command
 @bi_errors
 def export_cmd(obj: Context, name, query, fmt, output, excel, encoding, timeout) -> None:
     """Export a table or view (NAME) or a query's rows, streamed, as csv, jsonl, parquet or xlsx."""
-    if fmt in exporting.BINARY_FORMATS and not output:
+    if fmt in BINARY_FORMATS and not output:
         raise click.UsageError(f"{fmt} is a binary format: give --output FILE")
     try:
         "".encode(encoding)
     except LookupError as exc:
         raise click.UsageError(f"unknown encoding {encoding}") from exc
+    from archive import export as exporting
+
     show = _progress(f"exporting {name or 'query'}")
     warn = lambda m: click.echo(f"warning: {m}", err=True)  # noqa: E731
     with exporting.open_rows(obj.url, name=name, query=query, timeout=timeout) as rows, _writing(output):
@@ -563,17 +546,142 @@ def export_cmd(obj: Context, name, query, fmt, output, excel, encoding, timeout)
 @click.option("--format", "fmt", type=click.Choice(("markdown", "json")), default="markdown", show_default=True)
 def schema_cmd(fmt: str) -> None:
     """The data dictionary: every table, view and column with its type and description."""
+    from archive import dictionary
+
     click.echo(dictionary.to_markdown() if fmt == "markdown" else dictionary.to_json(), nl=False)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", "-p", type=int, default=8001, show_default=True)
+@click.option("--immutable", is_flag=True, help="Open the file immutable (faster; only while nothing loads into it).")
+@db_command
+@bi_errors
+def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
+    """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
+    from archive import serve as serving
+
+    click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/{serving.DATABASE_NAME}/", err=True)
+    serving.run(obj.url, host, port, immutable)
+
+
+# ---------------------------------------------------------------- archive db …: the schema and the database file
+
+
+@main.group("db")
+def db_group() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db_group.command()
+@click.argument("revision", default="head")
+@db_command
+def upgrade(obj: Context, revision: str) -> None:
+    """Upgrade the schema to REVISION (default: head); a SQLite file is backed up first."""
+    from archive import db
+
+    current = db.current_revision(obj.engine)
+    if revision == "head" and current == db.head_revision():
+        click.echo(f"already at revision {current}")
+        return
+    _migrate(obj.engine, "upgrade", revision)
+
+
+@db_group.command()
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Downgrade even when it drops columns or tables that hold data.")
+@db_command
+def downgrade(obj: Context, revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION (`base` removes every table); a SQLite file is backed up first.
+
+    Refused without --yes when the columns or tables it drops hold data."""
+    from archive import dataloss
+
+    lost = dataloss.losses(obj.engine, revision)
+    if lost and not yes:
+        raise click.ClickException(dataloss.refusal(revision, lost, obj.engine.dialect.name == "sqlite"))
+    saved = _migrate(obj.engine, "downgrade", revision)
+    if lost:
+        restore = f"archive --db {redact_url(obj.url)} db restore {saved}" if saved else None
+        click.echo(dataloss.aftermath(lost, restore))
+
+
+def _migrate(engine, direction: str, revision: str):
+    from archive import backup, db
+
+    saved = backup.backup(engine)
+    if saved:
+        click.echo(f"backup of the database before the {direction}: {saved}")
+    backup.migrate(engine, direction, revision, saved)
+    click.echo(f"at revision {db.current_revision(engine) or 'base'}")
+    return saved
+
+
+@db_group.command()
+@db_command
+def current(obj: Context) -> None:
+    """Print the database's current revision."""
+    from archive import db
+
+    click.echo(db.current_revision(obj.reader) or "base (empty database)")
+
+
+@db_group.command()
+def history() -> None:
+    """List the migrations."""
+    from archive import db
+
+    click.echo(db.history(), nl=False)
+
+
+@db_group.command()
+@db_command
+def check(obj: Context) -> None:
+    """Fail when the models and the database schema disagree."""
+    from alembic.util.exc import AutogenerateDiffsDetected
+
+    from archive import db
+
+    try:
+        db.check(obj.engine)
+    except AutogenerateDiffsDetected as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("schema matches the models")
+
+
+@db_group.command()
+@db_command
+def reindex(obj: Context) -> None:
+    """Rebuild the search index from the stored titles, subtitles, kickers, headings and paragraphs."""
+    from sqlalchemy.orm import Session
+
+    from archive import searchindex
+
+    with Session(obj.engine) as s, s.begin():
+        n = searchindex.rebuild(s)
+    click.echo(f"indexed {n} texts (titles, subtitles, kickers, headings, paragraphs)")
+
+
+@db_group.command()
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@db_command
+def restore(obj: Context, backup_file: str) -> None:
+    """Put a SQLite backup (as `archive db upgrade` and `downgrade` make) back in place of the database."""
+    from archive import backup, db
+
+    path = backup.restore(obj.engine, backup_file)
+    click.echo(f"restored {path} from {backup_file}; at revision {db.current_revision(obj.engine) or 'base'}")
 
 
 @db_group.command("grant-readonly")
 @click.argument("role")
 @click.option("--password-env", metavar="VAR", help="Set the role's password from this environment variable.")
-@db_option
-@pass_ctx
+@db_command
 @bi_errors
 def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
     """Create or update a login ROLE that can read every table and view (PostgreSQL), or say what to do instead."""
+    from archive import grants
+
     password = None
     if password_env:
         password = os.environ.get(password_env)
@@ -582,72 +690,6 @@ def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
     for statement in grants.grant_readonly(obj.engine, role, password):
         click.echo(statement)
     click.echo(f"role {role} can read every table and view, including ones added later, and cannot write")
-
-
-@main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", "-p", type=int, default=8001, show_default=True)
-@click.option("--immutable", is_flag=True, help="Open the file immutable (faster; only while nothing loads into it).")
-@db_option
-@pass_ctx
-@bi_errors
-def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
-    """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
-    click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/{serving.DATABASE_NAME}/", err=True)
-    serving.run(obj.url, host, port, immutable)
-# ---------------------------------------------------------------- search
-
-
-@main.command("search")
-@click.argument("query")
-@click.option("--newspaper", help="Only this newspaper (exact name).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or after this date.")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Only issues on or before this date.")
-@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Hits per page.")
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Hits to skip.")
-@click.option("--order", type=click.Choice(SEARCH_ORDERS), default="date", show_default=True, help="Newest first, or best match first.")
-@format_option()
-@db_option
-@pass_ctx
-@friendly_errors
-def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset, order, fmt) -> None:
-    """Find paragraphs, titles, subtitles, kickers and headings containing every term of QUERY (exact substrings).
-
-    Each hit says which of them matched. Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
-    half-width forms match each other; Latin letters match in either case."""
-    filters = search_mod.Filters(
-        newspaper=newspaper,
-        date_from=date_from.date() if date_from else None,
-        date_to=date_to.date() if date_to else None,
-    )
-    with orm.Session(obj.reader) as s:
-        found = search_mod.search(s, query, filters=filters, limit=limit, offset=offset, order=order)
-    click.echo(search_mod.render_hits(found, fmt), nl=False)
-
-
-@db_group.command()
-@db_option
-@pass_ctx
-@friendly_errors
-def reindex(obj: Context) -> None:
-    """Rebuild the search index from the stored titles, subtitles, kickers, headings and paragraphs."""
-    with orm.Session(obj.engine) as s, s.begin():
-        n = search_mod.rebuild_index(s)
-    click.echo(f"indexed {n} texts (titles, subtitles, kickers, headings, paragraphs)")
-
-
-# ---------------------------------------------------------------- durability (issue 7)
-
-
-@db_group.command()
-@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
-@db_option
-@pass_ctx
-@friendly_errors
-def restore(obj: Context, backup_file: str) -> None:
-    """Put a SQLite backup (as `archive db upgrade` and `downgrade` make) back in place of the database."""
-    path = backup.restore(obj.engine, backup_file)
-    click.echo(f"restored {path} from {backup_file}; at revision {db.current_revision(obj.engine) or 'base'}")
 
 
 if __name__ == "__main__":  # `python -m archive.cli` works as well as `python -m archive`

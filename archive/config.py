@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import re
 
-from sqlalchemy.engine import make_url
-
 DEFAULT_URL = "sqlite:///archive.db"
 ENV_VAR = "ARCHIVE_DATABASE_URL"
 

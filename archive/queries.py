@@ -1,54 +1,69 @@
-"""Readers: what the read commands show, built from the database alone."""
+"""Readers: what the read commands show, built from the database alone.
+
+Plain SQL text on any bind that runs it: the lean DB-API Reader (archive.readdb) the commands use, or a
+SQLAlchemy session or connection. Values come back as the driver gives them (a SQLite date is its ISO
+text, a SQLite NUMERIC a float) and are made the same on every engine here."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from archive.output import decimal_number
-from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section, Source, SourcePath
+from archive.readdb import text
 
-TABLES = (Newspaper, Issue, Source, SourcePath, Article, ArticleAuthor, Section, Paragraph, Metric)
+TABLES = ("newspaper", "issue", "source", "source_path", "article", "article_author", "section", "paragraph", "metric")
 
 
 class NotFound(LookupError):
     """No row with the id asked for."""
 
 
-def stats(session: Session) -> dict:
-    counts = {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in TABLES}
-    first, last = session.execute(select(func.min(Issue.date), func.max(Issue.date))).one()
+def _iso(v) -> str | None:
+    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+
+
+def _numeric(v):
+    """A NUMERIC value as a Decimal on every engine (SQLite's driver gives a float: made as SQLAlchemy's
+    Numeric(38, 10) makes it)."""
+    if v is None or isinstance(v, Decimal):
+        return v
+    return Decimal("%.10f" % v)
+
+
+def _rows(bind, sql: str, params: dict | None = None) -> list[tuple]:
+    return list(bind.execute(text(sql), params or {}))
+
+
+def stats(bind) -> dict:
+    counts = {t: _rows(bind, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+    first, last = _rows(bind, "SELECT min(date), max(date) FROM issue")[0]
     return {
         "rows": counts,
-        "newspapers": list(session.scalars(select(Newspaper.name).order_by(Newspaper.name))),
-        "first_issue": first.isoformat() if first else None,
-        "last_issue": last.isoformat() if last else None,
+        "newspapers": [r[0] for r in _rows(bind, "SELECT name FROM newspaper ORDER BY name")],
+        "first_issue": _iso(first) or None,
+        "last_issue": _iso(last) or None,
     }
 
 
-def list_issues(session: Session, newspaper: str | None = None) -> list[dict]:
-    q = (
-        select(
-            Issue.id,
-            Newspaper.name.label("newspaper"),
-            Issue.date,
-            Issue.weekday,
-            Issue.number,
-            select(func.count(Article.id)).where(Article.issue_id == Issue.id).scalar_subquery().label("articles"),
-        )
-        .join(Newspaper)
-        .order_by(Issue.date, Newspaper.name)
+def list_issues(bind, newspaper: str | None = None) -> list[dict]:
+    sql = (
+        "SELECT issue.id, newspaper.name, issue.date, issue.weekday, issue.number, "
+        "(SELECT count(article.id) FROM article WHERE article.issue_id = issue.id) "
+        "FROM issue JOIN newspaper ON newspaper.id = issue.newspaper_id"
+        + (" WHERE newspaper.name = :newspaper" if newspaper else "")
+        + " ORDER BY issue.date, newspaper.name"
     )
-    if newspaper:
-        q = q.where(Newspaper.name == newspaper)
-    return [_plain(r._asdict()) for r in session.execute(q)]
+    keys = ("id", "newspaper", "date", "weekday", "number", "articles")
+    return [_plain(dict(zip(keys, r))) for r in _rows(bind, sql, {"newspaper": newspaper} if newspaper else {})]
+
+
+_WITH_ISSUE = " JOIN issue ON article.issue_id = issue.id JOIN newspaper ON issue.newspaper_id = newspaper.id"
 
 
 def list_articles(
-    session: Session,
+    bind,
     date: dt.date | None = None,
     newspaper: str | None = None,
     *,
@@ -57,37 +72,27 @@ def list_articles(
     limit: int | None = None,
 ) -> list[dict]:
     """Articles in issue order (date, newspaper, file, position in it), with the page each is on."""
-    q = (
-        select(
-            Article.id,
-            Newspaper.name.label("newspaper"),
-            Issue.date,
-            Article.page,
-            Article.page_name,
-            Article.ordinal,
-            Article.title,
-            Article.byline,
-            Article.paragraph_count.label("paragraphs"),
-            Article.char_count.label("chars"),
-        )
+    where, params = _where(
+        ("issue.date = :date", date), ("issue.date >= :date_from", date_from), ("issue.date <= :date_to", date_to),
+        ("newspaper.name = :newspaper", newspaper),
     )
-    q = _with_issue(q).order_by(Issue.date, Newspaper.name, Article.source_id, Article.ordinal)
-    if date:
-        q = q.where(Issue.date == date)
-    if date_from:
-        q = q.where(Issue.date >= date_from)
-    if date_to:
-        q = q.where(Issue.date <= date_to)
-    if newspaper:
-        q = q.where(Newspaper.name == newspaper)
+    sql = (
+        "SELECT article.id, newspaper.name, issue.date, article.page, article.page_name, article.ordinal, "
+        "article.title, article.byline, article.paragraph_count, article.char_count FROM article"
+        + _WITH_ISSUE + where + " ORDER BY issue.date, newspaper.name, article.source_id, article.ordinal"
+    )
     if limit is not None:
-        q = q.limit(limit)
-    return [_plain(r._asdict()) for r in session.execute(q)]
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    keys = ("id", "newspaper", "date", "page", "page_name", "ordinal", "title", "byline", "paragraphs", "chars")
+    return [_plain(dict(zip(keys, r))) for r in _rows(bind, sql, params)]
 
 
-def _with_issue(q):
-    """Join a query over articles to their issue and newspaper (for dates, names and filters on them)."""
-    return q.join(Issue, Article.issue_id == Issue.id).join(Newspaper, Issue.newspaper_id == Newspaper.id)
+def _where(*conditions: tuple[str, object]) -> tuple[str, dict]:
+    """' WHERE a AND b' for the conditions whose value is given, and their parameters by name."""
+    used = [(c, v) for c, v in conditions if v]
+    params = {re.search(r":(\w+)", c).group(1): v for c, v in used}
+    return (" WHERE " + " AND ".join(c for c, _ in used) if used else ""), params
 
 
 def _plain(d: dict) -> dict:
@@ -108,63 +113,69 @@ METRIC_FIELDS = (
 )
 
 
-def article_document(session: Session, article_id: int) -> dict:
+_NUMERIC_METRIC_FIELDS = {"value", "value_high"}
+
+
+def article_document(bind, article_id: int) -> dict:
     """{"newspaper", "issue", "article"} for one article, rebuilt from the database (metrics included)."""
-    article = session.get(Article, article_id)
-    if article is None:
+    found = _rows(
+        bind,
+        "SELECT article.id, article.source_id, article.ordinal, article.title, article.subtitle, article.byline, "
+        "article.kicker, article.page, article.page_name, article.source_url, article.char_count, "
+        "article.paragraph_count, issue.id, issue.date, issue.weekday, issue.number, newspaper.id, newspaper.name, "
+        "newspaper.cn_serial, newspaper.postal_code, newspaper.website, newspaper.email, newspaper.hotline "
+        "FROM article" + _WITH_ISSUE + " WHERE article.id = :id",
+        {"id": int(article_id)},
+    )
+    if not found:
         raise NotFound(f"no article with id {article_id}")
-    issue = session.get(Issue, article.issue_id)
-    paper = session.get(Newspaper, issue.newspaper_id)
+    (aid, source_id, ordinal, title, subtitle, byline, kicker, page, page_name, source_url, char_count,
+     paragraph_count, issue_id, date, weekday, number, paper_id, *paper) = found[0]
+    params = {"id": aid}
     metrics: dict[int, list[dict]] = {}
-    for m in session.scalars(select(Metric).where(Metric.article_id == article_id).order_by(Metric.paragraph_id, Metric.ordinal)):
-        metrics.setdefault(m.paragraph_id, []).append(_plain({f: getattr(m, f) for f in METRIC_FIELDS}))
-    sections = []
-    for s in article.sections:
-        sections.append(
-            {
-                "id": s.id,
-                "ordinal": s.ordinal,
-                "heading": s.heading,
-                "paragraphs": [
-                    {
-                        "id": p.id,
-                        "ordinal": p.ordinal,
-                        "line_start": p.line_start,
-                        "line_end": p.line_end,
-                        "lead": p.lead,
-                        "text": p.text,
-                        "char_count": p.char_count,
-                        "metrics": metrics.get(p.id, []),
-                    }
-                    for p in s.paragraphs
-                ],
-            }
+    fields = ", ".join(f"metric.{f}" for f in METRIC_FIELDS)  # qualified: `condition` is a word MySQL reserves
+    for paragraph_id, *values in _rows(
+        bind,
+        f"SELECT metric.paragraph_id, {fields} FROM metric WHERE metric.article_id = :id ORDER BY metric.paragraph_id, metric.ordinal",
+        params,
+    ):
+        m = {f: _numeric(v) if f in _NUMERIC_METRIC_FIELDS else v for f, v in zip(METRIC_FIELDS, values)}
+        metrics.setdefault(paragraph_id, []).append(_plain(m))
+    paragraphs: dict[int, list[dict]] = {}
+    for pid, section_id, p_ordinal, line_start, line_end, lead, body, p_chars in _rows(
+        bind,
+        "SELECT p.id, p.section_id, p.ordinal, p.line_start, p.line_end, p.lead, p.text, p.char_count FROM paragraph p "
+        "WHERE p.section_id IN (SELECT s.id FROM section s WHERE s.article_id = :id) ORDER BY p.section_id, p.ordinal, p.id",
+        params,
+    ):
+        paragraphs.setdefault(section_id, []).append(
+            {"id": pid, "ordinal": p_ordinal, "line_start": line_start, "line_end": line_end, "lead": lead,
+             "text": body, "char_count": p_chars, "metrics": metrics.get(pid, [])}
         )
+    sections = [
+        {"id": sid, "ordinal": s_ordinal, "heading": heading, "paragraphs": paragraphs.get(sid, [])}
+        for sid, s_ordinal, heading in _rows(
+            bind, "SELECT s.id, s.ordinal, s.heading FROM section s WHERE s.article_id = :id ORDER BY s.ordinal, s.id", params
+        )
+    ]
+    authors = _rows(bind, "SELECT a.role, a.name FROM article_author a WHERE a.article_id = :id ORDER BY a.ordinal", params)
     return {
-        "newspaper": {
-            "id": paper.id,
-            "name": paper.name,
-            "cn_serial": paper.cn_serial,
-            "postal_code": paper.postal_code,
-            "website": paper.website,
-            "email": paper.email,
-            "hotline": paper.hotline,
-        },
-        "issue": {"id": issue.id, "date": issue.date.isoformat(), "weekday": issue.weekday, "number": issue.number},
+        "newspaper": {"id": paper_id, **dict(zip(("name", "cn_serial", "postal_code", "website", "email", "hotline"), paper))},
+        "issue": {"id": issue_id, "date": _iso(date), "weekday": weekday, "number": number},
         "article": {
-            "id": article.id,
-            "source_id": article.source_id,
-            "ordinal": article.ordinal,
-            "title": article.title,
-            "subtitle": article.subtitle,
-            "byline": article.byline,
-            "kicker": article.kicker,
-            "page": article.page,
-            "page_name": article.page_name,
-            "source_url": article.source_url,
-            "contributors": [{"role": a.role, "name": a.name} for a in article.authors],
-            "char_count": article.char_count,
-            "paragraph_count": article.paragraph_count,
+            "id": aid,
+            "source_id": source_id,
+            "ordinal": ordinal,
+            "title": title,
+            "subtitle": subtitle,
+            "byline": byline,
+            "kicker": kicker,
+            "page": page,
+            "page_name": page_name,
+            "source_url": source_url,
+            "contributors": [{"role": role, "name": name} for role, name in authors],
+            "char_count": char_count,
+            "paragraph_count": paragraph_count,
             "sections": sections,
         },
     }
@@ -205,7 +216,7 @@ def article_text(doc: dict) -> str:
 
 
 def list_metrics(
-    session: Session,
+    bind,
     *,
     unit: str | None = None,
     kind: str | None = None,
@@ -214,40 +225,34 @@ def list_metrics(
     newspaper: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    limit: int | None = None,
 ) -> list[dict]:
     """Metrics with where they were stated: date, newspaper, article, subject, value, unit, qualifier."""
-    q = (
-        select(
-            Metric.id,
-            Issue.date,
-            Newspaper.name.label("newspaper"),
-            Article.id.label("article_id"),
-            Article.title,
-            Metric.subject,
-            Metric.subject_key,
-            Metric.value,
-            Metric.value_high,
-            Metric.unit,
-            Metric.qualifier,
-            Metric.kind,
-            Metric.surface,
-        )
-        .join(Article, Metric.article_id == Article.id)
-        .join(Paragraph, Metric.paragraph_id == Paragraph.id)
+    where, params = _where(
+        ("metric.unit = :unit", unit), ("metric.kind = :kind", kind),
+        ("metric.subject LIKE :subject ESCAPE '/'", subject and "%" + _like_escaped(subject) + "%"),
+        ("metric.subject_key = :subject_key", subject_key), ("newspaper.name = :newspaper", newspaper),
+        ("issue.date >= :date_from", date_from), ("issue.date <= :date_to", date_to),
     )
-    q = _with_issue(q).order_by(Issue.date, Article.id, Paragraph.ordinal, Metric.ordinal)
-    if unit:
-        q = q.where(Metric.unit == unit)
-    if kind:
-        q = q.where(Metric.kind == kind)
-    if subject:
-        q = q.where(Metric.subject.contains(subject, autoescape=True))
-    if subject_key:
-        q = q.where(Metric.subject_key == subject_key)
-    if newspaper:
-        q = q.where(Newspaper.name == newspaper)
-    if date_from:
-        q = q.where(Issue.date >= date_from)
-    if date_to:
-        q = q.where(Issue.date <= date_to)
-    return [_plain(r._asdict()) for r in session.execute(q)]
+    sql = (
+        "SELECT metric.id, issue.date, newspaper.name, article.id, article.title, metric.subject, metric.subject_key, "
+        "metric.value, metric.value_high, metric.unit, metric.qualifier, metric.kind, metric.surface FROM metric "
+        "JOIN article ON metric.article_id = article.id JOIN paragraph ON metric.paragraph_id = paragraph.id"
+        + _WITH_ISSUE + where + " ORDER BY issue.date, article.id, paragraph.ordinal, metric.ordinal"
+    )
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    keys = ("id", "date", "newspaper", "article_id", "title", "subject", "subject_key", "value", "value_high",
+            "unit", "qualifier", "kind", "surface")
+    out = []
+    for r in _rows(bind, sql, params):
+        row = dict(zip(keys, r))
+        row["value"], row["value_high"] = _numeric(row["value"]), _numeric(row["value_high"])
+        out.append(_plain(row))
+    return out
+
+
+def _like_escaped(s: str) -> str:
+    """`s` matched literally by LIKE ... ESCAPE '/' (as SQLAlchemy's contains(autoescape=True) writes it)."""
+    return s.replace("/", "//").replace("%", "/%").replace("_", "/_")

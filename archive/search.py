@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
-
-from archive.models import Article, Issue, Newspaper, Paragraph, Section
 from archive.output import render, to_json
+from archive.readdb import text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
 from archive.searchindex import (
     ARTICLE_FIELDS,
     FIELD_MASK,
@@ -25,6 +23,9 @@ from archive.searchindex import (
 )
 from archive.searchindex import rebuild as rebuild_index
 from archive.searchtext import ORDERS, EmptyQuery, Query, parse_query, spans
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["EmptyQuery", "Filters", "ORDERS", "rebuild_index", "render_hits", "search"]
 
@@ -164,13 +165,17 @@ def _article_ids(session: Session, keys) -> set[int]:
         by_field.setdefault(field, []).append(rid)
     for field in ARTICLE_FIELDS:
         ids.update(by_field.get(field, ()))
-    for model, field in ((Paragraph, "paragraph"), (Section, "heading")):
+    for table, field in (("paragraph", "paragraph"), ("section", "heading")):
         if by_field.get(field):
-            ids |= set(session.scalars(select(model.article_id).where(model.id.in_(by_field[field]))))
+            ids |= set(session.execute(text(f"SELECT article_id FROM {table} WHERE id IN ({_ids(by_field[field])})")).scalars())
     return ids
 
 
-_ARTICLE_COLUMNS = {"title": Article.title, "subtitle": Article.subtitle, "kicker": Article.kicker}
+_WITH_PAPER = " JOIN issue ON issue.id = article.issue_id JOIN newspaper ON newspaper.id = issue.newspaper_id"
+
+
+def _ids(ids) -> str:
+    return ",".join(str(int(i)) for i in ids)  # integers from the index keys: written in, not bound
 
 
 def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
@@ -180,35 +185,32 @@ def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
         wanted.setdefault(field, []).append(rid)
     found: dict[tuple[str, int], dict] = {}
     if wanted.get("paragraph"):
-        rows = _with_paper(
-            select(Paragraph.id, Paragraph.text, Article.id, Article.title, Section.heading, Issue.date, Newspaper.name)
-            .join(Section, Section.id == Paragraph.section_id)
-            .join(Article, Article.id == Paragraph.article_id)
-        ).where(Paragraph.id.in_(wanted["paragraph"]))
-        for pid, body, aid, title, heading, date, paper in session.execute(rows):
+        rows = session.execute(text(
+            "SELECT paragraph.id, paragraph.text, article.id, article.title, section.heading, issue.date, newspaper.name "
+            "FROM paragraph JOIN section ON section.id = paragraph.section_id JOIN article ON article.id = paragraph.article_id"
+            f"{_WITH_PAPER} WHERE paragraph.id IN ({_ids(wanted['paragraph'])})"
+        ))
+        for pid, body, aid, title, heading, date, paper in rows:
             found[("paragraph", pid)] = _hit(q, "paragraph", paper, date, aid, title, heading, pid, body)
     if wanted.get("heading"):
-        rows = _with_paper(
-            select(Section.id, Section.heading, Article.id, Article.title, Issue.date, Newspaper.name)
-            .join(Article, Article.id == Section.article_id)
-        ).where(Section.id.in_(wanted["heading"]))
-        for sid, heading, aid, title, date, paper in session.execute(rows):
+        rows = session.execute(text(
+            "SELECT section.id, section.heading, article.id, article.title, issue.date, newspaper.name "
+            f"FROM section JOIN article ON article.id = section.article_id{_WITH_PAPER} WHERE section.id IN ({_ids(wanted['heading'])})"
+        ))
+        for sid, heading, aid, title, date, paper in rows:
             found[("heading", sid)] = _hit(q, "heading", paper, date, aid, title, heading, None, heading)
     article_ids = {rid for field in ARTICLE_FIELDS for rid in wanted.get(field, ())}
     if article_ids:
-        rows = _with_paper(
-            select(Article.id, Article.title, Article.subtitle, Article.kicker, Issue.date, Newspaper.name)
-        ).where(Article.id.in_(article_ids))
-        for aid, title, subtitle, kicker, date, paper in session.execute(rows):
+        rows = session.execute(text(
+            "SELECT article.id, article.title, article.subtitle, article.kicker, issue.date, newspaper.name "
+            f"FROM article{_WITH_PAPER} WHERE article.id IN ({_ids(article_ids)})"
+        ))
+        for aid, title, subtitle, kicker, date, paper in rows:
             texts = {"title": title, "subtitle": subtitle, "kicker": kicker}
             for field in ARTICLE_FIELDS:
                 if texts[field]:
                     found[(field, aid)] = _hit(q, field, paper, date, aid, title, None, None, texts[field])
     return [found[split_key(k)] for k in keys if split_key(k) in found]
-
-
-def _with_paper(q):
-    return q.join(Issue, Issue.id == Article.issue_id).join(Newspaper, Newspaper.id == Issue.newspaper_id)
 
 
 def _hit(q: Query, field: str, paper, date, article_id, title, heading, paragraph_id, body: str) -> dict:

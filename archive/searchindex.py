@@ -22,10 +22,8 @@ import datetime as dt
 from collections import Counter
 from typing import Iterable, Sequence
 
-from sqlalchemy import Connection, text
-
-from archive import bulk
-
+# No SQLAlchemy at import: `archive search` reads through archive.readdb's lean connection.
+from archive.readdb import text
 from archive.searchtext import CODE_WIDTH, Query, Term, token_text
 
 ID_MASK = (1 << 31) - 1
@@ -247,6 +245,10 @@ def add(bind, docs: Sequence[tuple[int, str]]) -> None:
 
 def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Index texts already turned into token text (searchtext.token_text): (key, token text) pairs."""
+    from sqlalchemy import Connection
+
+    from archive import bulk
+
     kind = engine_kind(bind)
     if kind == "sqlite" and isinstance(bind, Connection) and bulk.direct(bind):
         # the loader's hot path: one executemany straight to the driver, as archive.bulk does for rows

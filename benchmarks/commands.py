@@ -77,11 +77,25 @@ def captured_sql(url: str, args: list[str]) -> tuple[str, str]:
         if not executemany:
             sent.append(_inline(statement, params))
 
+    try:  # the read commands run on the lean DB-API reader, not on an engine
+        from archive import readdb
+    except ImportError:  # a version before it
+        readdb = None
+    lean = readdb.Reader.execute if readdb else None
+
+    def lean_execute(reader, statement, params=None):
+        sent.append(_inline(str(getattr(statement, "text", statement)), params))
+        return lean(reader, statement, params)
+
     event.listen(Engine, "before_cursor_execute", listen)
+    if readdb:
+        readdb.Reader.execute = lean_execute
     try:
         result = CliRunner().invoke(main, ["--db", url, *args])
     finally:
         event.remove(Engine, "before_cursor_execute", listen)
+        if readdb:
+            readdb.Reader.execute = lean
     if result.exit_code != 0:
         raise RuntimeError(f"archive {' '.join(args)} failed: {result.output.strip()[:200]}")
     reads = [s for s in sent if s.lstrip().upper().startswith(("SELECT", "WITH", "PRAGMA"))]

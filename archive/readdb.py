@@ -1,0 +1,239 @@
+"""A lean read-only connection straight on the DB-API driver (sqlite3, psycopg, pymysql), for the
+interactive commands (stats, show, search, articles, metrics, issues).
+
+Importing SQLAlchemy alone takes ~280 ms, fourteen times the interpreter's start; these commands run a
+handful of small SELECTs and print them. They run the same SQL text through this module instead, and
+SQLAlchemy is imported only by the commands that write, migrate or export. A URL this module does not
+read exactly (another driver, query parameters, an unusual password) returns None from `connect`, and
+the caller uses SQLAlchemy as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+import sys
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from archive.config import redact_url
+
+# The Alembic head this code reads, known without importing Alembic (a test checks it against the
+# migration scripts: a new migration must update it).
+HEAD_REVISION = "0011"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+# SQLite's answers when a read-only connection cannot make or join the WAL index (the -shm file).
+NO_WAL_INDEX = {"SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_CANTOPEN"}
+# SQLAlchemy's bind-parameter syntax in text(): `:name`, not `::cast` and not a time such as 12:30.
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+class ReadError(Exception):
+    """The database cannot be read: missing, not an archive, at another revision, or the driver failed."""
+
+
+class SQL(str):
+    """Statement text written with `:name` parameters, as SQLAlchemy's text() takes it."""
+
+    text = property(str.__str__)
+
+
+def text(statement: str):
+    """SQL text that runs on this module's Reader and on SQLAlchemy's sessions and connections alike:
+    SQLAlchemy's text() when SQLAlchemy is loaded (a SQLAlchemy bind exists only then), else a plain SQL
+    string, so that the readers need not import SQLAlchemy to name their statements."""
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy import text as sa_text
+
+        return sa_text(statement)
+    return SQL(statement)
+
+
+class _Dialect:
+    def __init__(self, name: str):
+        self.name = name
+
+
+class Result:
+    """The rows of one statement, with the few accessors of SQLAlchemy's Result the readers use."""
+
+    def __init__(self, rows: list[tuple]):
+        self._rows = rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def all(self) -> list[tuple]:
+        return list(self._rows)
+
+    def one(self) -> tuple:
+        if len(self._rows) != 1:
+            raise ReadError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0]
+
+    def scalar(self):
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self):
+        return self.one()[0]
+
+    def scalars(self) -> list:
+        return [r[0] for r in self._rows]
+
+
+class Reader:
+    """One read-only DB-API connection. `dialect.name` is SQLAlchemy's name for the engine, so code that
+    asks a bind which engine it is on (searchindex.engine_kind) works on either."""
+
+    def __init__(self, conn, dialect: str, url: str, errors: type[BaseException]):
+        self.conn, self.dialect, self.url, self._errors = conn, _Dialect(dialect), url, errors
+        self._pyformat = dialect != "sqlite"
+
+    def execute(self, statement, params: dict | None = None) -> Result:
+        sql = getattr(statement, "text", statement)  # SQLAlchemy's TextClause, or SQL text
+        params = dict(params or {})
+        if self._pyformat:  # psycopg and pymysql take %(name)s; a literal % is written %%
+            sql = _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+        else:  # SQLAlchemy stores a SQLite date as its ISO text; sqlite3's own date adapter is deprecated
+            params = {k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for k, v in params.items()}
+        try:
+            cur = self.conn.cursor()
+            try:
+                cur.execute(str(sql), params)
+                return Result(cur.fetchall() if cur.description is not None else [])
+            finally:
+                cur.close()
+        except self._errors as exc:
+            raise ReadError(f"{redact_url(self.url)}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def connect(url: str) -> Reader | None:
+    """A Reader on the database at `url` checked to be at HEAD_REVISION, or None where the URL needs
+    SQLAlchemy to be read exactly as it means."""
+    parts = _parts(url)
+    if parts is None:
+        return None
+    scheme, user, password, host, port, database = parts
+    if scheme == "sqlite":
+        reader = Reader(sqlite_connect_readonly(database), "sqlite", url, sqlite3.Error)
+    elif scheme == "postgresql+psycopg":
+        import psycopg
+
+        kwargs = {k: v for k, v in dict(user=user, password=password, host=host, port=port, dbname=database).items() if v}
+        try:
+            conn = psycopg.connect(**kwargs)
+        except psycopg.Error as exc:
+            raise ReadError(f"{redact_url(url)}: {str(exc).splitlines()[0]}") from exc
+        reader = Reader(conn, "postgresql", url, psycopg.Error)
+    else:  # mysql+pymysql / mariadb+pymysql
+        import pymysql
+
+        kwargs = dict(user=user or None, password=password or "", host=host or "localhost", database=database or None, charset="utf8mb4")
+        if port:
+            kwargs["port"] = int(port)
+        try:
+            conn = pymysql.connect(**kwargs)
+        except pymysql.Error as exc:
+            raise ReadError(f"{redact_url(url)}: {str(exc).splitlines()[0]}") from exc
+        reader = Reader(conn, scheme.split("+")[0], url, pymysql.Error)
+    try:
+        check_revision(reader)
+    except BaseException:
+        reader.close()
+        raise
+    return reader
+
+
+def _parts(url: str) -> tuple[str, str, str, str, str, str] | None:
+    """(scheme, user, password, host, port, database) of a URL this module reads, else None."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    if scheme == "sqlite":
+        if "?" in rest or not rest.startswith("/"):
+            return None  # sqlite:// (memory) and URI options: SQLAlchemy's reading of them
+        path = rest[1:]
+        if not path or path == ":memory:":
+            raise ReadError("an in-memory SQLite database holds nothing to read: give a file (--db sqlite:///FILE)")
+        return scheme, "", "", "", "", path
+    if scheme not in ("postgresql+psycopg", "mysql+pymysql", "mariadb+pymysql"):
+        return None
+    if rest.count("@") > 1 or "?" in rest or "#" in rest or "[" in rest:
+        return None  # an unencoded '@' or '?' in a password, query options, IPv6: SQLAlchemy's reading
+    try:
+        split = urlsplit(f"//{rest}")
+        port = split.port
+    except ValueError:
+        return None
+    database = unquote(split.path[1:]) if split.path.startswith("/") else ""
+    return scheme, unquote(split.username or ""), unquote(split.password or ""), split.hostname or "", str(port or ""), database
+
+
+def sqlite_connect_readonly(path: str) -> sqlite3.Connection:
+    """The SQLite file at `path` opened `mode=ro` (never created or written; a file the user may only
+    read opens too), autocommit off so each statement reads in a deferred transaction (in WAL mode a
+    snapshot, not a lock: a load running meanwhile is never waited for). A folder that cannot hold the
+    WAL index (-shm) is read `immutable=1`, with a warning."""
+    file = Path(path)
+    if not file.is_file():
+        raise ReadError(f"no SQLite archive at {path}")
+    uri = f"file:{quote(os.fsencode(file.resolve()))}?mode=ro"
+    try:
+        return _probed(sqlite3.connect(uri, uri=True))
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") not in NO_WAL_INDEX:
+            raise ReadError(f"cannot read {path}: {exc}") from exc
+        try:
+            conn = _probed(sqlite3.connect(uri + "&immutable=1", uri=True))
+        except sqlite3.DatabaseError:
+            raise ReadError(f"cannot read {path}: {exc}") from exc
+    wal = file.with_name(file.name + "-wal")
+    unseen = " and the changes in its -wal file are not seen" if wal.exists() and wal.stat().st_size else ""
+    print(
+        f"warning: {file}: its folder cannot hold SQLite's WAL index (-shm), so it is read as immutable: "
+        f"a load running meanwhile is not seen{unseen}",
+        file=sys.stderr,
+    )
+    return conn
+
+
+def _probed(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """`conn` once it has read the schema: SQLite opens lazily, and the first read shows a file that
+    cannot be read or a WAL index that cannot be made."""
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only = 1")
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        # one deferred transaction for the command: its statements read one snapshot, and take no lock
+        conn.isolation_level = None
+        conn.execute("BEGIN")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def check_revision(reader: Reader) -> None:
+    """Refuse a database that holds no archive, or one at another schema revision than this code's."""
+    where = redact_url(reader.url)
+    try:
+        found = reader.execute("SELECT version_num FROM alembic_version").scalars()
+    except ReadError:
+        found = None
+        if reader.dialect.name == "postgresql":
+            reader.conn.rollback()  # the failed statement aborted the transaction
+    if not found:
+        raise ReadError(f"database {where} holds no archive yet: load files into it first (archive load)")
+    if found[0] != HEAD_REVISION:
+        raise ReadError(f"database {where} is at revision {found[0]}, not {HEAD_REVISION}: run 'archive db upgrade'")
