@@ -49,14 +49,18 @@ def _relation_rows(conn: Connection, name: str) -> sql.Rows:
     names = relation_names(conn)
     if name not in names:
         raise UnknownRelation(f"no table or view named {name!r}; there are: {', '.join(names)}")
-    table = Table(name, MetaData(), autoload_with=conn)  # the name is a real one; quoting is SQLAlchemy's
+    # the name is a real one; quoting is SQLAlchemy's. Tables its foreign keys name are not needed.
+    table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
     order = list(table.primary_key.columns) or list(table.columns)[:1]
     # Run as plain SQL, so that values arrive as the driver types them on every engine (SQLite's typed by
     # the declared column types, see archive.sql), not through SQLAlchemy's per-dialect converters.
     statement = str(select(table).order_by(*order).compile(dialect=conn.dialect))
-    rows = sql.execute(conn, statement)
     fast = _sqlite_csv_body(conn, table, order) or _postgresql_csv_body(conn, table, order)
-    return sql.Rows(rows.columns, rows.rows, [c.type for c in table.columns], fast)
+
+    def rows() -> Iterator[tuple]:  # started when first read: a fast CSV export never reads it
+        yield from sql.execute(conn, statement).rows
+
+    return sql.Rows([c.name for c in table.columns], rows(), [c.type for c in table.columns], fast)
 
 
 # --- SQLite: CSV from SQLite's own text ------------------------------------------------------------
