@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import json
 import operator
-import re
 import sqlite3
 from contextlib import contextmanager
 from decimal import Decimal
@@ -284,26 +283,25 @@ def _csv_field(v: bytes | float) -> bytes:
 # --- PostgreSQL: CSV lines made by the server -------------------------------------------------------
 
 
-def _pg_field(t, v: str) -> str | None:
-    """SQL for a column's text as write_csv writes its Python value (NULL when this cannot make it:
-    the row is then written from its values), or None for a type this does not know."""
-    special = "".join(re.escape(c) for c in CSV_SPECIAL.decode())
+def _pg_field(t, v: str) -> tuple[str, str | None] | None:
+    """SQL for a column's text as write_csv writes its Python value (NULL: empty), and SQL that is true
+    where it cannot make it (the row is then written from its values); None for a type it does not know."""
     if isinstance(t, types.Boolean):
-        return f"CASE WHEN {v} THEN 'True' ELSE 'False' END"
+        return f"CASE WHEN {v} THEN 'True' WHEN NOT {v} THEN 'False' END", None
     if isinstance(t, types.Integer):
-        return f"{v}::text"
+        return f"{v}::text", None
     if isinstance(t, types.Numeric) and not isinstance(t, types.Float):
         # Decimal.normalize() rounds to 28 digits: longer numbers are written from their values
-        return f"CASE WHEN length(trim_scale(abs({v}))::text) <= 29 THEN trim_scale({v})::text END"
+        return f"trim_scale({v})::text", f"length(trim_scale(abs({v}))::text) > 29"
+    dates = f"NOT ({v} >= '0001-01-01' AND {v} < '10000-01-01')"  # Python's dates end at 9999 and begin at 1
     if isinstance(t, types.DateTime) and not getattr(t, "timezone", False):
-        return (
-            f"CASE WHEN {v} >= '0001-01-01' AND {v} < '10000-01-01' THEN to_char({v}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-            f"CASE WHEN extract(microseconds FROM {v})::bigint % 1000000 <> 0 THEN to_char({v}, '.US') ELSE '' END END"
-        )
+        fraction = f"CASE WHEN extract(microseconds FROM {v})::bigint % 1000000 <> 0 THEN to_char({v}, '.US') END"
+        return f"to_char({v}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || coalesce({fraction}, '')", dates
     if isinstance(t, types.Date):
-        return f"CASE WHEN {v} >= '0001-01-01' AND {v} < '10000-01-01' THEN to_char({v}, 'YYYY-MM-DD') END"
+        return f"to_char({v}, 'YYYY-MM-DD')", dates
     if isinstance(t, types.String):
-        return f"CASE WHEN {v} ~ '[{special}]' THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END"
+        special = " OR ".join(f"strpos({v}, chr({c})) > 0" for c in CSV_SPECIAL)
+        return f"CASE WHEN {special} THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END", None
     return None
 
 
@@ -328,8 +326,9 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     """A CSV writer for a PostgreSQL table or view whose columns are integers, exact decimals, text,
     dates, timestamps or booleans, or None otherwise (and before PostgreSQL 13, which lacks trim_scale).
 
-    The server writes each row as the CSV line write_csv would write (see _pg_field), in one statement
-    through a server-side cursor; Python joins the lines of a batch. A row the server cannot write so
+    The server writes each row as the CSV line write_csv would write (see _pg_field), in one COPY
+    statement (binary: the lines come unescaped); Python joins the lines of a batch. (COPY's own CSV
+    differs from the csv module's: it quotes empty strings and carriage returns.) A row the server cannot write so
     comes with its values as JSON text and is written from them, as write_csv would.
     """
     columns = list(table.columns)
@@ -339,7 +338,11 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     fields = [_pg_field(c.type, q(c.name)) for c in columns]
     if None in fields:
         return None
-    line = " || ',' || ".join(f"CASE WHEN {q(c.name)} IS NULL THEN '' ELSE {f} END" for c, f in zip(columns, fields))
+    # concat() writes NULL as nothing, in one call for the row
+    line = "concat(" + ", ',', ".join(f for f, _ in fields) + ")"
+    flags = [flag for _, flag in fields if flag]
+    if flags:
+        line = f"CASE WHEN {' OR '.join(flags)} THEN NULL ELSE {line} END"
     values = ", ".join(f"{q(c.name)}::text" for c in columns)
     statement = (
         f"SELECT archive_csv_line, CASE WHEN archive_csv_line IS NULL THEN json_build_array({values})::text END "
@@ -348,10 +351,14 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     kinds = [c.type for c in columns]
 
     def write(out: BinaryIO) -> Iterator[int]:
-        cursor = conn.connection.driver_connection.cursor(name="archive_export_csv")
-        try:
-            cursor.execute(statement)
-            while batch := cursor.fetchmany(BATCH_ROWS):
+        # COPY streams the rows without a round trip per batch, and the server plans the statement for
+        # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+            f"COPY ({statement}) TO STDOUT (FORMAT binary)"
+        ) as copy:
+            copy.set_types(["text", "text"])
+            rows = copy.rows()
+            while batch := list(islice(rows, BATCH_ROWS)):
                 try:
                     body = "\n".join(map(_first, batch))
                 except TypeError:  # a row written from its values
@@ -365,8 +372,6 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
                     body = text.getvalue()[:-1]
                 out.write((body + "\n").encode("utf-8"))
                 yield len(batch)
-        finally:
-            cursor.close()
 
     return write
 
