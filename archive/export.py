@@ -450,8 +450,20 @@ def _text_rows(batch: list[tuple]) -> Iterator[tuple]:
     return zip(*columns)
 
 
+class _Transcoded:
+    """A binary file that takes UTF-8 and writes `encoding` (the fast routes write whole lines)."""
+
+    def __init__(self, out: BinaryIO, encoding: str):
+        self.out, self.encoding = out, encoding
+
+    def write(self, data: bytes) -> int:
+        return self.out.write(data.decode("utf-8").encode(self.encoding))
+
+
 def write_csv(rows: sql.Rows, out: BinaryIO, encoding: str = "utf-8", bom: bool = False) -> Iterator[int]:
-    if rows.csv_body is not None and not bom and codecs.lookup(encoding).name == "utf-8":
+    if rows.csv_body is not None and not bom:
+        if codecs.lookup(encoding).name != "utf-8":
+            out = _Transcoded(out, encoding)
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow(rows.columns)
         out.write(header.getvalue().encode("utf-8"))

@@ -177,8 +177,8 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _csv_both_ways(url: str, name: str) -> tuple[bytes, bytes, bool]:
-    """The CSV of a table by the SQLite fast route and by the csv module, and whether there was a fast route."""
+def _csv_both_ways(url: str, name: str, encoding: str = "utf-8") -> tuple[bytes, bytes, bool]:
+    """The CSV of a table by the fast route and by the csv module, and whether there was a fast route."""
     out = []
     for fast in (True, False):
         buf = io.BytesIO()
@@ -186,7 +186,7 @@ def _csv_both_ways(url: str, name: str) -> tuple[bytes, bytes, bool]:
             had_fast = rows.csv_body is not None
             if not fast:
                 rows.csv_body = None
-            for _ in export.export(rows, "csv", buf):
+            for _ in export.export(rows, "csv", buf, encoding=encoding):
                 pass
         out.append(buf.getvalue())
     return out[0], out[1], had_fast
@@ -355,6 +355,8 @@ def test_fast_csv_route_on_every_relation_of_each_engine(archive):
             assert url.startswith("sqlite") and name.startswith("search"), name
             continue
         assert fast == plain, name
+    fast, plain, _ = _csv_both_ways(url, "v_paragraph", "gb18030")  # other encodings take the fast route too
+    assert fast == plain and "内蒙古法制报".encode("gb18030") in fast
     expected = not url.startswith("mysql")
     for name in ("paragraph", "article", "metric", "source", "v_metric", "v_article", "v_paragraph"):
         assert routes[name] is expected, name
