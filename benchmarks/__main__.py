@@ -148,8 +148,13 @@ def main(
         loaded = workdir / "split.db"
         if loaded.exists() and "load" in parts:
             rows += export_rows(loaded, workdir)
-        else:
+        elif want_sqlite:
             notes.append("export skipped: it exports the SQLite database the load part builds (add load to --only)")
+        for url in server_urls:
+            if make_url(url).get_backend_name() == "postgresql" and not _reachable(url):
+                from benchmarks.export import postgres_export_rows
+
+                rows += postgres_export_rows(url, directory, workdir)
     if "extract" in parts:
         rows += _optional("extract", pages=pages, files=files, corpus_dir=directory, workdir=workdir)
     if "search" in parts:

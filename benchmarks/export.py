@@ -1,4 +1,6 @@
-"""Export: CSV rows/s of `archive export paragraph` against the sqlite3 shell's `.mode csv` of the same table."""
+"""Export: CSV rows/s of `archive export NAME` for the large tables and every view, against the sqlite3
+shell's `.mode csv` of the same relation on SQLite and `psql \\copy (SELECT …) TO STDOUT CSV HEADER` on
+PostgreSQL (the relation loaded from the same corpus)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from pathlib import Path
 from benchmarks.measure import Row, child_env, rate_ratio
 
 TABLE = "paragraph"
+# The relations timed: the big tables (integers and text; exact decimals in metric; long texts in source)
+# and every view. The small tables take less time than the interpreter's start.
+RELATIONS = ("paragraph", "metric", "source", "article", "v_paragraph", "v_metric", "v_article")
+ORDER = {"v_paragraph": "paragraph_id", "v_metric": "metric_id", "v_article": "article_id"}  # what archive orders by
 TARGET_RATIO = 2.0
 RUNS = 3
 
@@ -29,56 +35,81 @@ def _csv_rows(path: Path) -> int:
         return sum(1 for _ in csv.reader(fh)) - 1  # less the header
 
 
-def export_command_args() -> list[str] | None:
-    """The arguments that make `archive export` write the paragraph table as CSV to stdout, or None."""
+def export_command_args(name: str = TABLE) -> list[str] | None:
+    """The arguments that make `archive export` write `name` as CSV to stdout, or None."""
     from archive.cli import main
 
     command = main.commands.get("export")
     if command is None:
         return None
-    options = {name for p in command.params for name in getattr(p, "opts", ())}
-    args = ["export", TABLE]
+    options = {n for p in command.params for n in getattr(p, "opts", ())}
+    args = ["export", name]
     if "--format" in options:
         args += ["--format", "csv"]
     return args
 
 
-def export_rows(db_path: Path, workdir: Path) -> list[Row]:
-    group = "export"
-    args = export_command_args()
-    if args is None:
-        return [Row(group, f"archive export {TABLE}", None, "rows/s", note="skipped: no `archive export` command on this branch")]
-    if shutil.which("sqlite3") is None:
-        return [Row(group, f"archive export {TABLE}", None, "rows/s", note="skipped: no sqlite3 shell (apt-get install sqlite3)")]
-    shell_out, ours_out = workdir / "export.shell.csv", workdir / "export.archive.csv"
-    shell_cmd = ["sqlite3", "-csv", "-header", str(db_path), f"SELECT * FROM {TABLE}"]
-    ours_cmd = [sys.executable, "-c", "from archive.cli import main; main()", "--db", f"sqlite:///{db_path}", *args]
+def _compare(group: str, url: str, name: str, floor_cmd: list[str], floor_name: str, workdir: Path) -> Row:
+    args = export_command_args(name)
+    floor_out, ours_out = workdir / "export.floor.csv", workdir / "export.archive.csv"
+    ours_cmd = [sys.executable, "-c", "from archive.cli import main; main()", "--db", url, *args]
     # Alternately, RUNS times each: the first run of either would otherwise pay for reading the file
     # into the page cache; the median of each is compared.
-    shell_times, ours_times = [], []
+    floor_times, ours_times = [], []
     try:
         for _ in range(RUNS):
-            shell_times.append(_timed_to_file(shell_cmd, shell_out))
+            floor_times.append(_timed_to_file(floor_cmd, floor_out))
             ours_times.append(_timed_to_file(ours_cmd, ours_out))
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
-        return [Row(group, f"archive {' '.join(args)}", None, "rows/s", note=f"skipped: the command failed: {reason[0]}")]
-    shell_s, ours_s = statistics.median(shell_times), statistics.median(ours_times)
-    rows = _csv_rows(shell_out)
-    ours_rows = _csv_rows(ours_out)
-    shell_rate, ours_rate = rows / shell_s, ours_rows / ours_s
-    ratio = rate_ratio(ours_rate, shell_rate)
+        return Row(group, f"archive {' '.join(args)}", None, "rows/s", note=f"skipped: the command failed: {reason[0]}")
+    floor_s, ours_s = statistics.median(floor_times), statistics.median(ours_times)
+    rows, ours_rows = _csv_rows(floor_out), _csv_rows(ours_out)
+    floor_rate, ours_rate = rows / floor_s, ours_rows / ours_s
+    ratio = rate_ratio(ours_rate, floor_rate)
+    return Row(
+        group,
+        f"archive export {name}",
+        ours_rate,
+        "rows/s",
+        floor_rate,
+        ratio,
+        f"≤ {TARGET_RATIO:g}× floor",
+        ratio is not None and ratio <= TARGET_RATIO and ours_rows == rows,
+        f"{ours_rows:,} rows ({floor_name}: {rows:,}); process start included in both; "
+        f"median of {RUNS} alternating runs each ({ours_s:.2f} s against {floor_s:.2f} s)",
+    )
+
+
+def export_rows(db_path: Path, workdir: Path) -> list[Row]:
+    group = "export sqlite"
+    if export_command_args() is None:
+        return [Row(group, f"archive export {TABLE}", None, "rows/s", note="skipped: no `archive export` command on this branch")]
+    if shutil.which("sqlite3") is None:
+        return [Row(group, f"archive export {TABLE}", None, "rows/s", note="skipped: no sqlite3 shell (apt-get install sqlite3)")]
     return [
-        Row(
-            group,
-            f"archive {' '.join(args)}",
-            ours_rate,
-            "rows/s",
-            shell_rate,
-            ratio,
-            f"≤ {TARGET_RATIO:g}× floor",
-            ratio is not None and ratio <= TARGET_RATIO and ours_rows == rows,
-            f"{ours_rows:,} rows (shell: {rows:,}); floor: sqlite3 shell -csv, process start included in both; "
-            f"median of {RUNS} alternating runs each ({ours_s:.2f} s against {shell_s:.2f} s)",
-        )
+        _compare(group, f"sqlite:///{db_path}", name, ["sqlite3", "-csv", "-header", str(db_path), f"SELECT * FROM {name}"],
+                 "sqlite3 shell -csv", workdir)
+        for name in RELATIONS
     ]
+
+
+def postgres_export_rows(engine: str, directory: Path, workdir: Path) -> list[Row]:
+    """The corpus loaded into a fresh PostgreSQL database, then each relation against psql's \\copy."""
+    from sqlalchemy.engine import make_url
+
+    from benchmarks.load import end_to_end, fresh_database
+
+    group = "export postgresql"
+    if shutil.which("psql") is None:
+        return [Row(group, f"archive export {TABLE}", None, "rows/s", note="skipped: no psql")]
+    with fresh_database(engine, Path("."), "export") as url:
+        end_to_end(url, directory)
+        u = make_url(url)
+        conn = ["psql", "-X", "-q", "-h", u.host or "localhost", "-p", str(u.port or 5432), "-U", u.username or "postgres", u.database]
+        rows = []
+        for name in RELATIONS:
+            order = ORDER.get(name, "id")
+            copy = f"\\copy (SELECT * FROM {name} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER)"
+            rows.append(_compare(group, url, name, [*conn, "-c", copy], "psql \\copy", workdir))
+        return rows
