@@ -2,8 +2,8 @@
 
 PostgreSQL and MariaDB refuse a string longer than its column and SQLite stores it: checking here makes
 every engine refuse the same file, naming the line it came from, instead of failing mid-transaction.
-Every bounded string column is checked against the attribute of the same name, so a column added to the
-models is covered without touching this file.
+Every bounded string column is checked against the attribute of the same name; the lengths come from
+archive.columns, which a test holds equal to the models.
 """
 
 from __future__ import annotations
@@ -11,25 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 
+from archive.columns import METRIC_NUMERIC, STRING_LENGTHS
 from archive.document import Document, ParseError
 
 
-@cache
 def _bounds() -> dict[str, tuple[tuple[str, int], ...]]:
-    """(column name, length) of every bounded string column, by table name: read from the models once.
-
-    The models (and SQLAlchemy) are imported on first use, so that parsing alone does not load them."""
-    from sqlalchemy import String
-
-    from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section
-
-    tables = (Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section)
-    return {
-        m.__tablename__: tuple(
-            (c.name, c.type.length) for c in m.__table__.columns if isinstance(c.type, String) and c.type.length
-        )
-        for m in tables
-    }
+    """(column name, length) of every bounded string column, by table name (archive.columns: the
+    models' lengths as plain data, so that parsing never loads SQLAlchemy)."""
+    return STRING_LENGTHS
 
 
 def _check(obj, table: str, where: str, line: int) -> None:
@@ -69,15 +58,7 @@ def check_metrics(doc: Document, metrics: dict) -> None:
 @cache
 def _numeric_bounds() -> tuple[tuple[str, Decimal], ...]:
     """(attribute, bound) of every NUMERIC(p, s) column of metric: a value must be below 10**(p-s)."""
-    from sqlalchemy import Numeric
-
-    from archive.models import Metric
-
-    return tuple(
-        (c.name, Decimal(10) ** (c.type.precision - (c.type.scale or 0)))
-        for c in Metric.__table__.columns
-        if isinstance(c.type, Numeric) and c.type.precision
-    )
+    return tuple((name, Decimal(10) ** (precision - scale)) for name, precision, scale in METRIC_NUMERIC)
 
 
 def storable_metrics(metrics: list) -> list:
