@@ -320,3 +320,64 @@ def memory_rows(sizes: list[tuple[int, Path]], workdir: Path, known: dict[int, d
                 )
             )
     return rows
+
+
+# ---------------------------------------------------------------- CPU a page, each side (steadier than wall time)
+
+
+def worker_cpu_ms(files: list[Path], repeats: int = 4) -> float:
+    """CPU-ms a page of what a parser worker does (loader._prepare, then pickling its result), in this
+    process, best of `repeats` passes: the least disturbed by whatever else the machine runs."""
+    import pickle
+
+    from archive import loader
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for path in files:
+            pickle.dumps(loader._prepare((str(path), None, None, None)), protocol=pickle.HIGHEST_PROTOCOL)
+        best = min(best, time.process_time() - start)
+    return best / len(files) * 1000
+
+
+def writer_cpu_ms(directory: Path, workdir: Path) -> dict[str, float]:
+    """CPU-ms a page of the writer process in a load of `directory` with 2 workers: in all, its main
+    thread, the writes (store_with_retry) alone, and its other threads (receiving and unpickling results)."""
+    import resource
+    from unittest import mock
+
+    from archive import loader
+
+    spent = [0.0]
+    store = loader.store_with_retry
+
+    def timed(engine, prepared):
+        start = time.thread_time()
+        try:
+            return store(engine, prepared)
+        finally:
+            spent[0] += time.thread_time() - start
+
+    with fresh_database("sqlite", workdir, "cpu") as url:
+        engine = db.make_engine(url)
+        db.ensure_schema(engine)
+        main0, usage0 = time.thread_time(), resource.getrusage(resource.RUSAGE_SELF)
+        with mock.patch.object(loader, "store_with_retry", timed):
+            pages = len(loader.load_paths(engine, [directory], workers=2).results)
+        main, usage = time.thread_time() - main0, resource.getrusage(resource.RUSAGE_SELF)
+        engine.dispose()
+    total = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
+    return {k: v / pages * 1000 for k, v in (("process", total), ("main", main), ("store", spent[0]), ("other threads", total - main))}
+
+
+if __name__ == "__main__":
+    # python -m benchmarks.load DIR [WORKDIR]: the CPU a page of each side of a load, on DIR's pages
+    import tempfile
+
+    where = Path(sys.argv[1])
+    pages = sorted(p for p in where.rglob("*") if p.suffix in (".txt", ".md"))
+    print(f"worker: {worker_cpu_ms(pages[:300]):.2f} CPU-ms a page (first {min(300, len(pages))} pages, best of 4)")
+    with tempfile.TemporaryDirectory() as tmp:
+        w = writer_cpu_ms(where, Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tmp))
+    print(f"writer: {w['process']:.2f} CPU-ms a page: main thread {w['main']:.2f} (writes {w['store']:.2f}), other threads {w['other threads']:.2f}")
