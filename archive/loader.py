@@ -226,8 +226,11 @@ def write_parsed(
         next_ids = bulk.next_ids(conn, *ID_TABLES)
     issue_id = _issue_id(conn, rows.newspaper, rows.issue, next_ids)
     articles, sections, paragraphs = rows.articles, rows.sections, rows.paragraphs
-    kept = (lambda ids, keys: [ids.get(k) for k in keys]) if keep else (lambda ids, keys: None)
     keep = keep or KeptIds()
+
+    def kept(ids: dict, keys: Iterable) -> list[int | None] | None:
+        return [ids.get(k) for k in keys] if ids else None  # nothing kept: no list of Nones to build
+
     head = (issue_id, source_id)
     article_ids = bulk.insert_rows(
         conn, Article, ("issue_id", "source_id", *ARTICLE_COLUMNS), [head + a for a in articles], next_ids,
