@@ -80,12 +80,19 @@ def _driver_insert(table: Table, columns: tuple[str, ...], dialect) -> tuple[str
 
 def executemany(conn: Connection, table: Table, values: list[dict]) -> None:
     """Insert rows that all have the same keys, in one executemany."""
-    if not values:
+    if values:
+        insert_tuples(conn, table, tuple(values[0]), [tuple(v.values()) for v in values])
+
+
+def insert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows given as tuples of `columns`, in one executemany: the loader's rows come as tuples
+    (archive.prepare.Rows), and a dict a row costs more than SQLite takes to insert it."""
+    if not rows:
         return
     if not direct(conn):
-        conn.execute(_insert(table), values)
+        conn.execute(_insert(table), [dict(zip(columns, r)) for r in rows])
         return
-    _direct_many(conn, table, tuple(values[0]), [tuple(v.values()) for v in values])
+    _direct_many(conn, table, columns, rows)
 
 
 def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuples: list[tuple]) -> None:
@@ -151,7 +158,22 @@ def insert_many(
     preset: list[int | None] | None = None,
     returning: bool = True,
 ) -> list[int]:
-    """Insert rows in one batch and return their ids in the order given.
+    """insert_rows for rows given as dicts that all have the same keys."""
+    if not values:
+        return []
+    return insert_rows(conn, model, tuple(values[0]), [tuple(v.values()) for v in values], ids, preset, returning)
+
+
+def insert_rows(
+    conn: Connection,
+    model,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    ids: dict[str, int],
+    preset: list[int | None] | None = None,
+    returning: bool = True,
+) -> list[int]:
+    """Insert rows (tuples of `columns`) in one batch and return their ids in the order given.
 
     `preset` gives some rows the id they must have (reparse keeps the ids of what it parses again); a
     row whose entry is None gets a new id, above every preset one.
@@ -162,23 +184,21 @@ def insert_many(
     engines BEGIN IMMEDIATE, so no other writer runs until commit (and were one to take an id first,
     the primary key fails and the loader retries the file). Elsewhere, batched INSERT ... RETURNING.
     """
-    if not values:
+    if not rows:
         return []
     table = model.__table__
     if preset is not None and any(i is not None for i in preset):
-        return _insert_some_preset(conn, model, values, ids, preset)
+        return _insert_some_preset(conn, model, columns, rows, ids, preset)
     if conn.dialect.name != "sqlite":
         if not returning:  # the caller needs no ids: the plain executemany is cheaper
-            executemany(conn, table, values)
+            insert_tuples(conn, table, columns, rows)
             return []
+        values = [dict(zip(columns, r)) for r in rows]
         return list(conn.execute(_insert_returning_ids(table), values).scalars())
     start = _next_id(conn, model, ids)
-    ids[table.name] = start + len(values)
-    if not direct(conn):
-        executemany(conn, table, [{"id": i, **v} for i, v in enumerate(values, start)])
-    else:
-        _direct_many(conn, table, ("id", *values[0]), [(i, *v.values()) for i, v in enumerate(values, start)])
-    return list(range(start, start + len(values)))
+    ids[table.name] = start + len(rows)
+    insert_tuples(conn, table, ("id", *columns), [(i, *r) for i, r in enumerate(rows, start)])
+    return list(range(start, start + len(rows)))
 
 
 def _next_id(conn: Connection, model, ids: dict[str, int]) -> int:
@@ -186,12 +206,14 @@ def _next_id(conn: Connection, model, ids: dict[str, int]) -> int:
     return ids.get(model.__table__.name) or next_ids(conn, model)[model.__table__.name]
 
 
-def _insert_some_preset(conn: Connection, model, values: list[dict], ids: dict[str, int], preset: list[int | None]) -> list[int]:
+def _insert_some_preset(
+    conn: Connection, model, columns: tuple[str, ...], rows: list[tuple], ids: dict[str, int], preset: list[int | None]
+) -> list[int]:
     table = model.__table__
     if conn.dialect.name == "sqlite":
         # new ids go above the preset ones: those rows were deleted just before, so max(id) may be below them
         floor = max(i for i in preset if i is not None) + 1
         ids[table.name] = max(_next_id(conn, model, ids), floor)
-    fresh = iter(insert_many(conn, model, [v for v, i in zip(values, preset) if i is None], ids))
-    executemany(conn, table, [{"id": i, **v} for v, i in zip(values, preset) if i is not None])
+    fresh = iter(insert_rows(conn, model, columns, [r for r, i in zip(rows, preset) if i is None], ids))
+    insert_tuples(conn, table, ("id", *columns), [(i, *r) for r, i in zip(rows, preset) if i is not None])
     return [i if i is not None else next(fresh) for i in preset]

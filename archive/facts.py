@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
+from functools import lru_cache
 from decimal import Context, Decimal
 
 from archive.document import Article, Document
@@ -87,6 +88,7 @@ def measure_of(m: Metric, issue: date, gaz: Gazetteer) -> str | None:
     return f"{key}|{kind}|{family}"[:200]
 
 
+@lru_cache(maxsize=8192)  # subjects recur (民警, 国内生产总值): stripped once per worker and issue date
 def _strip_time_and_place(key: str, issue: date, gaz: Gazetteer) -> str:
     """2019年全国国内生产总值 -> 国内生产总值: time and place are columns of their own."""
     while True:

@@ -7,7 +7,6 @@ import hashlib
 import multiprocessing
 import multiprocessing.context
 import os
-import signal
 import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,7 +36,21 @@ from archive.models import (
 )
 from archive.document import ParseError
 from archive.workers import init_worker
-from archive.prepare import PARSER_VERSION, FileError, Parsed, Prepared, index_texts, parse_document, prepare_file
+from archive.prepare import (
+    ARTICLE_COLUMNS,
+    AUTHOR_COLUMNS,
+    METRIC_COLUMNS,
+    PARAGRAPH_COLUMNS,
+    PARSER_VERSION,
+    SECTION_COLUMNS,
+    FileError,
+    Parsed,
+    Prepared,
+    Rows,
+    parse_document,
+    prepare_file,
+    rows_of,
+)
 
 # duplicate: the bytes of a file already loaded from another path; the path is recorded, nothing parsed again
 STATUSES = ("new", "updated", "unchanged", "duplicate", "failed")
@@ -139,12 +152,14 @@ PAPER_AND_ISSUE = (
 )
 
 
-def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
-    """The issue's id, adding the newspaper and the issue when they are new."""
-    found = bulk.rows(conn, PAPER_AND_ISSUE, {"name": paper.name, "date": issue.date})
-    fields = {k: getattr(paper, k) for k in NEWSPAPER_FIELDS}
+def _issue_id(conn: Connection, paper: tuple, issue: tuple, next_ids: dict[str, int]) -> int:
+    """The issue's id, adding the newspaper and the issue when they are new (Rows.newspaper, Rows.issue)."""
+    name, *values = paper
+    date, printed_weekday, printed_number = issue
+    found = bulk.rows(conn, PAPER_AND_ISSUE, {"name": name, "date": date})
+    fields = dict(zip(NEWSPAPER_FIELDS, values))
     if not found:
-        newspaper_id = bulk.insert_many(conn, Newspaper, [dict(name=paper.name, **fields)], next_ids)[0]
+        newspaper_id = bulk.insert_many(conn, Newspaper, [dict(name=name, **fields)], next_ids)[0]
     else:
         newspaper_id, *known, issue_id, weekday, number = found[0]
         missing = {k: v for (k, v), old in zip(fields.items(), known) if v and not old}
@@ -152,13 +167,13 @@ def _issue_id(conn: Connection, paper, issue, next_ids: dict[str, int]) -> int:
             conn.execute(update(_newspaper).where(_newspaper.c.id == newspaper_id).values(**missing))
         if issue_id is not None:
             # an inside page or a single article may have been loaded before the front page printed these
-            printed = (("weekday", issue.weekday, weekday), ("number", issue.number, number))
+            printed = (("weekday", printed_weekday, weekday), ("number", printed_number, number))
             missing = {k: v for k, v, old in printed if v and not old}
             if missing:
                 conn.execute(update(_issue).where(_issue.c.id == issue_id).values(**missing))
             return issue_id
-    weekday = issue.weekday or weekday_of(issue.date)  # a reader wants it whether or not the page printed it
-    values = dict(newspaper_id=newspaper_id, date=issue.date, weekday=weekday, number=issue.number)
+    weekday = printed_weekday or weekday_of(date)  # a reader wants it whether or not the page printed it
+    values = dict(newspaper_id=newspaper_id, date=date, weekday=weekday, number=printed_number)
     return bulk.insert_many(conn, Issue, [values], next_ids)[0]
 
 
@@ -187,111 +202,52 @@ class KeptIds:
 
 
 def write_parsed(
-    conn: Connection, source_id: int, parsed: Parsed, next_ids: dict[str, int] | None = None, keep: KeptIds | None = None
+    conn: Connection,
+    source_id: int,
+    parsed: Parsed | Rows,
+    next_ids: dict[str, int] | None = None,
+    keep: KeptIds | None = None,
 ) -> None:
-    """Insert the rows of a parsed document for a source that already has its row; with `keep`, articles,
-    sections and paragraphs at the positions of earlier rows take those rows' ids."""
-    keep = keep or KeptIds()
-    doc = parsed.document
+    """Insert the rows of a parsed document (or its Rows, as a worker sends them) for a source that
+    already has its row; with `keep`, articles, sections and paragraphs at the positions of earlier
+    rows take those rows' ids."""
+    rows = parsed if isinstance(parsed, Rows) else rows_of(parsed)
     if next_ids is None:
         next_ids = bulk.next_ids(conn, *ID_TABLES)
-    issue_id = _issue_id(conn, doc.newspaper, doc.issue, next_ids)
-    article_ids = bulk.insert_many(
-        conn,
-        Article,
-        [
-            dict(
-                issue_id=issue_id,
-                source_id=source_id,
-                ordinal=a.ordinal,
-                title=a.title,
-                subtitle=a.subtitle,
-                byline=a.byline,
-                kicker=a.kicker,
-                page=a.page,
-                page_name=a.page_name,
-                source_url=a.source_url,
-                char_count=sum(len(p.text) for p in a.paragraphs),
-                paragraph_count=len(a.paragraphs),
-            )
-            for a in doc.articles
-        ],
-        next_ids,
-        [keep.articles.get(a.ordinal) for a in doc.articles],
+    issue_id = _issue_id(conn, rows.newspaper, rows.issue, next_ids)
+    articles, sections, paragraphs = rows.articles, rows.sections, rows.paragraphs
+    keep = keep or KeptIds()
+
+    def kept(ids: dict, keys: Iterable) -> list[int | None] | None:
+        return [ids.get(k) for k in keys] if ids else None  # nothing kept: no list of Nones to build
+
+    head = (issue_id, source_id)
+    article_ids = bulk.insert_rows(
+        conn, Article, ("issue_id", "source_id", *ARTICLE_COLUMNS), [head + a for a in articles], next_ids,
+        kept(keep.articles, (a[0] for a in articles)),
     )
-    authors, sections, section_keys = [], [], []
-    for article, article_id in zip(doc.articles, article_ids):
-        authors += [
-            dict(article_id=article_id, ordinal=i, role=c.role, name=c.name)
-            for i, c in enumerate(article.contributors, start=1)
-        ]
-        for s in article.sections:
-            sections.append(dict(article_id=article_id, ordinal=s.ordinal, heading=s.heading))
-            section_keys.append((article, article_id, s))
-    bulk.executemany(conn, ArticleAuthor.__table__, authors)
-    kept_sections = [keep.sections.get((a.ordinal, s.ordinal)) for a, _, s in section_keys]
-    section_ids = bulk.insert_many(conn, Section, sections, next_ids, kept_sections)
-    paragraphs, paragraph_keys = [], []
-    for (article, article_id, s), section_id in zip(section_keys, section_ids):
-        for p in s.paragraphs:
-            paragraphs.append(
-                dict(
-                    article_id=article_id,
-                    section_id=section_id,
-                    ordinal=p.ordinal,
-                    lead=p.lead,
-                    text=p.text,
-                    char_count=len(p.text),
-                    line_start=p.line_start,
-                    line_end=p.line_end,
-                )
-            )
-            paragraph_keys.append((article.ordinal, p.ordinal, article_id))
-    kept_paragraphs = [keep.paragraphs.get((a_ord, p_ord)) for a_ord, p_ord, _ in paragraph_keys]
-    paragraph_ids = bulk.insert_many(conn, Paragraph, paragraphs, next_ids, kept_paragraphs)
-    day = doc.issue.date
+    bulk.insert_tuples(
+        conn, ArticleAuthor.__table__, ("article_id", *AUTHOR_COLUMNS), [(article_ids[a],) + c for a, c in rows.authors]
+    )
+    section_ids = bulk.insert_rows(
+        conn, Section, ("article_id", *SECTION_COLUMNS), [(article_ids[a],) + c for a, c in sections], next_ids,
+        kept(keep.sections, ((articles[a][0], c[0]) for a, c in sections)),
+    )
+    section_article = [a for a, _ in sections]
+    paragraph_ids = bulk.insert_rows(
+        conn, Paragraph, ("article_id", "section_id", *PARAGRAPH_COLUMNS),
+        [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids,
+        kept(keep.paragraphs, ((articles[section_article[s]][0], c[0]) for s, c in paragraphs)),
+    )
+    day = rows.issue[0]
     ids = {"title": article_ids, "subtitle": article_ids, "kicker": article_ids, "heading": section_ids, "paragraph": paragraph_ids}
-    entries = index_texts(doc)
-    keys = [searchindex.doc_key(day, ids[f][i], f) for f, i, _ in entries]
-    if len(parsed.index_tokens) == len(keys):  # tokenized by the parser worker
-        searchindex.add_tokens(conn, list(zip(keys, parsed.index_tokens)))
-    else:
-        searchindex.add(conn, [(k, t) for k, (_, _, t) in zip(keys, entries)])
-    metrics = [
-        dict(
-            article_id=article_id,
-            paragraph_id=paragraph_id,
-            ordinal=m.ordinal,
-            surface=m.surface,
-            char_start=m.char_start,
-            char_end=m.char_end,
-            value=m.value,
-            value_high=m.value_high,
-            unit=m.unit,
-            qualifier=m.qualifier,
-            kind=m.kind,
-            subject=m.subject,
-            subject_key=m.subject_key,
-            role=m.role,
-            condition=m.condition,
-            as_of=m.as_of,
-            period=m.period,
-            direction=m.direction,
-            basis=m.basis,
-            **facts,
-        )
-        for (a_ord, p_ord, article_id), paragraph_id in zip(paragraph_keys, paragraph_ids)
-        for m, facts in _with_facts(parsed, (a_ord, p_ord))
-    ]
-    bulk.insert_many(conn, Metric, metrics, next_ids, returning=False)
-
-
-def _with_facts(parsed: Parsed, key: tuple[int, int]) -> Iterator[tuple]:
-    """A paragraph's metrics, each with its resolved columns (archive/facts.py; none in a Parsed made
-    without them)."""
-    metrics = parsed.metrics.get(key, ())
-    facts = parsed.facts.get(key) or [{}] * len(metrics)
-    return zip(metrics, facts)
+    keys = [searchindex.doc_key(day, ids[f][i], f) for f, i in rows.index]
+    searchindex.add_tokens(conn, list(zip(keys, rows.index_tokens)))
+    paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
+    bulk.insert_rows(
+        conn, Metric, ("article_id", "paragraph_id", *METRIC_COLUMNS),
+        [(paragraph_article[p], paragraph_ids[p]) + c for p, c in rows.metrics], next_ids, returning=False,
+    )
 
 
 _source, _path = Source.__table__, SourcePath.__table__
@@ -327,15 +283,9 @@ def _now() -> dt.datetime:
 
 def _add_path(conn: Connection, source_id: int, prepared: Prepared) -> None:
     meta = prepared.meta
-    conn.execute(
-        _path.insert().values(
-            source_id=source_id,
-            path=prepared.path,
-            page=meta.page if meta else None,
-            ordinal=meta.ordinal if meta else None,
-            seen_at=_now(),
-        )
-    )
+    # through bulk, as the other rows: building an insert with .values() each time cost more than running it
+    row = (source_id, prepared.path, meta.page if meta else None, meta.ordinal if meta else None, _now())
+    bulk.insert_tuples(conn, _path, ("source_id", "path", "page", "ordinal", "seen_at"), [row])
 
 
 def forget_path(conn: Connection, source_id: int, path: str) -> bool:
@@ -354,7 +304,7 @@ def forget_path(conn: Connection, source_id: int, path: str) -> bool:
 def store(conn: Connection, prepared: Prepared) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path), unchanged, or
     a duplicate (these bytes are loaded from another path: only the path is recorded)."""
-    fmt = prepared.parsed.format
+    fmt = prepared.format
     # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
     # the two questions, and its fresh copy would be taken for an earlier version and replaced.
     found = bulk.rows(conn, SOURCES_BY_SHA_OR_PATH, {"sha256": prepared.sha256, "path": prepared.path})
@@ -387,14 +337,14 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
         text=prepared.text,
         loaded_at=_now(),
         parser_version=PARSER_VERSION,
-        format=prepared.parsed.format,
+        format=fmt,
         options=prepared.meta.to_json() if prepared.meta else None,
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
     _add_path(conn, source_id, prepared)
-    write_parsed(conn, source_id, prepared.parsed, next_ids, kept)
+    write_parsed(conn, source_id, prepared.table_rows(), next_ids, kept)
     drop_empty_issues(conn, old_issues)
-    without_body = prepared.parsed.document.without_body
+    without_body = prepared.without_body
     status = "updated" if here else "new"
     return FileResult(prepared.path, status, source_id, format=fmt, without_body=without_body)
 
@@ -432,7 +382,7 @@ def _reason(exc: Exception | None) -> str:
 
 def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepared | FileError:
     try:
-        return prepare_file(*args)
+        return prepare_file(*args).flat()  # rows, not objects: cheaper for the writer to unpickle
     except FileError as exc:
         return exc
     except Exception as exc:  # a parser bug must cost one file, not the batch

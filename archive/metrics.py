@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
 
@@ -272,11 +273,12 @@ def _trim_before(phrase: str) -> str:
     changed = True
     while changed and phrase:
         changed = False
-        for w in _SUBJ_TRAIL:
-            if phrase.endswith(w) and len(phrase) > 0:
-                phrase = phrase[: -len(w)]
-                changed = True
-                break
+        if phrase.endswith(_SUBJ_TRAIL):  # one C call when no ending applies, the usual case
+            for w in _SUBJ_TRAIL:
+                if phrase.endswith(w) and len(phrase) > 0:
+                    phrase = phrase[: -len(w)]
+                    changed = True
+                    break
         if phrase.endswith("为") and not phrase.endswith(("行为", "作为", "认为", "成为", "因为", "以为", "视为")):
             phrase = phrase[:-1]
             changed = True
@@ -305,6 +307,10 @@ class _Cand:
     direction: str | None = None
     basis: str | None = None
 
+
+# Written numbers repeat (years, small counts, 1万, 两三个): each read once per worker process.
+# The values are immutable; a string that is no number raises again each time (nothing cached).
+_number_vague = lru_cache(maxsize=1 << 14)(parse_number_vague)
 
 _TO_HALF = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -381,7 +387,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
             inner_vague = False
         else:
             try:
-                value, inner_vague = parse_number_vague(num)
+                value, inner_vague = _number_vague(num)
             except ValueError:
                 return None
             # Chinese digits read one by one (一两天, 二〇二〇年) are no counted metric
@@ -409,7 +415,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         value_high = None
         if m.group("num2"):
             try:
-                value_high, v2 = parse_number_vague(m.group("num2"))
+                value_high, v2 = _number_vague(m.group("num2"))
             except ValueError:
                 return None
             if value_high <= value or v2:
@@ -427,7 +433,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         rt = _RANGE_TAIL_RE.match(text, unit_end)
         if rt and rt.group("unit2") == surface_unit:
             try:
-                v2, vague2 = parse_number_vague(rt.group("num2"))
+                v2, vague2 = _number_vague(rt.group("num2"))
             except ValueError:
                 v2, vague2 = value, True
             if v2 > value and not vague2:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from archive.decode import DecodeError, decode
-from archive.facts import document_facts
+from archive.facts import FACT_COLUMNS, document_facts
 from archive.document import Document, ParseError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
@@ -57,6 +57,75 @@ class Parsed:
     facts: dict[tuple[int, int], list[dict]] = field(default_factory=dict)
 
 
+# The columns of each table's rows in Rows, ids and parent ids left out (the writer hands those out).
+NEWSPAPER_COLUMNS = ("name", "cn_serial", "postal_code", "website", "email", "hotline")
+ISSUE_COLUMNS = ("date", "weekday", "number")
+ARTICLE_COLUMNS = ("ordinal", "title", "subtitle", "byline", "kicker", "page", "page_name", "source_url",
+                   "char_count", "paragraph_count")
+AUTHOR_COLUMNS = ("ordinal", "role", "name")
+SECTION_COLUMNS = ("ordinal", "heading")
+PARAGRAPH_COLUMNS = ("ordinal", "lead", "text", "char_count", "line_start", "line_end")
+METRIC_COLUMNS = ("ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier", "kind",
+                  "subject", "subject_key", "role", "condition", "as_of", "period", "direction", "basis", *FACT_COLUMNS)
+
+
+class Rows(NamedTuple):
+    """A parsed document as the rows the loader inserts, in plain tuples: what a worker process sends the
+    writer. Pickling the document's object graph cost the writer more than building these rows costs a
+    worker (docs/benchmarks.md). Each child row starts with the index of its parent in its parent's list."""
+
+    newspaper: tuple  # NEWSPAPER_COLUMNS
+    issue: tuple  # ISSUE_COLUMNS
+    articles: list[tuple]  # ARTICLE_COLUMNS
+    authors: list[tuple]  # (article index, AUTHOR_COLUMNS)
+    sections: list[tuple]  # (article index, SECTION_COLUMNS)
+    paragraphs: list[tuple]  # (section index, PARAGRAPH_COLUMNS), in section order
+    metrics: list[tuple]  # (paragraph index, METRIC_COLUMNS)
+    index: list[tuple[str, int]]  # index_texts' (field, position), their texts left out
+    index_tokens: tuple[str, ...]  # the token text of each
+    format: str
+    without_body: int
+
+
+def rows_of(parsed: Parsed) -> Rows:
+    """The rows of a parsed document; its token text made here when the Parsed came without it."""
+    doc = parsed.document
+    paper, issue = doc.newspaper, doc.issue
+    articles, authors, sections, paragraphs, metrics = [], [], [], [], []
+    no_facts = (None,) * len(FACT_COLUMNS)
+    for a_index, a in enumerate(doc.articles):
+        body = a.paragraphs
+        articles.append((a.ordinal, a.title, a.subtitle, a.byline, a.kicker, a.page, a.page_name, a.source_url,
+                         sum(len(p.text) for p in body), len(body)))
+        authors += [(a_index, (i, c.role, c.name)) for i, c in enumerate(a.contributors, start=1)]
+        for s in a.sections:
+            s_index = len(sections)
+            sections.append((a_index, (s.ordinal, s.heading)))
+            for p in s.paragraphs:
+                p_index = len(paragraphs)
+                paragraphs.append((s_index, (p.ordinal, p.lead, p.text, len(p.text), p.line_start, p.line_end)))
+                found = parsed.metrics.get((a.ordinal, p.ordinal))
+                if not found:
+                    continue
+                facts = parsed.facts.get((a.ordinal, p.ordinal))
+                for i, m in enumerate(found):
+                    cols = tuple(facts[i][c] for c in FACT_COLUMNS) if facts else no_facts
+                    metrics.append((p_index, (
+                        m.ordinal, m.surface, m.char_start, m.char_end, m.value, m.value_high, m.unit, m.qualifier,
+                        m.kind, m.subject, m.subject_key, m.role, m.condition, m.as_of, m.period, m.direction,
+                        m.basis) + cols))
+    entries = index_texts(doc)
+    tokens = parsed.index_tokens
+    if len(tokens) != len(entries):
+        tokens = tuple(token_text(t) for _, _, t in entries)
+    return Rows(
+        (paper.name, paper.cn_serial, paper.postal_code, paper.website, paper.email, paper.hotline),
+        (issue.date, issue.weekday, issue.number),
+        articles, authors, sections, paragraphs, metrics,
+        [(f, i) for f, i, _ in entries], tokens, parsed.format, doc.without_body,
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     path: str
@@ -64,8 +133,24 @@ class Prepared:
     byte_count: int
     encoding: str
     text: str
-    parsed: Parsed
+    parsed: Parsed | None  # None once flattened: `rows` holds it
     meta: Metadata | None = None  # what the options and file name said about this file
+    rows: Rows | None = None
+
+    def table_rows(self) -> Rows:
+        return self.rows if self.rows is not None else rows_of(self.parsed)
+
+    @property
+    def format(self) -> str:
+        return self.rows.format if self.rows is not None else self.parsed.format
+
+    @property
+    def without_body(self) -> int:
+        return self.rows.without_body if self.rows is not None else self.parsed.document.without_body
+
+    def flat(self) -> Prepared:
+        """This file as a worker sends it to the writer: rows, not the document's objects."""
+        return replace(self, parsed=None, rows=self.table_rows())
 
 
 def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:

@@ -16,7 +16,7 @@ import re
 import sqlite3
 import sys
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from archive.config import redact_url
 

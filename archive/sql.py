@@ -23,9 +23,7 @@ import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 from typing import Callable, Iterator
-from urllib.parse import quote
 
 import sqlparse
 from sqlalchemy import Connection, create_engine, pool

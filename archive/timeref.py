@@ -31,6 +31,7 @@ from bisect import bisect_left
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
 from archive.numerals import parse_number
 
@@ -116,6 +117,7 @@ _BASE_BEFORE = ("比", "较", "与", "同", "于")
 _ASOF_BEFORE = ("截至", "截止到", "截止", "截止至")
 
 
+@lru_cache(maxsize=4096)  # the same years, months and days recur on every page
 def _num(s: str) -> int:
     return int(parse_number(s))
 
@@ -309,6 +311,7 @@ def find_times(text: str, issue_date: date, anchor: date | None = None
     return out
 
 
+@lru_cache(maxsize=4096)  # a paragraph's 截至… phrase is resolved for each of its figures
 def _as_of_point(as_of: str | None, issue_date: date) -> TimeRef | None:
     if not as_of:
         return None

@@ -1,4 +1,4 @@
-"""Load and memory: pages/s end to end, the time split into decode, parse, extract, tokenize and write, each write
+"""Load and memory: pages/s end to end, the time split into decode, parse, extract, facts, tokenize, rows and write, each write
 against the floor of the same rows written raw, and peak RSS at two corpus sizes.
 """
 
@@ -23,6 +23,7 @@ from archive import db
 from archive.decode import decode
 from archive.formats import parse_text
 from archive.loader import store_with_retry
+from archive.facts import document_facts
 from archive.prepare import Parsed, Prepared, document_metrics, index_tokens, prepare_file
 from benchmarks import corpus
 from benchmarks.floor import Capture, PostgresFloor, SqliteFloor, spool_read, spool_write, table_counts
@@ -41,7 +42,7 @@ class WriteRun:
     pages: int = 0
     bytes: int = 0
     seconds: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("decode", "parse", "extract", "tokenize", "write"), 0.0)
+        default_factory=lambda: dict.fromkeys(("decode", "parse", "extract", "facts", "tokenize", "rows", "write"), 0.0)
     )
     mismatches: list[str] = field(default_factory=list)
     write_times: list[float] = field(default_factory=list)  # per page, wall seconds
@@ -90,16 +91,21 @@ def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> Write
                 t2 = clock()
                 metrics = document_metrics(document)
                 t3 = clock()
-                tokens = index_tokens(document)  # the search index's token text, as the loader's workers make it
+                facts = document_facts(document, metrics)
                 t4 = clock()
-                for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                tokens = index_tokens(document)  # the search index's token text, as the loader's workers make it
+                t5 = clock()
+                parsed = Parsed(document, metrics, name, tokens, facts)
+                # the rows a worker sends the writer (prepare.Rows), as the loader's workers make them
+                prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed).flat()
+                t6 = clock()
+                for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
                     run.seconds[stage] += dt
                 run.pages += 1
                 run.bytes += len(data)
                 if problem := corpus.check(document, corpus.generate(_page_index(path))):
                     run.mismatches.append(f"{path.name}: {problem}")
-                parsed = Parsed(document, metrics, name, tokens)
-                chunk.append(Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed))
+                chunk.append(prepared)
             capture.take()
             for prepared in chunk:
                 c0, t0 = cpu(), clock()
@@ -125,7 +131,7 @@ def write_only_run(url: str, files: list[Path], floor, spool: Path) -> WriteRun:
     run = WriteRun()
     cpu = time.process_time
     for path, rows in zip(files, spool_read(spool)):
-        prepared = prepare_file(str(path))
+        prepared = prepare_file(str(path)).flat()
         c0, start = cpu(), time.perf_counter()
         result = store_with_retry(engine, prepared)
         c1, write_s = cpu(), time.perf_counter() - start
@@ -314,3 +320,64 @@ def memory_rows(sizes: list[tuple[int, Path]], workdir: Path, known: dict[int, d
                 )
             )
     return rows
+
+
+# ---------------------------------------------------------------- CPU a page, each side (steadier than wall time)
+
+
+def worker_cpu_ms(files: list[Path], repeats: int = 4) -> float:
+    """CPU-ms a page of what a parser worker does (loader._prepare, then pickling its result), in this
+    process, best of `repeats` passes: the least disturbed by whatever else the machine runs."""
+    import pickle
+
+    from archive import loader
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for path in files:
+            pickle.dumps(loader._prepare((str(path), None, None, None)), protocol=pickle.HIGHEST_PROTOCOL)
+        best = min(best, time.process_time() - start)
+    return best / len(files) * 1000
+
+
+def writer_cpu_ms(directory: Path, workdir: Path) -> dict[str, float]:
+    """CPU-ms a page of the writer process in a load of `directory` with 2 workers: in all, its main
+    thread, the writes (store_with_retry) alone, and its other threads (receiving and unpickling results)."""
+    import resource
+    from unittest import mock
+
+    from archive import loader
+
+    spent = [0.0]
+    store = loader.store_with_retry
+
+    def timed(engine, prepared):
+        start = time.thread_time()
+        try:
+            return store(engine, prepared)
+        finally:
+            spent[0] += time.thread_time() - start
+
+    with fresh_database("sqlite", workdir, "cpu") as url:
+        engine = db.make_engine(url)
+        db.ensure_schema(engine)
+        main0, usage0 = time.thread_time(), resource.getrusage(resource.RUSAGE_SELF)
+        with mock.patch.object(loader, "store_with_retry", timed):
+            pages = len(loader.load_paths(engine, [directory], workers=2).results)
+        main, usage = time.thread_time() - main0, resource.getrusage(resource.RUSAGE_SELF)
+        engine.dispose()
+    total = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
+    return {k: v / pages * 1000 for k, v in (("process", total), ("main", main), ("store", spent[0]), ("other threads", total - main))}
+
+
+if __name__ == "__main__":
+    # python -m benchmarks.load DIR [WORKDIR]: the CPU a page of each side of a load, on DIR's pages
+    import tempfile
+
+    where = Path(sys.argv[1])
+    pages = sorted(p for p in where.rglob("*") if p.suffix in (".txt", ".md"))
+    print(f"worker: {worker_cpu_ms(pages[:300]):.2f} CPU-ms a page (first {min(300, len(pages))} pages, best of 4)")
+    with tempfile.TemporaryDirectory() as tmp:
+        w = writer_cpu_ms(where, Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tmp))
+    print(f"writer: {w['process']:.2f} CPU-ms a page: main thread {w['main']:.2f} (writes {w['store']:.2f}), other threads {w['other threads']:.2f}")

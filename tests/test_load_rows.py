@@ -1,0 +1,94 @@
+"""What the parser workers send the writer (prepare.Rows): plain rows, nothing lost on the way.
+
+The writer inserts the rows a worker built; reparse builds them in process from the parsed document.
+Both must store the same thing, every column of every table (made-up pages: generated ones and the
+series pages, which carry every fact column)."""
+
+from __future__ import annotations
+
+import pickle
+import pickletools
+import shutil
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive import loader, prepare
+from archive.formats.metadata import Metadata
+from archive.models import Article, ArticleAuthor, Base, Issue, Metric, Newspaper, Paragraph, Section
+from archive.prepare import prepare_bytes
+from benchmarks import corpus
+
+SERIES = Path(__file__).parent / "data" / "series"
+STAMPS = {"loaded_at", "seen_at"}  # when, not what: differ between a load and a reparse
+
+
+def _tables(engine) -> dict[str, list[tuple]]:
+    """Every row of every table, timestamps left out. Reparse gives metrics new ids (and records the old
+    ones in id_watermark): metrics are compared in order, without their ids."""
+    out = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name == "id_watermark":
+                continue
+            cols = [c for c in table.c if c.name not in STAMPS and not (table.name == "metric" and c.name == "id")]
+            out[table.name] = [tuple(r) for r in conn.execute(select(*cols).order_by(*table.primary_key.columns))]
+    return out
+
+
+def test_rows_have_every_column_their_tables_have():
+    """A column added to a model and not to the rows would be stored empty by every load."""
+    parent = {"id", "article_id", "section_id", "paragraph_id", "issue_id", "source_id", "newspaper_id"}
+    for model, columns in (
+        (Newspaper, prepare.NEWSPAPER_COLUMNS),
+        (Issue, prepare.ISSUE_COLUMNS),
+        (Article, prepare.ARTICLE_COLUMNS),
+        (ArticleAuthor, prepare.AUTHOR_COLUMNS),
+        (Section, prepare.SECTION_COLUMNS),
+        (Paragraph, prepare.PARAGRAPH_COLUMNS),
+        (Metric, prepare.METRIC_COLUMNS),
+    ):
+        assert set(columns) == {c.name for c in model.__table__.c} - parent, model.__name__
+
+
+def test_metric_rows_hold_each_metric_and_its_facts():
+    g = corpus.generate(5)
+    prepared = prepare_bytes(f"/pages/{g.name}", g.text.encode("utf-8"))
+    parsed, rows = prepared.parsed, prepared.table_rows()
+    expected = [
+        {**{c: getattr(m, c) for c in prepare.METRIC_COLUMNS if c not in prepare.FACT_COLUMNS}, **facts}
+        for key, found in parsed.metrics.items()
+        for m, facts in zip(found, parsed.facts.get(key, []))
+    ]
+    assert expected and [dict(zip(prepare.METRIC_COLUMNS, cols)) for _, cols in rows.metrics] == expected
+
+
+def test_a_worker_sends_rows_of_plain_values():
+    g = corpus.generate(3)
+    flat = prepare_bytes(f"/pages/{g.name}", g.text.encode("utf-8")).flat()
+    assert flat.parsed is None and flat.rows.metrics
+    strings = {arg for _, arg, _ in pickletools.genops(pickle.dumps(flat)) if isinstance(arg, str)}
+    # only the two containers (Prepared, Rows) come from the archive: no Document, Article, Paragraph
+    # or Metric objects
+    modules = {s for s in strings if s.startswith("archive.")}
+    assert modules == {"archive.prepare"}, modules
+    assert {"Document", "Paragraph", "Metric"}.isdisjoint(strings)
+
+
+def test_loaded_through_workers_and_reparsed_in_process_store_the_same_rows(engine, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i in range(6):
+        g = corpus.generate(i)
+        (pages / g.name).write_text(g.text, encoding="utf-8")
+    series = tmp_path / "series"
+    shutil.copytree(SERIES, series)
+    report = loader.load_paths(engine, [pages], workers=2)
+    meta = Metadata(newspaper="示例日报", name_pattern="{date:%Y%m%d}-{ordinal}.txt")
+    report.results += loader.load_paths(engine, [series], fmt="article", meta=meta, workers=2).results
+    assert not report.failed, report.failed[0].message
+    loaded = _tables(engine)
+    assert len(loaded["metric"]) > 100 and any(r for r in loaded["metric"] if r[-1])  # fact keys among them
+    results = list(loader.reparse(engine))
+    assert [r.error for r in results if r.error] == []
+    assert _tables(engine) == loaded
