@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import errno
 import io
-import logging
 import os
 import sqlite3
 import time
 from contextlib import contextmanager, redirect_stdout
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
-from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, pool
 from sqlalchemy.engine import URL, make_url
@@ -124,61 +121,16 @@ def make_engine(url: str, **kwargs) -> Engine:
 # ---------------------------------------------------------------- readers
 
 
-# SQLite's answers when a read-only connection cannot make or join the WAL index (the -shm file),
-# because the folder or the -shm file may not be written.
-NO_WAL_INDEX = {"SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_CANTOPEN"}
-_warned: set[str] = set()
-log = logging.getLogger("archive")
-
-
 def sqlite_connect_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
     """A connection that reads the SQLite file at `path`, never writes or creates it, and never waits for
-    a writer: opened `mode=ro` (a file the user may only read opens too), and in WAL mode every read
-    transaction reads the last committed snapshot while a loader writes.
+    a writer (archive.readdb.open_sqlite_readonly: mode=ro, immutable=1 with a warning where no WAL
+    index can be made); a file that cannot be read is a DatabaseError."""
+    from archive.readdb import ReadError, open_sqlite_readonly
 
-    Where no WAL index can be made (a read-only folder without a -shm file), it opens `immutable=1`
-    instead, with a one-line warning: SQLite then reads the main file alone and trusts nothing to change it.
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise DatabaseError(f"no SQLite archive at {path}")
-    # bytes: a path that is not UTF-8 (os.fsencode gives back its bytes) is percent-escaped exactly
-    uri = f"file:{quote(os.fsencode(file.resolve()))}?mode=ro"
     try:
-        return _probed(sqlite3.connect(uri, uri=True, **connect_kwargs))
-    except sqlite3.DatabaseError as exc:  # not a database, damaged, unreadable, or no WAL index possible
-        if getattr(exc, "sqlite_errorname", "") not in NO_WAL_INDEX:
-            raise DatabaseError(f"cannot read {path}: {exc}") from exc
-        try:
-            conn = _probed(sqlite3.connect(uri + "&immutable=1", uri=True, **connect_kwargs))
-        except sqlite3.DatabaseError:
-            raise DatabaseError(f"cannot read {path}: {exc}") from exc
-    _warn_immutable(file)
-    return conn
-
-
-def _probed(conn: sqlite3.Connection) -> sqlite3.Connection:
-    """`conn`, once it has read the schema: SQLite opens lazily, and the first read is where a file
-    that cannot be read, or a WAL index that cannot be made, shows."""
-    try:
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _warn_immutable(file: Path) -> None:
-    if str(file) in _warned:
-        return
-    _warned.add(str(file))
-    wal = file.with_name(file.name + "-wal")
-    unseen = " and the changes in its -wal file are not seen" if wal.exists() and wal.stat().st_size else ""
-    # logging: with no handler configured (the CLI), Python prints the message alone on stderr
-    log.warning(
-        f"warning: {file}: its folder cannot hold SQLite's WAL index (-shm), so it is read as immutable: "
-        f"a load running meanwhile is not seen{unseen}"
-    )
+        return open_sqlite_readonly(path, **connect_kwargs)
+    except ReadError as exc:
+        raise DatabaseError(str(exc)) from exc.__cause__
 
 
 def _reader_pragmas(dbapi_connection, _record) -> None:

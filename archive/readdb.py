@@ -180,42 +180,59 @@ def _parts(url: str) -> tuple[str, str, str, str, str, str] | None:
     return scheme, unquote(split.username or ""), unquote(split.password or ""), split.hostname or "", str(port or ""), database
 
 
-def sqlite_connect_readonly(path: str) -> sqlite3.Connection:
-    """The SQLite file at `path` opened `mode=ro` (never created or written; a file the user may only
-    read opens too), autocommit off so each statement reads in a deferred transaction (in WAL mode a
-    snapshot, not a lock: a load running meanwhile is never waited for). A folder that cannot hold the
-    WAL index (-shm) is read `immutable=1`, with a warning."""
+_warned: set[str] = set()  # files already warned about in this process: one warning line each
+
+
+def open_sqlite_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
+    """The SQLite file at `path` opened `mode=ro`: never created or written (a file the user may only
+    read opens too), and in WAL mode a reader reads the last committed snapshot, never waiting for a
+    writer. A folder that cannot hold the WAL index (-shm) is read `immutable=1`, with a one-line
+    warning: SQLite then reads the main file alone and trusts nothing to change it. The one opener of
+    every read-only SQLite connection (this module's, the SQLAlchemy reader engine's, `archive sql`'s)."""
     file = Path(path)
     if not file.is_file():
         raise ReadError(f"no SQLite archive at {path}")
+    # bytes: a path that is not UTF-8 (os.fsencode gives back its bytes) is percent-escaped exactly
     uri = f"file:{quote(os.fsencode(file.resolve()))}?mode=ro"
     try:
-        return _probed(sqlite3.connect(uri, uri=True))
-    except sqlite3.DatabaseError as exc:
+        return _opened(sqlite3.connect(uri, uri=True, **connect_kwargs))
+    except sqlite3.DatabaseError as exc:  # not a database, damaged, unreadable, or no WAL index possible
         if getattr(exc, "sqlite_errorname", "") not in NO_WAL_INDEX:
             raise ReadError(f"cannot read {path}: {exc}") from exc
         try:
-            conn = _probed(sqlite3.connect(uri + "&immutable=1", uri=True))
+            conn = _opened(sqlite3.connect(uri + "&immutable=1", uri=True, **connect_kwargs))
         except sqlite3.DatabaseError:
             raise ReadError(f"cannot read {path}: {exc}") from exc
-    wal = file.with_name(file.name + "-wal")
-    unseen = " and the changes in its -wal file are not seen" if wal.exists() and wal.stat().st_size else ""
-    print(
-        f"warning: {file}: its folder cannot hold SQLite's WAL index (-shm), so it is read as immutable: "
-        f"a load running meanwhile is not seen{unseen}",
-        file=sys.stderr,
-    )
+    if str(file) not in _warned:
+        _warned.add(str(file))
+        wal = file.with_name(file.name + "-wal")
+        unseen = " and the changes in its -wal file are not seen" if wal.exists() and wal.stat().st_size else ""
+        print(
+            f"warning: {file}: its folder cannot hold SQLite's WAL index (-shm), so it is read as immutable: "
+            f"a load running meanwhile is not seen{unseen}",
+            file=sys.stderr,
+        )
     return conn
 
 
-def _probed(conn: sqlite3.Connection) -> sqlite3.Connection:
+def _opened(conn: sqlite3.Connection) -> sqlite3.Connection:
     """`conn` once it has read the schema: SQLite opens lazily, and the first read shows a file that
     cannot be read or a WAL index that cannot be made."""
     try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def sqlite_connect_readonly(path: str) -> sqlite3.Connection:
+    """The lean reader's connection: opened as open_sqlite_readonly does, query_only, and one deferred
+    transaction for the command, so its statements read one snapshot and take no lock."""
+    conn = open_sqlite_readonly(path)
+    try:
         conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA query_only = 1")
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        # one deferred transaction for the command: its statements read one snapshot, and take no lock
         conn.isolation_level = None
         conn.execute("BEGIN")
     except BaseException:
