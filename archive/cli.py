@@ -166,7 +166,7 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
 
     engine = obj.engine
     db.ensure_schema(engine)
-    meta = Metadata(newspaper=newspaper, date=date.date() if date else None, page=page, name_pattern=name_pattern)
+    meta = Metadata(newspaper=newspaper, date=_day(date), page=page, name_pattern=name_pattern)
     files = list(loader.iter_files(paths, on_skip=lambda line: click.echo(line, err=True)))
     show_bar = not quiet and not verbose and sys.stderr.isatty() and len(files) > 1
     bar = progress.Progress(len(files), "loading", sys.stderr) if show_bar else None
@@ -242,8 +242,9 @@ def purge(obj: Context, target: str) -> None:
 @db_command
 def reparse(obj: Context, source_ids) -> None:
     """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
-    from archive import loader
+    from archive import db, loader
 
+    db.ensure_schema(obj.engine)  # a writer, like load: never into a database left at an older revision
     changed = failed = total = 0
     for r in loader.reparse(obj.engine, source_ids or None):
         if r.note:  # purged while we ran: nothing to reparse, nothing failed

@@ -242,7 +242,8 @@ def write_parsed(
     day = rows.issue[0]
     ids = {"title": article_ids, "subtitle": article_ids, "kicker": article_ids, "heading": section_ids, "paragraph": paragraph_ids}
     keys = [searchindex.doc_key(day, ids[f][i], f) for f, i in rows.index]
-    searchindex.add_tokens(conn, list(zip(keys, rows.index_tokens)))
+    # the loader writes only at the head revision, where PostgreSQL's character counts exist
+    searchindex.add_tokens(conn, list(zip(keys, rows.index_tokens)), char_count=True)
     paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
     bulk.insert_rows(
         conn, Metric, ("article_id", "paragraph_id", *METRIC_COLUMNS),

@@ -59,7 +59,8 @@ def list_issues(bind, newspaper: str | None = None) -> list[dict]:
     return [_plain(dict(zip(keys, r))) for r in _rows(bind, sql, {"newspaper": newspaper} if newspaper else {})]
 
 
-_WITH_ISSUE = " JOIN issue ON article.issue_id = issue.id JOIN newspaper ON issue.newspaper_id = newspaper.id"
+# an article row joined to its issue and newspaper (the readers' common FROM)
+WITH_ISSUE = " JOIN issue ON article.issue_id = issue.id JOIN newspaper ON issue.newspaper_id = newspaper.id"
 
 
 def list_articles(
@@ -79,7 +80,7 @@ def list_articles(
     sql = (
         "SELECT article.id, newspaper.name, issue.date, article.page, article.page_name, article.ordinal, "
         "article.title, article.byline, article.paragraph_count, article.char_count FROM article"
-        + _WITH_ISSUE + where + " ORDER BY issue.date, newspaper.name, article.source_id, article.ordinal"
+        + WITH_ISSUE + where + " ORDER BY issue.date, newspaper.name, article.source_id, article.ordinal"
     )
     if limit is not None:
         sql += " LIMIT :limit"
@@ -124,7 +125,7 @@ def article_document(bind, article_id: int) -> dict:
         "article.kicker, article.page, article.page_name, article.source_url, article.char_count, "
         "article.paragraph_count, issue.id, issue.date, issue.weekday, issue.number, newspaper.id, newspaper.name, "
         "newspaper.cn_serial, newspaper.postal_code, newspaper.website, newspaper.email, newspaper.hotline "
-        "FROM article" + _WITH_ISSUE + " WHERE article.id = :id",
+        "FROM article" + WITH_ISSUE + " WHERE article.id = :id",
         {"id": int(article_id)},
     )
     if not found:
@@ -238,7 +239,7 @@ def list_metrics(
         "SELECT metric.id, issue.date, newspaper.name, article.id, article.title, metric.subject, metric.subject_key, "
         "metric.value, metric.value_high, metric.unit, metric.qualifier, metric.kind, metric.surface FROM metric "
         "JOIN article ON metric.article_id = article.id JOIN paragraph ON metric.paragraph_id = paragraph.id"
-        + _WITH_ISSUE + where + " ORDER BY issue.date, article.id, paragraph.ordinal, metric.ordinal"
+        + WITH_ISSUE + where + " ORDER BY issue.date, article.id, paragraph.ordinal, metric.ordinal"
     )
     if limit is not None:
         sql += " LIMIT :limit"

@@ -65,9 +65,6 @@ class Result:
     def __iter__(self):
         return iter(self._rows)
 
-    def all(self) -> list[tuple]:
-        return list(self._rows)
-
     def one(self) -> tuple:
         if len(self._rows) != 1:
             raise ReadError(f"expected one row, got {len(self._rows)}")
@@ -106,7 +103,7 @@ class Reader:
             finally:
                 cur.close()
         except self._errors as exc:
-            raise ReadError(f"{redact_url(self.url)}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+            raise _failed(self.url, exc) from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -116,6 +113,11 @@ class Reader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _failed(url: str, exc: Exception) -> ReadError:
+    """The driver's error as one line, password hidden (a driver may give an empty message)."""
+    return ReadError(f"{redact_url(url)}: {str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__}")
 
 
 def connect(url: str) -> Reader | None:
@@ -134,7 +136,7 @@ def connect(url: str) -> Reader | None:
         try:
             conn = psycopg.connect(**kwargs)
         except psycopg.Error as exc:
-            raise ReadError(f"{redact_url(url)}: {str(exc).splitlines()[0]}") from exc
+            raise _failed(url, exc) from exc
         reader = Reader(conn, "postgresql", url, psycopg.Error)
     else:  # mysql+pymysql / mariadb+pymysql
         import pymysql
@@ -145,7 +147,7 @@ def connect(url: str) -> Reader | None:
         try:
             conn = pymysql.connect(**kwargs)
         except pymysql.Error as exc:
-            raise ReadError(f"{redact_url(url)}: {str(exc).splitlines()[0]}") from exc
+            raise _failed(url, exc) from exc
         reader = Reader(conn, scheme.split("+")[0], url, pymysql.Error)
     try:
         check_revision(reader)

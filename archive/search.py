@@ -18,16 +18,17 @@ from archive.searchindex import (
     Candidates,
     char_count,
     key_range,
+    id_list,
     split_key,
     stored_docs,
 )
-from archive.searchindex import rebuild as rebuild_index
-from archive.searchtext import ORDERS, EmptyQuery, Query, parse_query, spans
+from archive.queries import WITH_ISSUE
+from archive.searchtext import Query, parse_query, spans
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["EmptyQuery", "Filters", "ORDERS", "rebuild_index", "render_hits", "search"]
+__all__ = ["Filters", "render_hits", "search"]
 
 PG_WINDOW = 2000  # newest index rows tried by a plain walk before the GIN index is used
 ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
@@ -167,15 +168,8 @@ def _article_ids(session: Session, keys) -> set[int]:
         ids.update(by_field.get(field, ()))
     for table, field in (("paragraph", "paragraph"), ("section", "heading")):
         if by_field.get(field):
-            ids |= set(session.execute(text(f"SELECT article_id FROM {table} WHERE id IN ({_ids(by_field[field])})")).scalars())
+            ids |= set(session.execute(text(f"SELECT article_id FROM {table} WHERE id IN ({id_list(by_field[field])})")).scalars())
     return ids
-
-
-_WITH_PAPER = " JOIN issue ON issue.id = article.issue_id JOIN newspaper ON newspaper.id = issue.newspaper_id"
-
-
-def _ids(ids) -> str:
-    return ",".join(str(int(i)) for i in ids)  # integers from the index keys: written in, not bound
 
 
 def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
@@ -188,14 +182,14 @@ def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
         rows = session.execute(text(
             "SELECT paragraph.id, paragraph.text, article.id, article.title, section.heading, issue.date, newspaper.name "
             "FROM paragraph JOIN section ON section.id = paragraph.section_id JOIN article ON article.id = paragraph.article_id"
-            f"{_WITH_PAPER} WHERE paragraph.id IN ({_ids(wanted['paragraph'])})"
+            f"{WITH_ISSUE} WHERE paragraph.id IN ({id_list(wanted['paragraph'])})"
         ))
         for pid, body, aid, title, heading, date, paper in rows:
             found[("paragraph", pid)] = _hit(q, "paragraph", paper, date, aid, title, heading, pid, body)
     if wanted.get("heading"):
         rows = session.execute(text(
             "SELECT section.id, section.heading, article.id, article.title, issue.date, newspaper.name "
-            f"FROM section JOIN article ON article.id = section.article_id{_WITH_PAPER} WHERE section.id IN ({_ids(wanted['heading'])})"
+            f"FROM section JOIN article ON article.id = section.article_id{WITH_ISSUE} WHERE section.id IN ({id_list(wanted['heading'])})"
         ))
         for sid, heading, aid, title, date, paper in rows:
             found[("heading", sid)] = _hit(q, "heading", paper, date, aid, title, heading, None, heading)
@@ -203,7 +197,7 @@ def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
     if article_ids:
         rows = session.execute(text(
             "SELECT article.id, article.title, article.subtitle, article.kicker, issue.date, newspaper.name "
-            f"FROM article{_WITH_PAPER} WHERE article.id IN ({_ids(article_ids)})"
+            f"FROM article{WITH_ISSUE} WHERE article.id IN ({id_list(article_ids)})"
         ))
         for aid, title, subtitle, kicker, date, paper in rows:
             texts = {"title": title, "subtitle": subtitle, "kicker": kicker}

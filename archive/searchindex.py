@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 # No SQLAlchemy at import: `archive search` reads through archive.readdb's lean connection.
 from archive.readdb import text
@@ -122,10 +122,8 @@ def create_char_count(bind) -> None:
     """PostgreSQL's per-character count table, filled from every stored text (migration 0011)."""
     for stmt in CHAR_COUNT_DDL:
         bind.execute(text(stmt))
-    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
-    for i in range(0, len(article_ids), BATCH):
-        docs = stored_docs(bind, article_ids[i : i + BATCH])
-        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1)
+    for docs in _stored_batches(bind):
+        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1, present=True)
 
 
 def create_index(bind) -> None:
@@ -223,8 +221,10 @@ def has_char_count(bind) -> bool:
     return bind.execute(text("SELECT to_regclass('search_char_count') IS NOT NULL")).scalar()
 
 
-def _count_chars(bind, counts: Counter, sign: int) -> None:
-    if not counts or not has_char_count(bind):
+def _count_chars(bind, counts: Counter, sign: int, present: bool | None = None) -> None:
+    """Add (sign 1) or take away (-1) these counts; `present`: whether search_char_count exists, when the
+    caller knows (None: look, one query)."""
+    if not counts or not (has_char_count(bind) if present is None else present):
         return
     # sorted: two writers touching the same codes take their row locks in the same order
     rows = [{"c": c, "n": sign * n} for c, n in sorted(counts.items())]
@@ -238,13 +238,15 @@ def char_count(bind, term: Term) -> int:
     return int(found or 0)
 
 
-def add(bind, docs: Sequence[tuple[int, str]]) -> None:
+def add(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
     """Index texts: (key, text) pairs."""
-    add_tokens(bind, [(k, token_text(t)) for k, t in docs])
+    add_tokens(bind, [(k, token_text(t)) for k, t in docs], char_count)
 
 
-def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
-    """Index texts already turned into token text (searchtext.token_text): (key, token text) pairs."""
+def add_tokens(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
+    """Index texts already turned into token text (searchtext.token_text): (key, token text) pairs.
+    `char_count`: whether PostgreSQL's search_char_count exists, where the caller knows (the loader
+    writes only at the head revision, where it does); None looks it up."""
     from sqlalchemy import Connection
 
     from archive import bulk
@@ -257,7 +259,7 @@ def add_tokens(bind, docs: Sequence[tuple[int, str]]) -> None:
     for i in range(0, len(docs), BATCH):
         bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
     if kind == "postgresql":
-        _count_chars(bind, _char_counts(t for _, t in docs), 1)
+        _count_chars(bind, _char_counts(t for _, t in docs), 1, char_count)
 
 
 def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
@@ -299,12 +301,17 @@ def _date(v) -> dt.date:
     return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
 
 
+def id_list(ids: Iterable[int]) -> str:
+    """Ids written into SQL as a comma list: integers (from keys or the database), not bound one by one."""
+    return ",".join(str(int(i)) for i in ids)
+
+
 def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
     """(key, text) of every stored text the index holds (of the given articles, or all)."""
     if article_ids is None:
         where = dict(where_a="1 = 1", where_s="1 = 1", where_p="1 = 1")
     else:
-        ids = ",".join(str(int(a)) for a in article_ids)
+        ids = id_list(article_ids)
         if not ids:
             return []
         where = dict(where_a=f"a.id IN ({ids})", where_s=f"s.article_id IN ({ids})", where_p=f"p.article_id IN ({ids})")
@@ -325,15 +332,21 @@ def rebuild(bind) -> int:
         bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:
         bind.execute(text("DELETE FROM search_doc"))
-    if engine_kind(bind) == "postgresql" and has_char_count(bind):
+    counted = engine_kind(bind) == "postgresql" and has_char_count(bind)  # looked up once, not per batch
+    if counted:
         bind.execute(text("DELETE FROM search_char_count"))
-    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
     count = 0
-    for i in range(0, len(article_ids), BATCH):  # a slice at a time: memory stays bounded
-        docs = stored_docs(bind, article_ids[i : i + BATCH])
-        add(bind, docs)
+    for docs in _stored_batches(bind):
+        add(bind, docs, counted)
         count += len(docs)
     return count
+
+
+def _stored_batches(bind) -> Iterator[list[tuple[int, str]]]:
+    """Every stored text as (key, text), BATCH articles at a time: memory stays bounded."""
+    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
+    for i in range(0, len(article_ids), BATCH):
+        yield stored_docs(bind, article_ids[i : i + BATCH])
 
 
 # ---------------------------------------------------------------- finding keys
