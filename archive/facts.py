@@ -25,7 +25,7 @@ from functools import lru_cache
 from decimal import Context, Decimal
 
 from archive.document import Article, Document
-from archive.metrics import UNIT_TABLE, Metric
+from archive.metrics import _SENT_BREAK_RE, UNIT_TABLE, Metric, _sentence_start, _sentence_starts
 from archive.places import Gazetteer, Place, article_place, gazetteer, place_at
 from archive.timeref import TimeRef, find_times, per_value_times, resolve_time
 
@@ -113,21 +113,22 @@ def fact_key(measure: str | None, place: str | None, ref: TimeRef, value_base: D
 
 
 _RESPECTIVELY = re.compile(r"分别")
-_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 
 
 def _list_times(text: str, metrics: list[Metric], issue: date) -> dict[int, tuple[TimeRef, int]]:
     """Metric index -> its own time and the list's first metric, for the values of a 分别 list over a
     list of periods (2016—2018年…分别为a、b、c: one measure, three years)."""
     out: dict[int, tuple[TimeRef, int]] = {}
+    starts = None
     for r in _RESPECTIVELY.finditer(text):
-        end = _SENTENCE_END.search(text, r.end())
+        end = _SENT_BREAK_RE.search(text, r.end())
         stop = end.start() if end else len(text)
         group = [i for i, m in enumerate(metrics) if r.end() <= m.char_start < stop]
         if len(group) < 2:
             continue
         first = metrics[group[0]]
-        start = max((e.end() for e in _SENTENCE_END.finditer(text, 0, r.start())), default=0)
+        starts = starts or _sentence_starts(text)
+        start = _sentence_start(starts, r.start())
         refs = per_value_times(first.period or text[start:r.start()], len(group), issue)
         if refs:
             out.update((i, (ref, group[0])) for i, ref in zip(group, refs))

@@ -367,9 +367,7 @@ def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | 
         if prev and prev in "上下前后一大多好":   # 上半年, 一半, 大半天: no count of halves
             return None
         value, inner_vague = Decimal("0.5"), False
-    elif num[0] in "上数几百千万亿":
-        if not all(ch in _MAGNITUDE for ch in num.lstrip("上数几")):
-            return None
+    elif num[0] in "上数几百千万亿":  # only _ROUND_PATTERN makes these: magnitude characters follow
         value = Decimal(1)
         for ch in num.lstrip("上数几"):
             value *= _MAGNITUDE[ch]

@@ -22,6 +22,7 @@ from archive.formats import credits
 from archive.formats.metadata import Metadata, source_line
 from archive.formats.page import (
     EDITOR_LINE,
+    TITLE_MAX,
     ArticleBuilder,
     Block,
     Line,
@@ -38,7 +39,6 @@ STRIP = " \t\u3000\u00a0\ufeff"
 SOURCE_LINE = re.compile(r"^《[^》]{2,30}》\s*[（(].*\d{4}\s*年.*[）)]$")
 URL_LINE = re.compile(r"^(?:原文链接|原文地址|链接|来源|URL)?\s*[:：]?\s*https?://\S+$", re.IGNORECASE)
 TITLE_SLOTS = 3
-TITLE_MAX = 80
 SENTENCE_END = re.compile(r"[。！？!?…][”’」』）)]*$")  # a closing quote alone ends a phrase, not a sentence
 # A heading is printed on one line, or two; three or more short lines in a row are a list (a table of
 # contents, winners, the articles of a law) or verse, one paragraph each.
