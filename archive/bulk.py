@@ -78,12 +78,6 @@ def _driver_insert(table: Table, columns: tuple[str, ...], dialect) -> tuple[str
     return sql, _processors(dialect, [table.c[c].type for c in columns])
 
 
-def executemany(conn: Connection, table: Table, values: list[dict]) -> None:
-    """Insert rows that all have the same keys, in one executemany."""
-    if values:
-        insert_tuples(conn, table, tuple(values[0]), [tuple(v.values()) for v in values])
-
-
 def insert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Insert rows given as tuples of `columns`, in one executemany: the loader's rows come as tuples
     (archive.prepare.Rows), and a dict a row costs more than SQLite takes to insert it."""

@@ -8,6 +8,7 @@ archive.columns, which a test holds equal to the models.
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from functools import cache
 
@@ -15,14 +16,8 @@ from archive.columns import METRIC_NUMERIC, STRING_LENGTHS
 from archive.document import Document, ParseError
 
 
-def _bounds() -> dict[str, tuple[tuple[str, int], ...]]:
-    """(column name, length) of every bounded string column, by table name (archive.columns: the
-    models' lengths as plain data, so that parsing never loads SQLAlchemy)."""
-    return STRING_LENGTHS
-
-
-def _check(obj, table: str, where: str, line: int) -> None:
-    for name, limit in _bounds()[table]:
+def _check(obj, table: str, where: str, line: int, bounds: tuple[tuple[str, int], ...] | None = None) -> None:
+    for name, limit in STRING_LENGTHS[table] if bounds is None else bounds:
         value = getattr(obj, name, None)
         if isinstance(value, str) and len(value) > limit:
             raise ParseError(line, f"{where}: {name} has {len(value)} characters, more than the {limit} stored")
@@ -52,13 +47,20 @@ def check_metrics(doc: Document, metrics: dict) -> None:
     for a in doc.articles:
         for p in a.paragraphs:
             for m in metrics.get((a.ordinal, p.ordinal), ()):
-                _check(m, 'metric', f"article {a.ordinal}: paragraph {p.ordinal}: metric {m.ordinal}", p.line_start)
+                _check(m, 'metric', f"article {a.ordinal}: paragraph {p.ordinal}: metric {m.ordinal}", p.line_start,
+                       _held_by(type(m), STRING_LENGTHS["metric"]))
+
+
+_NUMERIC_BOUNDS = tuple((name, Decimal(10) ** (precision - scale)) for name, precision, scale in METRIC_NUMERIC)
 
 
 @cache
-def _numeric_bounds() -> tuple[tuple[str, Decimal], ...]:
-    """(attribute, bound) of every NUMERIC(p, s) column of metric: a value must be below 10**(p-s)."""
-    return tuple((name, Decimal(10) ** (precision - scale)) for name, precision, scale in METRIC_NUMERIC)
+def _held_by(cls: type, bounds: tuple) -> tuple:
+    """The bounds of the columns `cls` has an attribute for: the metric table's other columns (time,
+    place, base value…) are filled from archive.facts, not from the extractor's Metric, so checking
+    them on each metric could never fail."""
+    names = {f.name for f in fields(cls)} if is_dataclass(cls) else None
+    return bounds if names is None else tuple(b for b in bounds if b[0] in names)
 
 
 def storable_metrics(metrics: list) -> list:
@@ -67,7 +69,9 @@ def storable_metrics(metrics: list) -> list:
     A number that large (`10000000000000000000000000000000亿元`) is no quantity anyone measured, and
     PostgreSQL ("numeric field overflow") and MariaDB ("Out of range value") would refuse the whole
     page for it while SQLite stored it: it is not a metric, on every engine, and the page loads."""
-    bounds = _numeric_bounds()
+    if not metrics:
+        return metrics
+    bounds = _held_by(type(metrics[0]), _NUMERIC_BOUNDS)
     return [m for m in metrics if all(_fits(getattr(m, name, None), bound) for name, bound in bounds)]
 
 

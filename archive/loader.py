@@ -36,7 +36,9 @@ from archive.models import (
 )
 from archive.document import ParseError
 from archive.workers import init_worker
+from archive.formats.page import weekday_of
 from archive.prepare import (
+    NEWSPAPER_COLUMNS,
     ARTICLE_COLUMNS,
     AUTHOR_COLUMNS,
     METRIC_COLUMNS,
@@ -54,7 +56,6 @@ from archive.prepare import (
 
 # duplicate: the bytes of a file already loaded from another path; the path is recorded, nothing parsed again
 STATUSES = ("new", "updated", "unchanged", "duplicate", "failed")
-WEEKDAYS = "一二三四五六日"
 RETRIES = 5
 PARALLEL_MIN_FILES = 8
 WINDOW = 16  # files prepared ahead of the writer: bounds memory whatever the corpus size
@@ -135,7 +136,7 @@ def drop_empty_issues(conn: Connection, issue_ids: list[int]) -> None:
 
 # Statements are built once: building one costs more than SQLite takes to run it (see archive.bulk).
 _newspaper, _issue = Newspaper.__table__, Issue.__table__
-NEWSPAPER_FIELDS = ("cn_serial", "postal_code", "website", "email", "hotline")
+NEWSPAPER_FIELDS = NEWSPAPER_COLUMNS[1:]  # what a page may say of its newspaper besides the name
 # The newspaper and, if it is there already, its issue of that date: one round trip for both.
 PAPER_AND_ISSUE = (
     select(
@@ -175,11 +176,6 @@ def _issue_id(conn: Connection, paper: tuple, issue: tuple, next_ids: dict[str, 
     weekday = printed_weekday or weekday_of(date)  # a reader wants it whether or not the page printed it
     values = dict(newspaper_id=newspaper_id, date=date, weekday=weekday, number=printed_number)
     return bulk.insert_many(conn, Issue, [values], next_ids)[0]
-
-
-def weekday_of(date: dt.date) -> str:
-    """The weekday as papers print it: 星期三."""
-    return "星期" + WEEKDAYS[date.weekday()]
 
 
 @dataclass(frozen=True)

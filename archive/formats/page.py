@@ -264,11 +264,16 @@ def _contact(head: Masthead, text: str) -> None:
         head.hotline = m.group(1).strip()
 
 
+def weekday_of(date: dt.date) -> str:
+    """The weekday as papers print it: 星期三."""
+    return "星期" + WEEKDAYS[date.weekday()]
+
+
 def _check_weekday(head: Masthead) -> None:
     if head.weekday is None or head.date is None:
         return
     printed = re.sub("^[礼禮]拜", "星期", head.weekday).replace("天", "日")
-    actual = "星期" + WEEKDAYS[head.date.weekday()]
+    actual = weekday_of(head.date)
     if printed != actual:
         raise ParseError(
             head.weekday_line,
