@@ -46,6 +46,17 @@ def _instead(backend: str, role: str, database: str | None) -> str:
     )
 
 
+def _pg_reader_grants(role: str, database: str) -> list[str]:
+    """What a PostgreSQL reader may do: read-only transactions, connect, and SELECT on the archive's
+    tables (the role and database names given quoted)."""
+    return [
+        f"ALTER ROLE {role} SET default_transaction_read_only = on",
+        f"GRANT CONNECT ON DATABASE {database} TO {role}",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+    ]
+
+
 def grant_readonly(engine: Engine, role: str, password: str | None = None) -> list[str]:
     """Create or update login role `role` that can read every table and view, now and later, and not write.
 
@@ -67,13 +78,7 @@ def grant_readonly(engine: Engine, role: str, password: str | None = None) -> li
         statements = [f"{'ALTER' if exists else 'CREATE'} ROLE {r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"]
         if password:
             statements.append(f"ALTER ROLE {r} PASSWORD {secret}")
-        statements += [
-            f"ALTER ROLE {r} SET default_transaction_read_only = on",
-            f"GRANT CONNECT ON DATABASE {q(database)} TO {r}",
-            f"GRANT USAGE ON SCHEMA public TO {r}",
-            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {r}",
-            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {r}",
-        ]
+        statements += [*_pg_reader_grants(r, q(database)), f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {r}"]
         for s in statements:
             conn.exec_driver_sql(driver_sql(conn, s))
             shown.append(s.replace(str(secret), "'***'") if password else s)
@@ -126,12 +131,7 @@ def _create_pg_reader(conn: Connection, name: str, password: str) -> list[str]:
         f"CONNECTION LIMIT 2 PASSWORD '{password}' VALID UNTIL '{until}'"
     )
     try:
-        for s in (
-            f"ALTER ROLE {name} SET default_transaction_read_only = on",
-            f"GRANT CONNECT ON DATABASE {q(database)} TO {name}",
-            f"GRANT USAGE ON SCHEMA public TO {name}",
-            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}",
-        ):
+        for s in _pg_reader_grants(name, q(database)):
             conn.exec_driver_sql(driver_sql(conn, s))
     except Exception:
         for s in drop:

@@ -174,9 +174,6 @@ class TimeLimit:
         if self._timer is not None:
             self._timer.cancel()
 
-    def remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.monotonic()
-
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
@@ -304,17 +301,29 @@ def _start_limit(conn: Connection, limit: TimeLimit) -> None:
         limit.start()
 
 
-def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
-    orig = exc.orig
+def _code(orig) -> int | None:
+    """PyMySQL's error number: its errors are (code, message)."""
     args = getattr(orig, "args", ())
-    code = args[0] if len(args) == 2 and isinstance(args[0], int) else None
-    if limit is not None and limit.seconds is not None and (
+    return args[0] if len(args) == 2 and isinstance(args[0], int) else None
+
+
+def _timed_out(exc: DBAPIError, limit: TimeLimit | None) -> bool:
+    """Whether the time limit, not the statement, ended it."""
+    orig = exc.orig
+    return limit is not None and limit.seconds is not None and (
         limit.fired
         or getattr(orig, "sqlstate", None) == "57014"  # PostgreSQL: canceled (statement_timeout, or the watchdog)
-        or code in (1969, 1317)  # MariaDB: max_statement_time exceeded, query interrupted (KILL QUERY)
+        or _code(orig) in (1969, 1317)  # MariaDB: max_statement_time exceeded, query interrupted (KILL QUERY)
         or (isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted")
-    ):
+    )
+
+
+def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
+    if _timed_out(exc, limit):
         return limit.message()
+    orig = exc.orig
+    args = getattr(orig, "args", ())
+    code = _code(orig)
     if code is not None:  # PyMySQL: (code, message)
         return str(args[1]).strip().splitlines()[0]
     reason = str(orig or exc).strip().splitlines()[0]
@@ -352,8 +361,7 @@ def execute(conn: Connection, statement: str) -> Rows:
 
 
 def _failure(exc: DBAPIError, limit: TimeLimit) -> QueryFailed:
-    reason = _reason(exc, limit)
-    return TimeLimitExceeded(reason) if limit.seconds is not None and reason == limit.message() else QueryFailed(reason)
+    return TimeLimitExceeded(limit.message()) if _timed_out(exc, limit) else QueryFailed(_reason(exc, limit))
 
 
 def _guarded(result, limit: TimeLimit) -> Iterator[tuple]:
