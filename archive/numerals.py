@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import NamedTuple
 
 __all__ = [
     "parse_number",
@@ -97,42 +98,53 @@ def _arabic(s: str) -> Decimal:
     return Decimal(t.replace(",", ""))
 
 
-def _tokens(s: str) -> list[tuple[str, object]]:
-    """Split into ('num', Decimal), ('digit', int), ('unit', int), ('zero', 0), ('point', None),
-    ('vague', None)."""
-    out: list[tuple[str, object]] = []
+class Token(NamedTuple):
+    """One piece of a written number: kind is 'num' (an Arabic number), 'digit', 'zero', 'unit'
+    (十…亿), 'point' (点) or 'vague' (余/多/几); value is the number, unit or digit it stands for
+    (0 for point and vague)."""
+
+    kind: str
+    value: Decimal
+
+
+_ZERO = Decimal(0)
+
+
+def _tokens(s: str) -> list[Token]:
+    """Split a number into tokens (see Token)."""
+    out: list[Token] = []
     i, n = 0, len(s)
     while i < n:
         c = s[i]
         if c in "0123456789０１２３４５６７８９":
             m = _ARABIC_RE.match(s, i)
             assert m is not None
-            out.append(("num", _arabic(m.group())))
+            out.append(Token("num", _arabic(m.group())))
             i = m.end()
             continue
         if c in _DIGIT_VALUES:
             v = _DIGIT_VALUES[c]
-            out.append(("zero", 0) if v == 0 else ("digit", v))
+            out.append(Token("zero" if v == 0 else "digit", Decimal(v)))
         elif c in _UNIT_VALUES:
-            out.append(("unit", _UNIT_VALUES[c]))
+            out.append(Token("unit", Decimal(_UNIT_VALUES[c])))
         elif c == "点":
-            out.append(("point", None))
+            out.append(Token("point", _ZERO))
         elif c in "余多几":
-            out.append(("vague", None))
+            out.append(Token("vague", _ZERO))
         else:
             raise ValueError(f"not a number: {s!r} (at {c!r})")
         i += 1
     return out
 
 
-def _digit_run(tokens: list[tuple[str, object]], s: str) -> Decimal:
+def _digit_run(tokens: list[Token], s: str) -> Decimal:
     """A run of plain digits read one by one (二〇二〇 → 2020)."""
     if "两" in s or "兩" in s:
         raise ValueError(f"两 is no digit of a digit-by-digit number: {s!r}")
-    return Decimal("".join(str(v) for _, v in tokens))
+    return Decimal("".join(str(t.value) for t in tokens))
 
 
-def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
+def _read(tokens: list[Token], s: str) -> tuple[Decimal, bool]:
     if not tokens:
         raise ValueError(f"empty number: {s!r}")
     vague = any(k == "vague" for k, _ in tokens)
@@ -143,19 +155,19 @@ def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
         frac: list[int] = []
         j = 0
         while j < len(rest) and rest[j][0] in ("digit", "zero"):
-            frac.append(int(rest[j][1]))  # type: ignore[arg-type]
+            frac.append(int(rest[j].value))
             j += 1
         if not frac or not head:
             raise ValueError(f"bad decimal: {s!r}")
         whole, v1 = _read(head, s)
-        num = whole + Decimal("0." + "".join(map(str, frac)))
+        point_value = whole + Decimal("0." + "".join(map(str, frac)))
         tail = rest[j:]
         if tail:
-            if not all(k == "unit" and int(v) >= 10**4 for k, v in tail):  # type: ignore[arg-type]
+            if not all(k == "unit" and v >= 10**4 for k, v in tail):
                 raise ValueError(f"bad decimal: {s!r}")
-            tokens = [("num", num)] + tail
+            tokens = [Token("num", point_value)] + tail
         else:
-            return num, v1 or vague
+            return point_value, v1 or vague
 
     kinds = [k for k, _ in tokens]
     if all(k in ("digit", "zero") for k in kinds) and len(kinds) > 1:
@@ -169,7 +181,7 @@ def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
     num: Decimal | None = None
     last_unit = 0          # value of the unit right before the pending digit (colloquial 两千四百五)
     after_zero = False
-    prev = None
+    prev: str | None = None
     small_limit = 10**4    # small units must decrease inside a section: 千 > 百 > 十
     seen_any = False
     single = False
@@ -177,7 +189,7 @@ def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
         if kind in ("num", "digit"):
             if prev in ("num", "digit"):
                 raise ValueError(f"adjacent digits in {s!r}")
-            num = v if kind == "num" else Decimal(int(v))  # type: ignore[arg-type]
+            num = v
             # only a lone digit is read one unit lower (三万五); 3万2500 is 32500
             single = kind == "digit" or (num == num.to_integral_value() and 0 < num < 10
                                          and num.as_tuple().exponent == 0)
@@ -192,11 +204,11 @@ def _read(tokens: list[tuple[str, object]], s: str) -> tuple[Decimal, bool]:
         elif kind == "vague":
             # 十多万 / 2000多万: only right before 万/亿 (a trailing one is cut off earlier)
             if prev not in ("unit", "num", "digit") or idx + 1 >= len(tokens) or not (
-                tokens[idx + 1][0] == "unit" and int(tokens[idx + 1][1]) >= 10**4  # type: ignore[arg-type]
+                tokens[idx + 1].kind == "unit" and tokens[idx + 1].value >= 10**4
             ):
                 raise ValueError(f"misplaced 余/多/几 in {s!r}")
         elif kind == "unit":
-            u = int(v)  # type: ignore[arg-type]
+            u = int(v)
             if u < 10**4:
                 if u >= small_limit:
                     raise ValueError(f"units out of order in {s!r}")
