@@ -145,11 +145,11 @@ def decode(data: bytes, encoding: str | None = None) -> Decoded:
     # The reading that got furthest is the file's encoding, and its error the real damage: UTF-8 stops at
     # the first Chinese character of a Big5 file, which says nothing about where the file is broken.
     # Ties go to a reading whose text so far is not garbled: Big5 bytes read as GB18030 run as far.
-    codec, exc = max(errors, key=lambda e: (e[1].start, _plausible(data[: e[1].start], e[0])))
+    codec, furthest = max(errors, key=lambda e: (e[1].start, _plausible(data[: e[1].start], e[0])))
     raise DecodeError(
         f"not text in any supported encoding ({FALLBACK_NAMES}): "
-        f"invalid byte {_bytes_at(data, exc.start, exc.end)} at column {_column(data, exc.start)} (read as {codec})",
-        _line_of(data, exc.start),
+        f"invalid byte {_bytes_at(data, furthest.start, furthest.end)} at column {_column(data, furthest.start)} (read as {codec})",
+        _line_of(data, furthest.start),
     )
 
 

@@ -56,6 +56,12 @@ def _unit_bases() -> dict[str, tuple[str, str, Decimal | None]]:
 UNIT_BASES = _unit_bases()
 
 
+def unit_factor(unit: str) -> Decimal:
+    """What one `unit` is in its family's base unit (公里 -> 1000); 1 for a unit without a fixed factor."""
+    factor = UNIT_BASES.get(unit, (None, unit, None))[2]
+    return Decimal(1) if factor is None else factor
+
+
 def base_value(value: Decimal, unit: str, direction: str | None = None) -> tuple[Decimal, str]:
     """(value_base, unit_base): 12 公里 -> (12000, 米); a unit without a fixed factor (年, 美元 of
     its own family, a compound rate 人次/小时) stays as it is. Down-going changes are negative."""

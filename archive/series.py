@@ -10,7 +10,7 @@ import warnings
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, Date, Integer, column, func, select, table
+from sqlalchemy import ColumnElement, Connection, Date, Integer, column, func, select, table
 
 from archive.models import Metric
 from archive.output import decimal_number
@@ -31,13 +31,13 @@ class PlotUnavailable(RuntimeError):
     """matplotlib (the `plot` extra) is not installed."""
 
 
-def _measure_filter(measure: str):
+def _measure_filter(measure: str) -> ColumnElement[bool]:
     """A full key (新增确诊病例|count|patient_case) matches itself; a bare subject every measure of it."""
     c = V_FACT.c.measure
     return c == measure if "|" in measure else c.like(measure.replace("%", r"\%").replace("_", r"\_") + "|%", escape="\\")
 
 
-def _plain(v):
+def _plain(v: object) -> object:
     if isinstance(v, Decimal):
         return decimal_number(v)
     if isinstance(v, dt.date):

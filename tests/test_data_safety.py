@@ -245,6 +245,26 @@ def test_a_number_beyond_its_column_is_not_a_metric_and_the_page_loads_on_every_
     assert storable_metrics(extract_metrics(too_large)) == []
 
 
+
+HUGE_AREA = "---\ntitle: 面积\nnewspaper: 江城晚报\ndate: 2021-03-07\n---\n\n面积9000万亿亿平方公里，参加者3人。\n"
+
+
+def test_a_value_whose_base_unit_value_overflows_is_not_a_metric_and_the_page_loads(engine, tmp_path):
+    # 9000万亿亿 fits `value` (9E+27 < 10**28) but in 平方米 (value_base) it is 9E+33: the page used to
+    # fail with "internal parser error: InvalidOperation" while facts quantized it.
+    f = tmp_path / "area.md"
+    f.write_text(HUGE_AREA, encoding="utf-8")
+    report = loader.load_paths(engine, [f], workers=1)
+    assert [r.status for r in report.results] == ["new"], report.results
+    with engine.connect() as conn:
+        stored = conn.execute(select(Metric.surface, Metric.value_base, Metric.unit_base)).all()
+    assert [(s, int(v), u) for s, v, u in stored] == [("3人", 3, "人")]
+    from archive.limits import storable_metrics
+    from archive.metrics import extract_metrics
+
+    # the largest area whose square metres still fit is kept
+    assert [m.surface for m in storable_metrics(extract_metrics("面积9999亿亿平方公里。"))] == ["9999亿亿平方公里"]
+
 # ---------------------------------------------------------------- 4. failures leave nothing half-made
 
 import contextlib  # noqa: E402

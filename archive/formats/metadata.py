@@ -50,7 +50,7 @@ class Metadata:
     # Set by for_path when the file's name did not match name_pattern, to say so in errors.
     unmatched_name: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.page is not None:
             object.__setattr__(self, "page", normalise_page(self.page))
 
@@ -97,7 +97,7 @@ class Metadata:
             values["date"] = dt.date.fromisoformat(values["date"])
         return cls(**values)
 
-    def require(self, field: str, line: int = 1):
+    def require(self, field: str, line: int = 1) -> object:
         """The value of `field`, or a ParseError saying how to supply it."""
         value = getattr(self, field)
         if value is not None:
