@@ -104,7 +104,7 @@ def sqlite_path(url: str) -> Path:
     if parsed.get_backend_name() != "sqlite":
         raise ServeUnavailable(
             "archive serve reads a SQLite archive; for PostgreSQL or MariaDB connect Metabase or Superset "
-            "(see README: BI tools)"
+            "(see docs/sql-and-bi.md)"
         )
     path = Path(parsed.database or "")
     if not path.is_file():

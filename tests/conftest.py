@@ -27,7 +27,7 @@ def server_database(kind: str):
     """Create a fresh database on the server named by the kind's env var; yield its URL; drop it."""
     base = os.environ.get(SERVER_ENV[kind])
     if not base:
-        pytest.skip(f"{kind} tests need {SERVER_ENV[kind]} (see README: Testing on PostgreSQL and MariaDB)")
+        pytest.skip(f"{kind} tests need {SERVER_ENV[kind]} (see docs/engines.md: Testing on PostgreSQL and MariaDB)")
     name = f"archive_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     create = f"CREATE DATABASE {name}"
