@@ -3,9 +3,10 @@ each engine, the token text and keys of every stored text, and the rebuild that 
 
 A copy of what archive/searchtext.py (token_text) and archive/searchindex.py (keys, DDL, rebuild) held
 at that revision, so that the migrations build the same index whatever those modules become. The
-loader keeps the index in step with the same tokens and keys: tests/test_migrations_renamed.py holds
+loader keeps the index in step with the same tokens and keys: tests/test_migrations_frozen.py holds
 this copy to them. A change to the tokens, the keys or the DDL comes with a migration of its own that
-rebuilds the index from a frozen copy of its own.
+rebuilds the index from a frozen copy of its own. 0005 to 0011 fill the index as it stands at 0011,
+as they did while they imported the application; only 0008's downgrade writes the older keys.
 
 - SQLite: a contentless FTS5 table `search_fts` (tokenizer `ascii`), with FTS5's per-character prefix
   index from 0011 on and automerge 16 from 0006 on.

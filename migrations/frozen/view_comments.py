@@ -4,7 +4,7 @@ revision 0011_search_char_prefix.
 A migration that makes or remakes a view comments it from here (PostgreSQL drops a view's comments
 with the view; MariaDB cannot comment views, SQLite keeps no comments). A view an older revision makes
 has fewer columns: only the columns it has are commented. When the dictionary's words for a view
-change, a new migration writes them (tests/test_migrations_renamed.py holds head's views to the
+change, a new migration writes them (tests/test_migrations_frozen.py holds head's views to the
 dictionary).
 """
 
@@ -127,7 +127,7 @@ def comment_views(connection: Connection) -> int:
             f'COMMENT ON COLUMN {name}."{column}" IS {_sql_string(text)}'
             for column, text in columns.items() if column in present
         ]
-    for statement in statements:
-        # no parameters are bound: the driver's own placeholders (%s) must not see a literal %
-        connection.exec_driver_sql(statement.replace("%", "%%") if connection.dialect.paramstyle in ("format", "pyformat") else statement)
+    percent = "%%" if connection.dialect.paramstyle in ("format", "pyformat") else "%"
+    for statement in statements:  # no parameters are bound, yet such a driver reads % as a placeholder
+        connection.exec_driver_sql(statement.replace("%", percent))
     return len(statements)
