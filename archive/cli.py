@@ -580,11 +580,14 @@ def db_group() -> None:
 def upgrade(obj: Context, revision: str) -> None:
     """Upgrade the schema to REVISION (default: head); a SQLite file is backed up first."""
     from archive import db
+    from archive.migrations.renamed import new_name
 
     current = db.current_revision(obj.engine)
     if revision == "head" and current == db.head_revision():
         click.echo(f"already at revision {current}")
         return
+    if new_name(current) != current:
+        click.echo(f"revision {current} is now named {new_name(current)}")
     _migrate(obj.engine, "upgrade", revision)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, column, func, inspect, select, table
 
 from archive import db
+from archive.migrations.renamed import new_name
 from archive.models import Base
 
 
@@ -61,7 +62,7 @@ def losses(engine: Engine, revision: str) -> list[Loss]:
     """The dropped columns that hold values and the dropped tables that hold rows, counted."""
     found = []
     with engine.connect() as conn:
-        for name, cols in sorted(dropped(db.current_revision(engine), revision).items()):
+        for name, cols in sorted(dropped(new_name(db.current_revision(engine)), revision).items()):
             if cols is None:
                 n = conn.execute(select(func.count()).select_from(table(name))).scalar_one()
                 found += [Loss(name, None, n)] if n else []

@@ -5,6 +5,7 @@ from sqlalchemy import Engine, pool
 
 from archive.config import resolve_database_url
 from archive.db import make_engine
+from archive.migrations.renamed import rename_stored
 from archive.models import Base
 
 config = context.config
@@ -20,6 +21,8 @@ def include_name(name, type_, parent_names) -> bool:
 
 
 def _configure(connection) -> None:
+    # before Alembic reads alembic_version: a database from before issue 16 stores an old revision id
+    rename_stored(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -87,7 +87,7 @@ def test_autogenerate_ignores_the_views(engine):
 
 
 def test_downgrade_drops_the_views(engine):
-    db.downgrade(engine, "0001")
+    db.downgrade(engine, "0001_initial_schema")
     assert not VIEW_NAMES & set(inspect(engine).get_view_names())
     db.upgrade(engine)
     assert VIEW_NAMES <= set(inspect(engine).get_view_names())

@@ -92,8 +92,8 @@ from archive.models import Metric, Source  # noqa: E402
 from tests.dbcheck import all_rows, integrity_problems  # noqa: E402
 from tests.test_load_formats import PATTERN, mixed_dir  # noqa: E402
 
-FIRST = "0001"
-# What revisions 0004 and 0005 added, and so what a downgrade to 0001 drops, with the values the mixed
+FIRST = "0001_initial_schema"
+# What revisions 0003 and 0004 added, and so what a downgrade to 0001 drops, with the values the mixed
 # directory puts there (the seed page prints no kicker, one article no page name, one no page).
 LOST_AT_FIRST_FIXED = (
     "article.kicker (1 values), article.page (8 values), article.page_name (5 values), "
@@ -299,7 +299,7 @@ def test_backup_on_a_full_disk_is_one_line_and_leaves_no_partial_copy(small_disk
                                            text=uuid.uuid4().hex * 18_750, loaded_at=dt.datetime(2021, 1, 1), parser_version="1")])
     eng.dispose()
     before = sorted(p.name for p in small_disk.iterdir())
-    result = cli(url, "db", "downgrade", "0006")
+    result = cli(url, "db", "downgrade", "0006_search_automerge")
     assert result.exit_code == 1
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()

@@ -157,7 +157,7 @@ def test_weekday_is_worked_out_when_no_page_prints_it(db_url, tmp_path):
     # migration 0008 fills the weekdays of issues loaded before
     with eng.begin() as conn:
         conn.execute(text("UPDATE issue SET weekday = NULL"))
-    db.downgrade(eng, "0007")
+    db.downgrade(eng, "0007_id_watermark")
     db.upgrade(eng)
     eng.dispose()
     assert _rows(db_url, "SELECT weekday FROM issue") == [("星期四",)]

@@ -128,11 +128,11 @@ def test_an_empty_or_older_database_is_one_line(tmp_path):
     assert result.exit_code == 1 and "holds no archive yet" in result.stderr and len(result.stderr.splitlines()) == 1
     older = tmp_path / "older.db"
     engine = db.make_engine(f"sqlite:///{older}")
-    db.upgrade(engine, "0009")
+    db.upgrade(engine, "0009_metric_subject_key")
     engine.dispose()
     result = CliRunner().invoke(main, ["--db", f"sqlite:///{older}", "stats"])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: database sqlite:///{older} is at revision 0009, not {readdb.HEAD_REVISION}: run 'archive db upgrade'\n"
+    assert result.stderr == f"Error: database sqlite:///{older} is at revision 0009_metric_subject_key, not {readdb.HEAD_REVISION}: run 'archive db upgrade'\n"
 
 
 def test_a_read_only_file_reads(sqlite_url, seed_dir, tmp_path):

@@ -267,7 +267,7 @@ def test_reindex_command(db_url, seed_dir):
 
 def test_migration_indexes_existing_rows(engine, seed_dir):
     loader.load_paths(engine, [seed_dir], workers=1)
-    before_search = ScriptDirectory.from_config(db.alembic_config()).get_revision("0002").down_revision
+    before_search = ScriptDirectory.from_config(db.alembic_config()).get_revision("0005_search_index").down_revision
     db.downgrade(engine, before_search)
     assert index_missing(engine)
     db.upgrade(engine)
@@ -287,7 +287,7 @@ def test_sqlite_index_merges_segments_sixteen_at_a_time(engine, seed_dir):
 
     loader.load_paths(engine, [seed_dir], workers=1)
     assert automerge() == searchindex.SQLITE_AUTOMERGE == 16
-    db.downgrade(engine, "0002")
+    db.downgrade(engine, "0005_search_index")
     assert automerge() == searchindex.SQLITE_DEFAULT_AUTOMERGE
     assert len(indexed(engine, "民警")) == 17
     db.upgrade(engine)
@@ -409,7 +409,7 @@ def test_sqlite_index_has_a_doclist_per_character(engine, seed_dir):
     queries = ("警", "民警", "。", "包", "-的", "的 -民警")
     before = {q: indexed(engine, q) for q in queries}
     assert before == {q: truth.keys(q) for q in queries} and len(before["警"]) > 17
-    db.downgrade(engine, "0010")
+    db.downgrade(engine, "0010_metric_series")
     assert "prefix" not in ddl()
     assert {q: indexed(engine, q) for q in queries} == before and index_rows(engine) == SEED_TEXTS
     db.upgrade(engine)

@@ -1,7 +1,7 @@
 """search index: FTS5 automerge 16 on SQLite
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0006_search_automerge
+Revises: 0005_search_index
 Create Date: 2026-11-28 00:30:00
 
 The loader writes one FTS5 segment per file. With FTS5's default automerge of 4, merging those
@@ -13,17 +13,17 @@ from typing import Sequence, Union
 
 from alembic import op
 
-from archive import searchindex
+from archive.migrations.frozen import search_index
 
-revision: str = "0006"
-down_revision: Union[str, Sequence[str], None] = "0002"
+revision: str = "0006_search_automerge"
+down_revision: Union[str, Sequence[str], None] = "0005_search_index"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    searchindex.set_automerge(op.get_bind(), searchindex.SQLITE_AUTOMERGE)
+    search_index.set_automerge(op.get_bind(), search_index.SQLITE_AUTOMERGE)
 
 
 def downgrade() -> None:
-    searchindex.set_automerge(op.get_bind(), searchindex.SQLITE_DEFAULT_AUTOMERGE)
+    search_index.set_automerge(op.get_bind(), search_index.SQLITE_DEFAULT_AUTOMERGE)

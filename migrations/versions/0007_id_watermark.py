@@ -1,7 +1,7 @@
 """id_watermark: SQLite never hands out an id twice
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0007_id_watermark
+Revises: 0006_search_automerge
 Create Date: 2026-11-28 01:40:00
 
 On SQLite the loader hands out ids itself (max(id) + 1), so the ids of a purged or replaced file could
@@ -14,8 +14,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: Union[str, Sequence[str], None] = "0006"
+revision: str = "0007_id_watermark"
+down_revision: Union[str, Sequence[str], None] = "0006_search_automerge"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """source_path, weekdays from the date, v_article's page columns, headings and the like in the search index
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0008_fidelity
+Revises: 0007_id_watermark
 Create Date: 2026-12-04 17:10:00
 
 - `source_path`: every path a file's bytes were seen at; filled from each source's own path (and the
@@ -10,19 +10,20 @@ Create Date: 2026-12-04 17:10:00
 - `v_article`: gains `page` and `page_name` (after issue_number).
 - The search index: keys now carry a field (title, subtitle, kicker, heading, paragraph) and subtitles,
   kickers and section headings are indexed too, so the index is rebuilt; the downgrade rebuilds it with
-  0002's keys (titles and paragraphs only).
+  the keys 0005_search_index first had (titles and paragraphs only).
 """
-import datetime as dt
-import importlib.util
 import json
-from pathlib import Path
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: Union[str, Sequence[str], None] = "0007"
+from archive.migrations.frozen import search_index
+from archive.migrations.frozen.bi_views import view_sql
+from archive.migrations.frozen.view_comments import comment_views
+
+revision: str = "0008_fidelity"
+down_revision: Union[str, Sequence[str], None] = "0007_id_watermark"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -36,14 +37,6 @@ COMMENTS = (  # (table, column, type, nullable, old comment, new comment); SQLit
 )
 
 
-def _bi_views():
-    """Migration 0003, whose v_article this one extends (one definition of the view's SQL)."""
-    spec = importlib.util.spec_from_file_location("bi_views_0003", Path(__file__).with_name("0003_bi_views.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 ISSUE_NUMBER = "AS issue_number, "
 OLD_PG_COMMENT = (
     "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph or article "
@@ -52,7 +45,7 @@ OLD_PG_COMMENT = (
 
 
 def v_article_sql(dialect: str, q, with_page: bool) -> str:
-    sql = _bi_views().view_sql(dialect, q)["v_article"].strip()
+    sql = view_sql(dialect, q)["v_article"].strip()
     if with_page:
         assert ISSUE_NUMBER in sql
         sql = sql.replace(ISSUE_NUMBER, f"{ISSUE_NUMBER}a.page AS page, a.page_name AS page_name, ", 1)
@@ -60,12 +53,10 @@ def v_article_sql(dialect: str, q, with_page: bool) -> str:
 
 
 def _replace_v_article(with_page: bool) -> None:
-    from archive.dictionary import apply_comments
-
     bind = op.get_bind()
     op.execute("DROP VIEW IF EXISTS v_article")
     op.execute(f"CREATE VIEW v_article AS {v_article_sql(bind.dialect.name, bind.dialect.identifier_preparer.quote_identifier, with_page)}")
-    apply_comments(bind)
+    comment_views(bind)
 
 
 def _comments(upgrade: bool) -> None:
@@ -92,17 +83,14 @@ def _fill_source_paths(bind) -> None:
 def _fill_weekdays(bind) -> None:
     rows = bind.execute(sa.text("SELECT id, date FROM issue WHERE weekday IS NULL")).all()
     update = sa.text("UPDATE issue SET weekday = :w WHERE id = :i")
-    values = [{"i": i, "w": "星期" + WEEKDAYS[(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))).weekday()]}
-              for i, d in rows]
+    values = [{"i": i, "w": "星期" + WEEKDAYS[search_index.as_date(d).weekday()]} for i, d in rows]
     for i in range(0, len(values), BATCH):
         bind.execute(update, values[i : i + BATCH])
 
 
-def _rebuild_0002_index(bind) -> None:
-    """The index as 0002 to 0007 keyed it: date ordinal << 32 | title bit << 31 | id, titles and paragraphs."""
-    from archive import searchindex
-
-    if searchindex.engine_kind(bind) == "sqlite":
+def _rebuild_old_index(bind) -> None:
+    """The index as 0005 to 0007 keyed it: date ordinal << 32 | title bit << 31 | id, titles and paragraphs."""
+    if search_index.engine_kind(bind) == "sqlite":
         bind.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:
         bind.execute(sa.text("DELETE FROM search_doc"))
@@ -111,14 +99,11 @@ UNION ALL SELECT i.date, 0, p.id, p.text FROM paragraph p JOIN article a ON a.id
 JOIN issue i ON i.id = a.issue_id"""
     docs = []
     for d, title, rid, body in bind.execute(sa.text(sql)):
-        day = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))
-        docs.append(((day.toordinal() << 32) | (int(title) << 31) | rid, body))
-    searchindex.add(bind, docs)
+        docs.append(((search_index.as_date(d).toordinal() << 32) | (int(title) << 31) | rid, body))
+    search_index.add(bind, docs, search_index.has_char_count(bind))
 
 
 def upgrade() -> None:
-    from archive import searchindex
-
     bind = op.get_bind()
     op.create_table(
         "source_path",
@@ -139,13 +124,13 @@ def upgrade() -> None:
     _comments(upgrade=True)
     _replace_v_article(with_page=True)
     if bind.dialect.name == "postgresql":
-        op.execute(searchindex.PG_COMMENT)
-    searchindex.rebuild(bind)
+        op.execute(search_index.PG_COMMENT)
+    search_index.rebuild(bind)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    _rebuild_0002_index(bind)
+    _rebuild_old_index(bind)
     _replace_v_article(with_page=False)
     _comments(upgrade=False)
     if bind.dialect.name == "postgresql":

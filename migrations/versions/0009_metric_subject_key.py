@@ -1,7 +1,7 @@
 """metric.subject_key and metric.role; v_metric shows both
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0009_metric_subject_key
+Revises: 0008_fidelity
 Create Date: 2026-12-04 17:00:00
 
 subject_key is the subject's normalised head (全局共有民警 -> 民警), indexed so that GROUP BY
@@ -14,8 +14,10 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: Union[str, Sequence[str], None] = "0008"
+from archive.migrations.frozen.view_comments import comment_views
+
+revision: str = "0009_metric_subject_key"
+down_revision: Union[str, Sequence[str], None] = "0008_fidelity"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -27,7 +29,7 @@ ROLE = "from or to, for the two ends of a change stated as a pair (由9个简化
 
 
 def _v_metric(q, new: bool) -> str:
-    """v_metric as 0003 made it, or with subject_key after subject and role at the end."""
+    """v_metric as 0002_bi_views made it, or with subject_key after subject and role at the end."""
     issue_joins = "JOIN issue i ON i.id = a.issue_id JOIN newspaper n ON n.id = i.newspaper_id"
     key = "m.subject_key AS subject_key, " if new else ""
     role = ", m.role AS role" if new else ""
@@ -42,8 +44,6 @@ JOIN article a ON a.id = m.article_id {issue_joins}""".strip()
 
 
 def upgrade() -> None:
-    from archive.dictionary import apply_comments
-
     bind = op.get_bind()
     quote = bind.dialect.identifier_preparer.quote_identifier
     op.execute("DROP VIEW IF EXISTS v_metric")
@@ -52,12 +52,10 @@ def upgrade() -> None:
     op.add_column("metric", sa.Column("role", sa.String(length=10), nullable=True, comment=ROLE))
     op.create_index(op.f("ix_metric_subject_key"), "metric", ["subject_key"], unique=False)
     op.execute(f"CREATE VIEW v_metric AS {_v_metric(quote, True)}")
-    apply_comments(bind)
+    comment_views(bind)
 
 
 def downgrade() -> None:
-    from archive.dictionary import apply_comments
-
     bind = op.get_bind()
     quote = bind.dialect.identifier_preparer.quote_identifier
     op.execute("DROP VIEW IF EXISTS v_metric")
@@ -66,4 +64,4 @@ def downgrade() -> None:
     op.drop_column("metric", "role")
     op.drop_column("metric", "subject_key")
     op.execute(f"CREATE VIEW v_metric AS {_v_metric(quote, False)}")
-    apply_comments(bind)   # skips the two columns the old view lacks
+    comment_views(bind)   # skips the two columns the old view lacks

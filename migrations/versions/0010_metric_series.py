@@ -1,7 +1,7 @@
 """metric: when, where, base unit and series of each figure; views v_series and v_fact
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0010_metric_series
+Revises: 0009_metric_subject_key
 Create Date: 2026-12-05 10:00:00
 
 Issue 15. ref_start/ref_end/ref_precision (archive/timeref.py), place/place_level
@@ -15,8 +15,10 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: Union[str, Sequence[str], None] = "0009"
+from archive.migrations.frozen.view_comments import comment_views
+
+revision: str = "0010_metric_series"
+down_revision: Union[str, Sequence[str], None] = "0009_metric_subject_key"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -58,7 +60,7 @@ def _restated(dialect: str) -> str:
     count = "SELECT count(*) FROM metric x WHERE x.fact_key = m.fact_key"
     if dialect != "sqlite":
         return f"({count})"
-    # SQLite types a view's expression column only through a compound's last arm (see 0003)
+    # SQLite types a view's expression column only through a compound's last arm (see frozen/bi_views.py)
     return f"({count} UNION ALL SELECT paragraph_count FROM article WHERE 0)"
 
 
@@ -74,8 +76,6 @@ WHERE m.fact_key IS NOT NULL AND NOT EXISTS (
 
 
 def upgrade() -> None:
-    from archive.dictionary import apply_comments
-
     bind = op.get_bind()
     quote = bind.dialect.identifier_preparer.quote_identifier
     # Nullable columns without constraints: a plain ALTER TABLE ADD everywhere, SQLite included.
@@ -85,12 +85,10 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_metric_{name}"), "metric", [name], unique=False)
     op.execute(f"CREATE VIEW v_series AS {v_series(quote)}")
     op.execute(f"CREATE VIEW v_fact AS {v_fact(bind.dialect.name, quote)}")
-    apply_comments(bind)
+    comment_views(bind)
 
 
 def downgrade() -> None:
-    from archive.dictionary import apply_comments
-
     op.execute("DROP VIEW IF EXISTS v_fact")
     op.execute("DROP VIEW IF EXISTS v_series")
     for name in INDEXED:
@@ -98,4 +96,4 @@ def downgrade() -> None:
     # SQLite 3.35+ drops a plain column in place (a batch rebuild would cascade-delete children).
     for name, _type, _comment in reversed(COLUMNS):
         op.drop_column("metric", name)
-    apply_comments(op.get_bind())
+    comment_views(op.get_bind())

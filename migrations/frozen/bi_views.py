@@ -1,17 +1,10 @@
-"""BI views: v_article, v_metric, v_paragraph, with comments from the data dictionary
+"""The BI views v_article, v_metric and v_paragraph as migration 0002_bi_views made them.
 
-Revision ID: 0003
-Revises: 0001
-Create Date: 2026-11-27 22:20:00
+0002_bi_views creates them from here and 0008_fidelity extends v_article from here (one definition of
+the views' SQL). Frozen: later revisions change a view in a migration of their own, never here.
 """
-from typing import Sequence, Union
 
-from alembic import op
-
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0001'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+from __future__ import annotations
 
 VIEWS = ("v_article", "v_metric", "v_paragraph")
 
@@ -69,19 +62,3 @@ SELECT p.id AS paragraph_id, i.{q('date')} AS {q('date')}, n.{q('name')} AS news
        p.{q('text')} AS {q('text')}, p.char_count AS char_count
 FROM paragraph p JOIN section s ON s.id = p.section_id JOIN article a ON a.id = p.article_id {issue_joins}""",
     }
-
-
-def upgrade() -> None:
-    from archive.dictionary import apply_comments
-
-    bind = op.get_bind()
-    # Always quoted: date, lead, text, value, condition and period are keywords on some engine.
-    quote = bind.dialect.identifier_preparer.quote_identifier
-    for name, select in view_sql(bind.dialect.name, quote).items():
-        op.execute(f"CREATE VIEW {name} AS {select.strip()}")
-    apply_comments(bind)
-
-
-def downgrade() -> None:
-    for name in VIEWS:
-        op.execute(f"DROP VIEW IF EXISTS {name}")

@@ -1,15 +1,15 @@
 """source.format and source.options: what reparse needs to read a file exactly as it was loaded
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0004_source_format_options
+Revises: 0003_article_page_fields
 """
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: Union[str, Sequence[str], None] = "0004"
+revision: str = "0004_source_format_options"
+down_revision: Union[str, Sequence[str], None] = "0003_article_page_fields"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,15 +1,15 @@
 """article page fields: kicker, page, page_name, source_url; article.ordinal's comment
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003_article_page_fields
+Revises: 0002_bi_views
 """
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: Union[str, Sequence[str], None] = "0003"
+revision: str = "0003_article_page_fields"
+down_revision: Union[str, Sequence[str], None] = "0002_bi_views"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
