@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import os
 import sys
 
@@ -12,9 +11,9 @@ import click
 
 from archive import __version__
 from archive.config import redact, redact_url, resolve_database_url
+from archive.errors import ArchiveError
 from archive.output import FORMATS, render, to_json
 from archive.searchtext import ORDERS as SEARCH_ORDERS
-from archive.searchtext import EmptyQuery
 
 # Each command imports what it uses in its own body: starting the CLI imports neither SQLAlchemy nor
 # Alembic nor the parsers (~300 ms), and the read commands never import them (archive.readdb).
@@ -77,44 +76,44 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
 def _one_line(exc: Exception, url: str | None) -> str | None:
-    """The one-line message for a library error, or None for an error that is not one (a bug)."""
-    from archive.readdb import ReadError
-
-    db = sys.modules.get("archive.db")  # loaded by every command that can raise its errors
-    if isinstance(exc, (ReadError, LookupError, EmptyQuery)) or (db and isinstance(exc, db.DatabaseError)):
+    """The one-line message for an error the user can act on, or None for one that is a bug."""
+    if isinstance(exc, ArchiveError):
         return str(exc)
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc and isinstance(exc, sa_exc.SQLAlchemyError):
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # not loaded: nothing can have raised its errors
+    if sa_exc and isinstance(exc, sa_exc.DBAPIError):  # the driver's: a server down, a login refused
+        cause = exc.orig if exc.orig is not None else exc
+        reason = (str(cause).strip() or type(cause).__name__).splitlines()[0]
         return f"{redact_url(url) if url else 'database'}: {reason}"
     return None
 
 
-def friendly_errors(f):
-    """Turn library errors into one-line `Error: …` messages (exit 1), with passwords hidden."""
+class Archive(click.Group):
+    """The `archive` group. Its invoke runs every command, so it is the one place where the library's
+    errors become `Error: …` lines (exit 1), with passwords hidden; any other exception is a bug and
+    keeps its traceback."""
 
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        ctx = click.get_current_context().find_object(Context)
-        url = ctx.url if ctx else None
+    def invoke(self, ctx: click.Context):
         try:
-            return f(*args, **kwargs)
-        except click.ClickException as exc:  # bi_errors' and the commands' own: passwords hidden too
-            exc.message = redact(exc.message, url)
+            return super().invoke(ctx)
+        except click.ClickException as exc:  # the commands' own, and click's: passwords hidden too
+            exc.message = redact(exc.message, _url(ctx))
             raise
         except Exception as exc:
+            url = _url(ctx)
             message = _one_line(exc, url)
             if message is None:
                 raise
             raise click.ClickException(redact(message, url)) from exc
 
-    return wrapper
+
+def _url(ctx: click.Context) -> str | None:
+    obj = ctx.find_object(Context)
+    return obj.url if obj else None
 
 
 def db_command(f):
     """What every command on the database shares: --db (on the command as well as on the group:
-    `archive load x --db URL` works too), the context, and one-line errors with passwords hidden."""
-    f = pass_ctx(friendly_errors(f))
+    `archive load x --db URL` works too) and the context."""
     return click.option(
         "--db",
         "db_url",
@@ -122,7 +121,7 @@ def db_command(f):
         callback=_set_db,
         is_eager=True,
         help="Database URL (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.db).",
-    )(f)
+    )(pass_ctx(f))
 
 
 def format_option(choices=FORMATS, default="table"):
@@ -133,7 +132,7 @@ def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Archive, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_url", envvar=None, help="Database URL (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.db).")
 @click.version_option(__version__, prog_name="archive")
 @click.pass_context
@@ -406,10 +405,7 @@ def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt)
     with obj.reader.connect() as conn:
         rows = series_mod.series(conn, measure, place, _day(date_from), _day(date_to))
     if plot_path:
-        try:
-            series_mod.plot(rows, plot_path)
-        except series_mod.PlotUnavailable as exc:
-            raise click.ClickException(str(exc)) from None
+        series_mod.plot(rows, plot_path)
     click.echo(render(rows, fmt), nl=False)
 
 
@@ -426,37 +422,6 @@ def measures_cmd(obj: Context, contains, fmt) -> None:
 
 
 # ---------------------------------------------------------------- SQL, exports, the data dictionary and the web view (issue 6)
-
-
-def _bi_errors() -> tuple[type[Exception], ...]:
-    # a function, so that naming these does not import grants and serve (and Datasette) at start-up
-    from archive import export as exporting
-    from archive import grants
-    from archive import serve as serving
-    from archive import sql as readonly_sql
-
-    return (
-        readonly_sql.QueryRejected,
-        grants.ReaderUnavailable,
-        readonly_sql.QueryFailed,
-        exporting.ExportUnavailable,
-        grants.GrantUnsupported,
-        grants.BadRoleName,
-        serving.ServeUnavailable,
-    )
-
-
-def bi_errors(f):
-    """The read-only surface's own conditions as one-line errors (under db_command's friendly errors)."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        try:
-            return f(*args, **kwargs)
-        except _bi_errors() as exc:  # evaluated only when something is raised
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
 
 
 def _progress(label: str):
@@ -482,7 +447,6 @@ def timeout_option(f):
 @format_option(("table", "csv", "json", "jsonl"))
 @timeout_option
 @db_command
-@bi_errors
 def sql_cmd(obj: Context, query: str, fmt: str, timeout: float) -> None:
     """Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN, SHOW, PRAGMA); writes are refused."""
     from archive import export as exporting
@@ -520,7 +484,6 @@ def _writing(output: str | None):
 @click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding, e.g. gb18030 for older tools.")
 @timeout_option
 @db_command
-@bi_errors
 def export_cmd(obj: Context, name, query, fmt, output, excel, encoding, timeout) -> None:
     """Export a table or view (NAME) or a query's rows, streamed, as csv, jsonl, parquet or xlsx."""
     if fmt in BINARY_FORMATS and not output:
@@ -557,7 +520,6 @@ def schema_cmd(fmt: str) -> None:
 @click.option("--port", "-p", type=int, default=8001, show_default=True)
 @click.option("--immutable", is_flag=True, help="Open the file immutable (faster; only while nothing loads into it).")
 @db_command
-@bi_errors
 def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
     """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
     from archive import serve as serving
@@ -642,14 +604,9 @@ def history() -> None:
 @db_command
 def check(obj: Context) -> None:
     """Fail when the models and the database schema disagree."""
-    from alembic.util.exc import AutogenerateDiffsDetected
-
     from archive import db
 
-    try:
-        db.check(obj.engine)
-    except AutogenerateDiffsDetected as exc:
-        raise click.ClickException(str(exc)) from exc
+    db.check(obj.engine)
     click.echo("schema matches the models")
 
 
@@ -681,7 +638,6 @@ def restore(obj: Context, backup_file: str) -> None:
 @click.argument("role")
 @click.option("--password-env", metavar="VAR", help="Set the role's password from this environment variable.")
 @db_command
-@bi_errors
 def grant_readonly(obj: Context, role: str, password_env: str | None) -> None:
     """Create or update a login ROLE that can read every table and view (PostgreSQL), or say what to do instead."""
     from archive import grants

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from archive.errors import InputError
+
 BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32-le"),
@@ -27,7 +29,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MIN_COMMON_SHARE = 0.8
 
 
-class DecodeError(Exception):
+class DecodeError(InputError):
     """The bytes are not text in a supported encoding. `line` is 1-based where known."""
 
     def __init__(self, reason: str, line: int = 1):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Iterator
+
+from archive.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,27 @@ class Document:
         return sum(1 for a in self.articles if not a.paragraphs)
 
 
-class ParseError(Exception):
-    """The text is not in a layout the parser knows. Carries the 1-based line where it went wrong."""
+class ParseError(InputError):
+    """The text is not in a layout the parser knows: the 1-based line where it went wrong, why, and the
+    format that refused it (set by `refused_as`; None for a refusal before any format read the text)."""
 
-    def __init__(self, line: int, reason: str):
-        super().__init__(f"line {line}: {reason}")
+    def __init__(self, line: int, reason: str, format: str | None = None):
+        super().__init__(line, reason, format)  # every field in args: it pickles whole
         self.line = line
         self.reason = reason
+        self.format = format
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@contextlib.contextmanager
+def refused_as(fmt: str) -> Iterator[None]:
+    """Name `fmt` as the format of every ParseError raised inside that names none yet; also a decorator,
+    `@refused_as(NAME)` on a format's parse, so that helpers shared by formats need not know the caller."""
+    try:
+        yield
+    except ParseError as exc:
+        if exc.format is None:
+            exc.format = fmt
+        raise

@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable, Iterator
 from sqlalchemy import Connection, MetaData, Table, inspect, select, types
 
 from archive import sql
+from archive.errors import NotFound, UnavailableError
 from archive.output import decimal_number
 
 FORMATS = ("csv", "jsonl", "parquet", "xlsx")
@@ -31,11 +32,11 @@ EXTRAS = {"parquet": ("pyarrow", "parquet"), "xlsx": ("xlsxwriter", "xlsx")}
 BATCH_ROWS = sql.BATCH_ROWS
 
 
-class UnknownRelation(LookupError):
+class UnknownRelation(NotFound):
     """No table or view of that name in the archive."""
 
 
-class ExportUnavailable(Exception):
+class ExportUnavailable(UnavailableError):
     """The export format needs an optional library that is not installed, or options that conflict."""
 
 

@@ -12,6 +12,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, literal, pool, text
 
 from archive.db import make_engine, parse_url
+from archive.errors import InputError, UnavailableError
 
 
 def driver_sql(connection: Connection, statement: str) -> str:
@@ -23,11 +24,11 @@ def driver_sql(connection: Connection, statement: str) -> str:
 ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
-class GrantUnsupported(Exception):
+class GrantUnsupported(UnavailableError):
     """The engine has no roles archive can set up; the message says what to do instead."""
 
 
-class BadRoleName(ValueError):
+class BadRoleName(InputError):
     """A role name that is not a plain SQL identifier."""
 
 
@@ -108,7 +109,7 @@ MYSQL_PRIVILEGED = text(
 )
 
 
-class ReaderUnavailable(Exception):
+class ReaderUnavailable(UnavailableError):
     """The URL's user could reach server files, and no temporary read-only login could be made for it."""
 
 

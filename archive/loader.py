@@ -35,6 +35,7 @@ from archive.models import (
     SourcePath,
 )
 from archive.document import ParseError
+from archive.errors import NotFound
 from archive.workers import init_worker
 from archive.formats.page import weekday_of
 from archive.prepare import (
@@ -634,6 +635,6 @@ def _purge(engine: Engine, target: str) -> Purged:
             if found:  # locked, as above
                 conn.execute(select(Source.id).where(Source.id == found[0]).with_for_update()).all()
         if not found:
-            raise LookupError(f"no loaded file {target!r}")
+            raise NotFound(f"no loaded file {target!r}")
         source_id, path = found
         return Purged(source_id, forget_path(conn, source_id, path), path)

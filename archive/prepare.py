@@ -14,6 +14,7 @@ from typing import NamedTuple
 from archive.decode import DecodeError, decode
 from archive.facts import FACT_COLUMNS, document_facts
 from archive.document import Document, ParseError
+from archive.errors import InputError
 from archive.formats import parse_text
 from archive.formats.metadata import Metadata
 from archive.inputs import path_text
@@ -27,7 +28,7 @@ PARSER_VERSION = "1"
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
-class FileError(Exception):
+class FileError(InputError):
     """A file that cannot be loaded; str() is the one-line `path:line: reason` users see."""
 
     def __init__(self, path: str, line: int, reason: str, format: str | None = None):
@@ -204,7 +205,7 @@ def prepare_bytes(
     except DecodeError as exc:
         raise FileError(path, exc.line, exc.reason) from None
     except ParseError as exc:
-        raise FileError(path, exc.line, exc.reason, getattr(exc, "format", None)) from None
+        raise FileError(path, exc.line, exc.reason, exc.format) from None
     return Prepared(
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),

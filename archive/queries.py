@@ -10,14 +10,11 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from archive.errors import NotFound
 from archive.output import decimal_number
 from archive.readdb import text
 
 TABLES = ("newspaper", "issue", "source", "source_path", "article", "article_author", "section", "paragraph", "metric")
-
-
-class NotFound(LookupError):
-    """No row with the id asked for."""
 
 
 def _iso(v) -> str | None:

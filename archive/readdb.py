@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from archive.config import redact_url
+from archive.errors import DatabaseError, SchemaError
 
 # The Alembic head this code reads, known without importing Alembic (a test checks it against the
 # migration scripts: a new migration must update it).
@@ -30,7 +31,7 @@ NO_WAL_INDEX = {"SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
-class ReadError(Exception):
+class ReadError(DatabaseError):
     """The database cannot be read: missing, not an archive, at another revision, or the driver failed."""
 
 
@@ -253,6 +254,6 @@ def check_revision(reader: Reader) -> None:
         if reader.dialect.name == "postgresql":
             reader.conn.rollback()  # the failed statement aborted the transaction
     if not found:
-        raise ReadError(f"database {where} holds no archive yet: load files into it first (archive load)")
+        raise SchemaError(f"database {where} holds no archive yet: load files into it first (archive load)")
     if found[0] != HEAD_REVISION:
-        raise ReadError(f"database {where} is at revision {found[0]}, not {HEAD_REVISION}: run 'archive db upgrade'")
+        raise SchemaError(f"database {where} is at revision {found[0]}, not {HEAD_REVISION}: run 'archive db upgrade'")

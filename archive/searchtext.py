@@ -15,12 +15,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from archive.errors import QueryError
+
 ORDERS = ("date", "relevance")  # how search results can be sorted: newest first, or best match first
 CODE_WIDTH = 4  # 36**4 > 0x10FFFF: every code point fits
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-class EmptyQuery(ValueError):
+class EmptyQuery(QueryError):
     """The query has nothing to search for."""
 
 

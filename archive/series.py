@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import ColumnElement, Connection, Date, Integer, column, func, select, table
 
+from archive.errors import UnavailableError
 from archive.models import Metric
 from archive.output import decimal_number
 
@@ -27,7 +28,7 @@ SERIES_COLUMNS = ("measure", "place", "ref_start", "ref_end", "ref_precision", "
                   "restated", "date", "newspaper", "article_id", "paragraph_id")
 
 
-class PlotUnavailable(RuntimeError):
+class PlotUnavailable(UnavailableError):
     """matplotlib (the `plot` extra) is not installed."""
 
 

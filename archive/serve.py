@@ -8,6 +8,7 @@ from pathlib import Path
 
 from archive import dictionary
 from archive.db import DatabaseError, parse_url
+from archive.errors import UnavailableError
 from archive.searchindex import fts5_match
 from archive.searchtext import EmptyQuery, parse_query
 
@@ -95,7 +96,7 @@ def _register_plugin() -> None:
         pm.register(sys.modules[__name__], name="archive-search")
 
 
-class ServeUnavailable(Exception):
+class ServeUnavailable(UnavailableError):
     """Datasette is not installed, or the archive is not a SQLite file."""
 
 

@@ -31,13 +31,14 @@ from sqlalchemy.exc import DBAPIError
 
 from archive import grants
 from archive.db import DatabaseError, make_engine, parse_url, sqlite_connect_readonly
+from archive.errors import QueryError
 
 
-class QueryRejected(Exception):
+class QueryRejected(QueryError):
     """A statement the read-only SQL surface refuses to run."""
 
 
-class QueryFailed(Exception):
+class QueryFailed(QueryError):
     """The database could not run a read-only statement (syntax, missing table, a write it refused)."""
 
 

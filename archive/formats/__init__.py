@@ -7,7 +7,7 @@ format in FORMATS, so text no format recognises gets the page parser's error.
 
 from __future__ import annotations
 
-from archive.document import Document, ParseError
+from archive.document import Document, ParseError, refused_as
 from archive.formats import article, markdown, page
 from archive.formats.metadata import Metadata
 from archive.limits import check_document
@@ -29,10 +29,7 @@ def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) 
         name = fmt
     else:
         name = detect(text)
-    try:
-        document = FORMATS[name].parse(text, meta)
+    document = FORMATS[name].parse(text, meta)
+    with refused_as(name):  # the text was read as `name`: `load -v` says so of this refusal too
         check_document(document)  # a field longer than its column would fail on PostgreSQL and MySQL only
-    except ParseError as exc:
-        exc.format = name  # so that `load -v` can say which layout the file failed to match
-        raise
     return name, document

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError
+from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError, refused_as
 from archive.formats import credits
 from archive.formats.metadata import Metadata, source_line
 from archive.formats.page import (
@@ -150,6 +150,7 @@ def _body(builder: ArticleBuilder, lines: list[Line]) -> None:
         i = max(j, i + 1)
 
 
+@refused_as(NAME)
 def parse(text: str, meta: Metadata | None = None) -> Document:
     """Parse one article file; newspaper and date come from a source line in it, else from `meta`."""
     meta = meta or Metadata()

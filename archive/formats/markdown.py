@@ -16,7 +16,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError
+from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError, refused_as
 from archive.formats import credits, frontmatter
 from archive.formats.metadata import SOURCE_DATE, SOURCE_PAGE, Metadata, normalise_page, source_line
 from archive.formats.page import ArticleBuilder, Block, Line
@@ -133,6 +133,7 @@ def _block(inline: Token, first_line: int) -> Block:
     return block or Block.start(Line(first_line, ""))
 
 
+@refused_as(NAME)
 def parse(text: str, meta: Metadata | None = None) -> Document:
     """Parse a Markdown export; front matter and the source line first, then `meta`, supply metadata."""
     meta = meta or Metadata()

@@ -16,11 +16,12 @@ from pathlib import PurePath
 import parse as parselib
 
 from archive.document import ParseError
+from archive.errors import InputError
 
 PATTERN_FIELDS = ("newspaper", "date", "page", "page_name", "ordinal")
 
 
-class NamePatternError(ValueError):
+class NamePatternError(InputError):
     """A --name-pattern that cannot be used (unknown field, bad syntax)."""
 
 

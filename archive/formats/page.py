@@ -23,6 +23,7 @@ from archive.document import (
     Paragraph,
     ParseError,
     Section,
+    refused_as,
 )
 from archive.formats.credits import PAD
 from archive.formats.metadata import Metadata, normalise_page
@@ -541,6 +542,7 @@ def sniff(text: str) -> float:
     return 0.9 if any(is_masthead_date(ln.text) for ln in lines) else 0.1
 
 
+@refused_as(NAME)
 def parse(text: str, meta: Metadata | None = None) -> Document:
     """Parse a page's text into a Document; raise ParseError(line, reason) when it is not this layout.
 
