@@ -236,11 +236,7 @@ def write_parsed(
         [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids,
         kept(keep.paragraphs, ((articles[section_article[s]][0], c[0]) for s, c in paragraphs)),
     )
-    day = rows.issue[0]
-    ids = {"title": article_ids, "subtitle": article_ids, "kicker": article_ids, "heading": section_ids, "paragraph": paragraph_ids}
-    keys = [searchindex.doc_key(day, ids[f][i], f) for f, i in rows.index]
-    # the loader writes only at the head revision, where PostgreSQL's character counts exist
-    searchindex.add_tokens(conn, list(zip(keys, rows.index_tokens)), char_count=True)
+    searchindex.index_document(conn, rows, article_ids, section_ids, paragraph_ids)
     paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
     bulk.insert_rows(
         conn, Metric, ("article_id", "paragraph_id", *METRIC_COLUMNS),

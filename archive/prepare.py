@@ -164,7 +164,7 @@ def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = No
 def index_texts(document: Document) -> list[tuple[str, int, str]]:
     """What the search index holds of a document, in a fixed order: (field, position, text), position
     counting articles (title, subtitle, kicker), sections (heading) or paragraphs through the document.
-    The loader pairs the positions with the ids it hands out (archive.searchindex.stored_docs reads the
+    The loader pairs the positions with the ids it hands out (archive.searchquery.stored_docs reads the
     same texts back from the database)."""
     out: list[tuple[str, int, str]] = []
     sections = [s for a in document.articles for s in a.sections]

@@ -83,7 +83,7 @@ class Result:
 
 class Reader:
     """One read-only DB-API connection. `dialect.name` is SQLAlchemy's name for the engine, so code that
-    asks a bind which engine it is on (searchindex.engine_kind) works on either."""
+    asks a bind which engine it is on (searchquery.engine_kind) works on either."""
 
     def __init__(self, conn, dialect: str, url: str, errors: type[BaseException]):
         self.conn, self.dialect, self.url, self._errors = conn, _Dialect(dialect), url, errors

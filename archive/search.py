@@ -9,19 +9,8 @@ from typing import TYPE_CHECKING
 
 from archive.output import render, to_json
 from archive.readdb import text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
-from archive.searchindex import (
-    ARTICLE_FIELDS,
-    FIELD_MASK,
-    FIELD_SHIFT,
-    FIELDS,
-    ID_MASK,
-    Candidates,
-    char_count,
-    key_range,
-    id_list,
-    split_key,
-    stored_docs,
-)
+from archive.searchkey import ARTICLE_FIELDS, key_range, split_key
+from archive.searchquery import Candidates, char_count, id_list, stored_docs
 from archive.queries import WITH_ISSUE
 from archive.searchtext import Query, parse_query, spans
 
@@ -35,14 +24,6 @@ ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
 SNIPPET_BEFORE = 20
 SNIPPET_AFTER = 40
 TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
-
-# The article a key's text belongs to, in SQL: a paragraph's or a heading's article, or the key's own id.
-_NEWSPAPER_FILTER = f"""EXISTS (SELECT 1 FROM article fa JOIN issue fi ON fi.id = fa.issue_id
-JOIN newspaper fn ON fn.id = fi.newspaper_id WHERE fn.name = :newspaper AND fa.id = CASE ({{k}} & {FIELD_MASK})
-WHEN 0 THEN (SELECT fp.article_id FROM paragraph fp WHERE fp.id = ({{k}} & {ID_MASK}))
-WHEN {FIELDS["heading"] << FIELD_SHIFT} THEN (SELECT fs.article_id FROM section fs WHERE fs.id = ({{k}} & {ID_MASK}))
-ELSE ({{k}} & {ID_MASK}) END)"""
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -79,24 +60,11 @@ def find_keys(
 ) -> tuple[int | None, list[int]]:
     """(number of hits, index keys of one page of them); limit None for all, count False to skip
     counting (None is returned) when only the page is wanted."""
-    cand = Candidates(session, q)
-    k = cand.key_col
-    ranges, params = [], dict(cand.params)
     lo, hi = key_range(filters.date_from, filters.date_to)
-    if lo is not None:
-        ranges.append(f"{k} >= :lo")
-        params["lo"] = lo
-    if hi is not None:
-        ranges.append(f"{k} <= :hi")
-        params["hi"] = hi
-    where = list(ranges)
-    if filters.newspaper:
-        where.append(_NEWSPAPER_FILTER.format(k=k))
-        params["newspaper"] = filters.newspaper
-    lossy = cand.kind == "postgresql"
-    body = cand.from_where + "".join(f" AND {w}" for w in where + (["NOT d.lossy"] if lossy else []))
+    cand = Candidates(session, q, lo=lo, hi=hi, newspaper=filters.newspaper)
+    k, params, body = cand.key_col, cand.params, cand.from_where()
     one_char = len(q.terms) == 1 and not q.terms[0].exclude and q.terms[0].is_prefix
-    counted = count and lossy and one_char and not where  # PostgreSQL keeps these counts in a table
+    counted = count and cand.lossy and one_char and not cand.narrowed  # PostgreSQL keeps these counts in a table
     if counted:
         total = char_count(session, q.terms[0])
     else:
@@ -105,53 +73,48 @@ def find_keys(
     order_by = f"{cand.rank}, {k} DESC" if ranked else f"{k} DESC"
     if limit is None:
         limit = ALL
-    if lossy and not ranked:
-        keys = _pg_newest(session, body, ranges, params, offset + limit)
+    if cand.lossy and not ranked:
+        keys = _pg_newest(session, cand, offset + limit)
     else:
         keys = list(
             session.execute(
                 text(f"SELECT {k} AS k FROM {body} ORDER BY {order_by} LIMIT :lim OFFSET :off"),
-                {**params, "lim": offset + limit if lossy else limit, "off": 0 if lossy else offset},
+                {**params, "lim": offset + limit if cand.lossy else limit, "off": 0 if cand.lossy else offset},
             ).scalars()
         )
-    if lossy:
-        lossy_body = "search_doc AS d WHERE " + " AND ".join(where + ["d.lossy"])
-        extra = _lossy_hits(session, q, lossy_body, params)
+    if cand.lossy:
+        extra = _lossy_hits(session, q, cand)
         if total is not None and not counted:  # the count table counted lossy texts already
             total += len(extra)
         keys = (keys + extra if ranked else sorted(keys + extra, reverse=True))[offset : offset + limit]
     return total, keys
 
 
-def _pg_newest(session: Session, body: str, ranges: list[str], params: dict, n: int) -> list[int]:
+def _pg_newest(session: Session, cand: Candidates, n: int) -> list[int]:
     """The newest n hits on PostgreSQL. Asked for them in one query, the planner walks the primary key
     backwards testing every row: instant for a common term, a scan of the whole table for a rare one
     (measured: 3.3 s on 1,000,000 paragraphs). So walk a bounded window of the newest rows first, and
     when it holds fewer than n hits, take every hit from the GIN index and sort those."""
-    inner = "SELECT * FROM search_doc AS d" + "".join(
-        f" {'WHERE' if i == 0 else 'AND'} {r}" for i, r in enumerate(ranges)
-    )
-    windowed = body.replace("search_doc AS d", f"({inner} ORDER BY d.doc_key DESC LIMIT :window) AS d", 1)
     keys = list(
         session.execute(
-            text(f"SELECT d.doc_key FROM {windowed} ORDER BY d.doc_key DESC LIMIT :lim"),
-            {**params, "window": PG_WINDOW, "lim": n},
+            text(f"SELECT d.doc_key FROM {cand.from_where(cand.newest_window())} ORDER BY d.doc_key DESC LIMIT :lim"),
+            {**cand.params, "window": PG_WINDOW, "lim": n},
         ).scalars()
     )
     if len(keys) >= n:
         return keys
     return list(
         session.execute(
-            text(f"WITH m AS MATERIALIZED (SELECT d.doc_key FROM {body}) SELECT doc_key FROM m ORDER BY doc_key DESC LIMIT :lim"),
-            {**params, "lim": n},
+            text(f"WITH m AS MATERIALIZED (SELECT d.doc_key FROM {cand.from_where()}) SELECT doc_key FROM m ORDER BY doc_key DESC LIMIT :lim"),
+            {**cand.params, "lim": n},
         ).scalars()
     )
 
 
-def _lossy_hits(session: Session, q: Query, body: str, params: dict) -> list[int]:
+def _lossy_hits(session: Session, q: Query, cand: Candidates) -> list[int]:
     """Keys of PostgreSQL rows whose tsvector lost positions (very long or repetitive texts): whether
     they match is decided on the text itself."""
-    lossy_keys = set(session.execute(text(f"SELECT d.doc_key FROM {body}"), params).scalars())
+    lossy_keys = set(session.execute(text(f"SELECT d.doc_key FROM {cand.lossy_rows()}"), cand.params).scalars())
     if not lossy_keys:
         return []
     docs = stored_docs(session, _article_ids(session, lossy_keys))

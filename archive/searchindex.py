@@ -1,11 +1,6 @@
-"""The search index on each engine: its DDL (run by migration 0002; 0006 tunes it), its upkeep (called by the loader)
-and the SQL that finds the keys of matching texts.
-
-One index row per searchable text (a paragraph, or an article's title, subtitle or kicker, or a section
-heading), keyed by a number that sorts newest first: (issue date ordinal << 34) | (field << 31) | row id,
-where the row is the paragraph, the article or the section. Walking the index by key descending therefore
-walks the archive newest first, and a date range is a key range. Every field but `paragraph` has bit 31
-set, so `key & (1 << 31) = 0` still picks out paragraphs (Datasette's canned query relies on it).
+"""The search index's writes on each engine: its DDL (run by migration 0002; 0006 and 0011 tune it), and
+its upkeep: `index_document` for the loader, `remove_articles` and `rebuild`. Keys are archive.searchkey's;
+the SQL that reads the index is archive.searchquery's.
 
 - SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`), with FTS5's
   prefix index of 4-letter prefixes (migration 0011): see SQLITE_CHAR_PREFIX.
@@ -18,46 +13,18 @@ set, so `key & (1 << 31) = 0` still picks out paragraphs (Datasette's canned que
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-# No SQLAlchemy at import: `archive search` reads through archive.readdb's lean connection.
 from archive.readdb import text
-from archive.searchtext import CODE_WIDTH, Query, Term, token_text
+from archive.searchkey import ARTICLE_FIELDS, doc_key
+from archive.searchquery import engine_kind, id_list, stored_docs  # migrations 0008, 0011 ask engine_kind here
+from archive.searchtext import CODE_WIDTH, token_text
 
-ID_MASK = (1 << 31) - 1
-FIELD_SHIFT = 31
-DATE_SHIFT = 34
-FIELD_MASK = 7 << FIELD_SHIFT
-# What a key's row id names, by field: the text it indexes is that row's column of the same name
-# (a paragraph's text). Odd codes but paragraph's: bit 31 says "not a paragraph".
-FIELDS = {"paragraph": 0, "title": 1, "subtitle": 3, "kicker": 5, "heading": 7}
-FIELD_NAMES = {code: name for name, code in FIELDS.items()}
-ARTICLE_FIELDS = ("title", "subtitle", "kicker")  # row id is the article's; heading's is the section's
+if TYPE_CHECKING:
+    from archive.prepare import Rows
+
 BATCH = 2000
-
-
-def doc_key(date: dt.date, row_id: int, field: str = "paragraph") -> int:
-    if not 0 < row_id <= ID_MASK:
-        raise ValueError(f"row id {row_id} does not fit the search key (31 bits)")
-    return (date.toordinal() << DATE_SHIFT) | (FIELDS[field] << FIELD_SHIFT) | row_id
-
-
-def split_key(key: int) -> tuple[str, int]:
-    """(field, id of the paragraph, article or section that holds the text)."""
-    return FIELD_NAMES[(key & FIELD_MASK) >> FIELD_SHIFT], key & ID_MASK
-
-
-def key_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[int | None, int | None]:
-    lo = date_from.toordinal() << DATE_SHIFT if date_from else None
-    hi = ((date_to.toordinal() + 1) << DATE_SHIFT) - 1 if date_to else None
-    return lo, hi
-
-
-def engine_kind(bind) -> str:
-    name = (bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name
-    return "mysql" if name in ("mysql", "mariadb") else name
 
 
 # ---------------------------------------------------------------- DDL (migration 0002)
@@ -232,12 +199,6 @@ def _count_chars(bind, counts: Counter, sign: int, present: bool | None = None) 
         bind.execute(text(_CHAR_COUNT_UPSERT), rows[i : i + BATCH])
 
 
-def char_count(bind, term: Term) -> int:
-    """How many indexed texts hold this one-character term (PostgreSQL)."""
-    found = bind.execute(text("SELECT docs FROM search_char_count WHERE code = :c"), {"c": term.tokens[0]}).scalar()
-    return int(found or 0)
-
-
 def add(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
     """Index texts: (key, text) pairs."""
     add_tokens(bind, [(k, token_text(t)) for k, t in docs], char_count)
@@ -262,6 +223,17 @@ def add_tokens(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = 
         _count_chars(bind, _char_counts(t for _, t in docs), 1, char_count)
 
 
+def index_document(conn, rows: Rows, article_ids: Sequence[int], section_ids: Sequence[int], paragraph_ids: Sequence[int]) -> None:
+    """Index the texts of one document the loader has just written: `rows` as the worker prepared them
+    (each text's field, position and token text), the ids the loader gave its articles, sections and
+    paragraphs."""
+    ids = {**dict.fromkeys(ARTICLE_FIELDS, article_ids), "heading": section_ids, "paragraph": paragraph_ids}
+    day = rows.issue[0]
+    keys = [doc_key(day, ids[f][i], f) for f, i in rows.index]
+    # the loader writes only at the head revision, where PostgreSQL's character counts exist
+    add_tokens(conn, list(zip(keys, rows.index_tokens)), char_count=True)
+
+
 def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
     """Unindex texts: the same (key, text) pairs they were indexed with."""
     if engine_kind(bind) == "sqlite":
@@ -274,49 +246,7 @@ def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
         _count_chars(bind, _char_counts(token_text(t) for _, t in docs), -1)
     keys = [k for k, _ in docs]
     for i in range(0, len(keys), BATCH):
-        bind.execute(
-            text("DELETE FROM search_doc WHERE doc_key IN ({})".format(",".join(str(int(k)) for k in keys[i : i + BATCH])))
-        )
-
-
-# Every indexed text: titles always (an article has one), the other fields where they hold something.
-_DOCS_SQL = """
-SELECT i.date, {title}, a.id, a.title FROM article a JOIN issue i ON i.id = a.issue_id WHERE {where_a}
-UNION ALL
-SELECT i.date, {subtitle}, a.id, a.subtitle FROM article a JOIN issue i ON i.id = a.issue_id
-WHERE a.subtitle IS NOT NULL AND a.subtitle <> '' AND {where_a}
-UNION ALL
-SELECT i.date, {kicker}, a.id, a.kicker FROM article a JOIN issue i ON i.id = a.issue_id
-WHERE a.kicker IS NOT NULL AND a.kicker <> '' AND {where_a}
-UNION ALL
-SELECT i.date, {heading}, s.id, s.heading FROM section s JOIN article a ON a.id = s.article_id
-JOIN issue i ON i.id = a.issue_id WHERE s.heading IS NOT NULL AND s.heading <> '' AND {where_s}
-UNION ALL
-SELECT i.date, {paragraph}, p.id, p.text FROM paragraph p JOIN article a ON a.id = p.article_id
-JOIN issue i ON i.id = a.issue_id WHERE {where_p}
-"""
-
-
-def _date(v) -> dt.date:
-    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
-
-
-def id_list(ids: Iterable[int]) -> str:
-    """Ids written into SQL as a comma list: integers (from keys or the database), not bound one by one."""
-    return ",".join(str(int(i)) for i in ids)
-
-
-def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
-    """(key, text) of every stored text the index holds (of the given articles, or all)."""
-    if article_ids is None:
-        where = dict(where_a="1 = 1", where_s="1 = 1", where_p="1 = 1")
-    else:
-        ids = id_list(article_ids)
-        if not ids:
-            return []
-        where = dict(where_a=f"a.id IN ({ids})", where_s=f"s.article_id IN ({ids})", where_p=f"p.article_id IN ({ids})")
-    sql = _DOCS_SQL.format(**where, **FIELDS)
-    return [(doc_key(_date(d), rid, FIELD_NAMES[int(f)]), body) for d, f, rid, body in bind.execute(text(sql))]
+        bind.execute(text(f"DELETE FROM search_doc WHERE doc_key IN ({id_list(keys[i : i + BATCH])})"))
 
 
 def remove_articles(bind, article_ids: Sequence[int]) -> None:
@@ -347,58 +277,3 @@ def _stored_batches(bind) -> Iterator[list[tuple[int, str]]]:
     article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
     for i in range(0, len(article_ids), BATCH):
         yield stored_docs(bind, article_ids[i : i + BATCH])
-
-
-# ---------------------------------------------------------------- finding keys
-
-
-def _fts5_term(t: Term) -> str:
-    return f'"{t.tokens[0]}"*' if t.is_prefix else '"' + " ".join(t.tokens) + '"'
-
-
-def _tsquery_term(t: Term) -> str:
-    return f"{t.tokens[0]}:*" if t.is_prefix else "(" + " <-> ".join(t.tokens) + ")"
-
-
-def _like_term(t: Term) -> str:
-    return "% " + " ".join(t.tokens) + ("%" if t.is_prefix else " %")
-
-
-def fts5_match(query: Query) -> str:
-    """The FTS5 MATCH expression for a query with at least one term to include (SQLite index)."""
-    m = "(" + " AND ".join(_fts5_term(t) for t in query.include) + ")"
-    for t in query.exclude:
-        m = f"({m} NOT {_fts5_term(t)})"
-    return m
-
-
-class Candidates:
-    """The SQL that selects matching keys (as column k) for a query on one engine, with its parameters."""
-
-    def __init__(self, bind, query: Query):
-        self.kind = engine_kind(bind)
-        self.query = query
-        self.params: dict = {}
-        self.from_where, self.rank = self._build()
-
-    def _build(self) -> tuple[str, str | None]:
-        inc, exc = self.query.include, self.query.exclude
-        if self.kind == "sqlite":
-            if inc:
-                self.params["m"] = fts5_match(self.query)
-                return "search_fts AS d WHERE search_fts MATCH :m", "d.rank"
-            self.params["m"] = " OR ".join(_fts5_term(t) for t in exc)
-            return "search_fts AS d WHERE d.rowid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m)", None
-        if self.kind == "postgresql":
-            parts = [_tsquery_term(t) for t in inc] + ["!" + _tsquery_term(t) for t in exc]
-            self.params["m"] = " & ".join(parts)
-            return "search_doc AS d WHERE d.tokens @@ CAST(:m AS tsquery)", "ts_rank(d.tokens, CAST(:m AS tsquery)) DESC"
-        conds = []
-        for i, t in enumerate(inc + exc):
-            self.params[f"p{i}"] = _like_term(t)
-            conds.append(("NOT " if t.exclude else "") + f"CONCAT(' ', d.tokens, ' ') LIKE :p{i}")
-        return "search_doc AS d WHERE " + " AND ".join(conds), None
-
-    @property
-    def key_col(self) -> str:
-        return "d.rowid" if self.kind == "sqlite" else "d.doc_key"

@@ -9,7 +9,8 @@ from pathlib import Path
 from archive import dictionary
 from archive.db import DatabaseError, parse_url
 from archive.errors import UnavailableError
-from archive.searchindex import fts5_match
+from archive.searchkey import ID_MASK, NOT_PARAGRAPH
+from archive.searchquery import fts5_match
 from archive.searchtext import EmptyQuery, parse_query
 
 try:
@@ -53,7 +54,7 @@ CANNED_QUERIES = {
         "sql": (
             "SELECT p.id AS paragraph_id, i.date, n.name AS newspaper, a.title, s.heading AS section_heading, p.text\n"
             "FROM search_fts AS f\n"
-            "JOIN paragraph AS p ON p.id = (f.rowid & 2147483647) AND (f.rowid & 2147483648) = 0\n"
+            f"JOIN paragraph AS p ON p.id = (f.rowid & {ID_MASK}) AND (f.rowid & {NOT_PARAGRAPH}) = 0\n"
             "JOIN article AS a ON a.id = p.article_id JOIN section AS s ON s.id = p.section_id\n"
             "JOIN issue AS i ON i.id = a.issue_id JOIN newspaper AS n ON n.id = i.newspaper_id\n"
             "WHERE search_fts MATCH archive_match(:q) ORDER BY f.rowid DESC LIMIT 200"

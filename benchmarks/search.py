@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from archive import db, searchindex
+from archive.searchkey import doc_key
 from archive.models import Article, Issue, Newspaper, Paragraph, Section, Source
 from archive.output import width
 from archive.prepare import parse_document
@@ -125,8 +126,8 @@ def build(engine, n: int, seed: int = 1) -> None:
                          text=b, char_count=len(b), line_start=1, line_end=1)
                     for i, b in enumerate(bodies)
                 ]).scalars())
-                searchindex.add(s, [(searchindex.doc_key(day, a, "title"), t) for a, t in zip(article_ids, titles)]
-                                + [(searchindex.doc_key(day, p), b) for p, b in zip(para_ids, bodies)])
+                searchindex.add(s, [(doc_key(day, a, "title"), t) for a, t in zip(article_ids, titles)]
+                                + [(doc_key(day, p), b) for p, b in zip(para_ids, bodies)])
         print(f"  built {made:,} paragraphs", file=sys.stderr, end="\r")
     print(file=sys.stderr)
     if gin:

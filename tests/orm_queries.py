@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from archive.output import decimal_number
 from archive.search import _hit
-from archive.searchindex import ARTICLE_FIELDS, split_key
+from archive.searchkey import ARTICLE_FIELDS, split_key
 from archive.searchtext import Query
 from archive.models import Article, ArticleAuthor, Issue, Metric, Newspaper, Paragraph, Section, Source, SourcePath
 

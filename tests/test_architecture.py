@@ -1,6 +1,7 @@
 """The flow the architecture promises, checked on the source: the parse half (bytes → decoded text →
 parsed document and metrics) is pure Python that never touches a database, so it runs in worker
-processes and in tests without one; the readers never reach the loader (the only writer)."""
+processes and in tests without one; the readers never reach the loader (the only writer) nor the search
+index's writes: they read the index through searchkey (the key codec) and searchquery (the query side)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ PACKAGE = Path(__file__).parent.parent / "archive"
 # Every module of the parse half, and what none of them may import (at module level or inside a function).
 PARSE_HALF = [
     "columns", "decode", "document", "errors", "numerals", "metrics", "timeref", "places", "facts", "limits", "searchtext",
-    "inputs", "prepare", "formats/__init__", "formats/article", "formats/credits", "formats/frontmatter",
+    "searchkey", "inputs", "prepare", "formats/__init__", "formats/article", "formats/credits", "formats/frontmatter",
     "formats/markdown", "formats/metadata", "formats/page",
 ]
 DATABASE = ("sqlalchemy", "alembic", "psycopg", "pymysql", "sqlite3", "archive.models", "archive.db", "archive.loader",
-            "archive.bulk", "archive.searchindex", "archive.queries")
-READERS = ["queries", "search", "readdb", "export", "sql", "serve", "series", "output"]
-WRITER = ("archive.loader", "archive.bulk", "archive.prepare")
+            "archive.bulk", "archive.searchindex", "archive.searchquery", "archive.queries")
+READERS = ["queries", "search", "searchquery", "readdb", "export", "sql", "serve", "series", "output"]
+WRITER = ("archive.loader", "archive.bulk", "archive.prepare", "archive.searchindex")
 
 
 def imported(module: str) -> set[str]:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from archive import db, loader, queries, searchindex
 from archive.cli import main
 from archive.search import Filters, find_keys, search
-from archive.searchindex import split_key, stored_docs
+from archive.searchkey import DATE_SHIFT, split_key
+from archive.searchquery import stored_docs
 from archive.searchtext import EmptyQuery, Term, doc_tokens, fold, parse_query, token_text
 from tests import searchcorpus
 
@@ -102,7 +103,7 @@ class Brute:
         q = parse_query(query)
         out = []
         for key, body in self.folded:
-            day = dt.date.fromordinal(key >> searchindex.DATE_SHIFT)
+            day = dt.date.fromordinal(key >> DATE_SHIFT)
             if filters.date_from and day < filters.date_from or filters.date_to and day > filters.date_to:
                 continue
             field, rid = split_key(key)
