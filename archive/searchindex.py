@@ -1,4 +1,4 @@
-"""The search index's writes on each engine: its DDL (run by migration 0002; 0006 and 0011 tune it), and
+"""The search index's writes on each engine: its DDL (made by migration 0005_search_index; 0006 and 0011 tune it), and
 its upkeep: `index_document` for the loader, `remove_articles` and `rebuild`. Keys are archive.searchkey's;
 the SQL that reads the index is archive.searchquery's.
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from archive.readdb import text
 from archive.searchkey import ARTICLE_FIELDS, doc_key
-from archive.searchquery import engine_kind, id_list, stored_docs  # migrations 0008, 0011 ask engine_kind here
+from archive.searchquery import engine_kind, id_list, stored_docs
 from archive.searchtext import CODE_WIDTH, token_text
 
 if TYPE_CHECKING:
