@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 BATCH = 2000
 
 
-# ---------------------------------------------------------------- DDL (migration 0002)
+# ---------------------------------------------------------------- DDL (migration 0005)
 
 PG_COMMENT = (
     "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph, article title, "
