@@ -12,10 +12,16 @@ On other engines: Core executemany, and batched INSERT ... RETURNING for ids.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
-from sqlalchemy import Connection, Executable, Insert, Select, Table, func, literal_column, select
+from sqlalchemy import ColumnClause, Connection, Dialect, Insert, Label, Select, Table, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
+
+if TYPE_CHECKING:
+    from archive.models import Base
 
 
 def direct(conn: Connection) -> bool:
@@ -23,13 +29,13 @@ def direct(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark"
 
 
-def _processors(dialect, types: Sequence) -> tuple:
+def _processors(dialect: Dialect, types: Sequence[TypeEngine[Any]]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(position, bind processor) for each value that needs converting for the driver."""
     pairs = ((i, t.dialect_impl(dialect).bind_processor(dialect)) for i, t in enumerate(types))
     return tuple((i, f) for i, f in pairs if f is not None)
 
 
-def _converted(values: tuple, processors: tuple) -> tuple:
+def _converted(values: tuple[Any, ...], processors: tuple[tuple[int, Callable[[Any], Any]], ...]) -> tuple[Any, ...]:
     if not processors:
         return values
     out = list(values)
@@ -39,7 +45,9 @@ def _converted(values: tuple, processors: tuple) -> tuple:
 
 
 def driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[tuple]:
-    cursor = conn.connection.driver_connection.cursor()
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None
+    cursor = driver_connection.cursor()
     try:
         if many:
             cursor.executemany(sql, params)
@@ -52,13 +60,13 @@ def driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[
 
 
 @lru_cache(maxsize=None)
-def _compiled(statement: Executable, dialect) -> tuple[str, tuple[str, ...], tuple]:
-    compiled = statement.compile(dialect=dialect)
+def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     names = tuple(compiled.positiontup or ())
     return compiled.string, names, _processors(dialect, [compiled.binds[n].type for n in names])
 
 
-def rows(conn: Connection, statement: Executable, params: dict | None = None) -> list[tuple]:
+def rows(conn: Connection, statement: Select[Any], params: dict | None = None) -> list[tuple]:
     """The rows of a prebuilt query, as plain tuples (values as the driver returns them)."""
     if not direct(conn):
         return [tuple(r) for r in conn.execute(statement, params or {})]
@@ -72,7 +80,7 @@ def _insert(table: Table) -> Insert:
 
 
 @lru_cache(maxsize=None)
-def _driver_insert(table: Table, columns: tuple[str, ...], dialect) -> tuple[str, tuple]:
+def _driver_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
     quote = dialect.identifier_preparer.quote
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' * len(columns))})"
     return sql, _processors(dialect, [table.c[c].type for c in columns])
@@ -96,43 +104,48 @@ def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuple
     driver(conn, sql, tuples, many=True)
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's table (typed: SQLAlchemy declares __table__ as a FromClause)."""
+    return cast(Table, model.__table__)
+
+
 def _watermark() -> Table:
     from archive.models import IdWatermark
 
-    return IdWatermark.__table__
+    return table_of(IdWatermark)
 
 
 @lru_cache(maxsize=None)
 def _max_ids(*tables: Table) -> Select:
     mark = _watermark()
 
-    def highest(t: Table):
+    def highest(t: Table) -> Label[Any]:
         in_table = select(func.max(t.c.id)).scalar_subquery()
         recorded = select(mark.c.last_id).where(mark.c.table_name == literal_column(f"'{t.name}'")).scalar_subquery()
         # SQLite's two-argument max() is the larger of the two
-        zero = literal_column("0")  # not a bound parameter: rows() binds only what its caller names
+        zero: ColumnClause[Any] = literal_column("0")  # not a bound parameter: rows() binds only what its caller names
         return func.max(func.coalesce(in_table, zero), func.coalesce(recorded, zero)).label(t.name)
 
     return select(*(highest(t) for t in tables))
 
 
-def next_ids(conn: Connection, *models) -> dict[str, int]:
+def next_ids(conn: Connection, *models: type[Base]) -> dict[str, int]:
     """On SQLite, the next id of each model's table, in one query: above every id it holds and every id
     it ever held (id_watermark); elsewhere {} (the engine's sequences hand ids out)."""
     if conn.dialect.name != "sqlite":
         return {}
-    tables = tuple(m.__table__ for m in models)
+    tables = tuple(table_of(m) for m in models)
     (found,) = rows(conn, _max_ids(*tables))
     return {t.name: (value or 0) + 1 for t, value in zip(tables, found)}
 
 
-def raise_watermarks(conn: Connection, *models) -> None:
+def raise_watermarks(conn: Connection, *models: type[Base]) -> None:
     """On SQLite, before rows are deleted: record each table's highest id, so that it is not handed out
     again once those rows are gone."""
     if conn.dialect.name != "sqlite":
         return
     for model in models:
-        name = model.__table__.name  # a model's table name, not user input
+        name = table_of(model).name  # a model's table name, not user input
         conn.exec_driver_sql(
             f"INSERT INTO id_watermark (table_name, last_id) SELECT '{name}', m FROM (SELECT max(id) AS m FROM {name}) "
             "WHERE m IS NOT NULL ON CONFLICT (table_name) DO UPDATE SET last_id = max(last_id, excluded.last_id)"
@@ -146,8 +159,8 @@ def _insert_returning_ids(table: Table) -> Insert:
 
 def insert_many(
     conn: Connection,
-    model,
-    values: list[dict],
+    model: type[Base],
+    values: list[dict[str, Any]],
     ids: dict[str, int],
     preset: list[int | None] | None = None,
     returning: bool = True,
@@ -160,9 +173,9 @@ def insert_many(
 
 def insert_rows(
     conn: Connection,
-    model,
+    model: type[Base],
     columns: tuple[str, ...],
-    rows: list[tuple],
+    rows: list[tuple[Any, ...]],
     ids: dict[str, int],
     preset: list[int | None] | None = None,
     returning: bool = True,
@@ -180,7 +193,7 @@ def insert_rows(
     """
     if not rows:
         return []
-    table = model.__table__
+    table = table_of(model)
     if preset is not None and any(i is not None for i in preset):
         return _insert_some_preset(conn, model, columns, rows, ids, preset)
     if conn.dialect.name != "sqlite":
@@ -195,15 +208,15 @@ def insert_rows(
     return list(range(start, start + len(rows)))
 
 
-def _next_id(conn: Connection, model, ids: dict[str, int]) -> int:
+def _next_id(conn: Connection, model: type[Base], ids: dict[str, int]) -> int:
     """SQLite: the next id of model's table from `ids`, or looked up when `ids` does not have it."""
-    return ids.get(model.__table__.name) or next_ids(conn, model)[model.__table__.name]
+    return ids.get(table_of(model).name) or next_ids(conn, model)[table_of(model).name]
 
 
 def _insert_some_preset(
-    conn: Connection, model, columns: tuple[str, ...], rows: list[tuple], ids: dict[str, int], preset: list[int | None]
+    conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[tuple[Any, ...]], ids: dict[str, int], preset: list[int | None]
 ) -> list[int]:
-    table = model.__table__
+    table = table_of(model)
     if conn.dialect.name == "sqlite":
         # new ids go above the preset ones: those rows were deleted just before, so max(id) may be below them
         floor = max(i for i in preset if i is not None) + 1

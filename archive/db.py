@@ -9,9 +9,9 @@ import sqlite3
 import time
 from contextlib import contextmanager, redirect_stdout
 from importlib import resources
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import Engine, create_engine, event, pool
+from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import URL, make_url
 
 from archive.config import redact_url
@@ -46,7 +46,7 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(orig, OSError) and orig.errno == errno.ENOSPC or "No space left on device" in str(orig)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # isolation_level=None lets the "begin" hook issue BEGIN IMMEDIATE itself (pysqlite's own
     # deferred BEGIN would let two writers deadlock on lock upgrade instead of waiting).
     dbapi_connection.isolation_level = None
@@ -58,7 +58,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
-def _switch_to_wal(cur) -> None:
+def _switch_to_wal(cur: sqlite3.Cursor) -> None:
     """WAL mode, once per database file (it is kept in the file). Switching needs the file to itself,
     and SQLite answers "database is locked" at once, without waiting out busy_timeout, when another
     process has it open at that moment (two first loads into a new file): wait and look again."""
@@ -84,7 +84,8 @@ def parse_url(url: str) -> URL:
     # A certificate file that is not there: the drivers say so with a traceback (PyMySQL's
     # FileNotFoundError) or only once a server asks for it.
     for key in CERTIFICATE_PARAMETERS.intersection(parsed.query):
-        for value in [parsed.query[key]] if isinstance(parsed.query[key], str) else parsed.query[key]:
+        given = parsed.query[key]
+        for value in [given] if isinstance(given, str) else given:
             if value and value != "system" and not os.path.isfile(value):  # libpq: "system" = the OS store
                 raise DatabaseError(f"cannot use database URL {redact_url(url)}: {key} file {value} does not exist")
     return parsed
@@ -93,7 +94,7 @@ def parse_url(url: str) -> URL:
 CERTIFICATE_PARAMETERS = {"ssl_ca", "ssl_cert", "ssl_key", "sslrootcert", "sslcert", "sslkey", "sslcrl"}
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine that writes (the loader, migrations, purge): WAL and busy timeout on SQLite, and every
     transaction there takes the write lock at BEGIN; utf8mb4 on MySQL. Readers use make_reader."""
     parsed = parse_url(url)
@@ -118,7 +119,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 # ---------------------------------------------------------------- readers
 
 
-def sqlite_connect_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
+def sqlite_connect_readonly(path: str, **connect_kwargs: Any) -> sqlite3.Connection:
     """A connection that reads the SQLite file at `path`, never writes or creates it, and never waits for
     a writer (archive.readdb.open_sqlite_readonly: mode=ro, immutable=1 with a warning where no WAL
     index can be made); a file that cannot be read is a readdb.ReadError (a DatabaseError)."""
@@ -127,7 +128,7 @@ def sqlite_connect_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
     return open_sqlite_readonly(path, **connect_kwargs)
 
 
-def _reader_pragmas(dbapi_connection, _record) -> None:
+def _reader_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # Transactions are begun by the "begin" hook: a deferred BEGIN takes no lock until the first read,
     # and in WAL mode that read takes a snapshot, not a lock. busy_timeout still covers the moments a
     # reader must wait (a database in rollback-journal mode while a writer commits; WAL recovery).
@@ -138,7 +139,7 @@ def _reader_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
-def make_reader(url: str, **kwargs) -> Engine:
+def make_reader(url: str, **kwargs: Any) -> Engine:
     """An engine for the commands that only read (stats, show, search, …): it never creates the database,
     never migrates it and never takes the write lock, so it neither waits for a loader nor needs a
     writable file. PostgreSQL and MariaDB read without waiting for writers already; on SQLite see
@@ -165,7 +166,7 @@ def migrations_dir() -> str:
 # commands that only read (export, sql, search) never need it.
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config that runs on `connection` (or, without one, on the URL env.py resolves)."""
     from alembic.config import Config
 
@@ -221,14 +222,16 @@ def _alembic(engine: Engine) -> Iterator[Config]:
     # Alembic reads the current revision inside the lock, so a process that waited finds the work done.
     with _schema_lock(engine), engine.connect() as conn:
         sqlite = engine.dialect.name == "sqlite"
+        driver = conn.connection.driver_connection
+        assert driver is not None
         if sqlite:
             # SQLite alters a table by rebuilding it (batch mode); with foreign keys enforced, dropping the
             # old copy would cascade-delete every row that refers to it. The pragma can only change outside
             # a transaction: off for the migration, checked before commit, on again afterwards.
             # legacy_alter_table: renaming the rebuilt copy into place must not check the views that name
             # the table (they fail while it is gone, and name it again once the rename is done).
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
-            conn.connection.driver_connection.execute("PRAGMA legacy_alter_table = ON")
+            driver.execute("PRAGMA foreign_keys = OFF")
+            driver.execute("PRAGMA legacy_alter_table = ON")
         try:
             with conn.begin():
                 yield alembic_config(conn)
@@ -236,8 +239,8 @@ def _alembic(engine: Engine) -> Iterator[Config]:
                     raise DatabaseError(f"the migration would leave {len(broken)} rows pointing nowhere (first: {tuple(broken[0])}); nothing was changed")
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA legacy_alter_table = OFF")
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+                driver.execute("PRAGMA legacy_alter_table = OFF")
+                driver.execute("PRAGMA foreign_keys = ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
