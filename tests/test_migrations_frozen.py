@@ -72,7 +72,7 @@ def test_the_frozen_rebuild_is_the_index_the_loader_keeps(db_url, seed_dir):
     eng = db.make_engine(db_url)
     with eng.begin() as conn:
         loaded = _index(conn)
-        assert len(next(iter(loaded.values()))) > 38
+        assert len(next(iter(loaded.values()))) >= 38  # a row per text, or (SQLite) per token
         assert search_index.rebuild(conn) == 38  # the seed page: title, subtitle, 5 headings, 31 paragraphs
         assert _index(conn) == loaded
         assert conn.execute(text("SELECT count(*) FROM paragraph")).scalar_one() == 31
