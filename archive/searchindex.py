@@ -22,6 +22,8 @@ from archive.searchquery import engine_kind, id_list, stored_docs
 from archive.searchtext import CODE_WIDTH, token_text
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from archive.prepare import Rows
 
 BATCH = 2000
@@ -74,7 +76,7 @@ SQLITE_CHAR_PREFIX = "prefix='4'"
 _SQLITE_CREATE = "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii'{})"
 
 
-def recreate_sqlite_index(bind, char_prefix: bool) -> int:
+def recreate_sqlite_index(bind: Connection, char_prefix: bool) -> int:
     """Make SQLite's index again, with or without the per-character prefix index (migration 0011 and its
     downgrade), keeping the automerge setting; index every stored text; return how many."""
     automerge = bind.execute(text("SELECT v FROM search_fts_config WHERE k = 'automerge'")).scalar()
@@ -85,7 +87,7 @@ def recreate_sqlite_index(bind, char_prefix: bool) -> int:
     return rebuild(bind)
 
 
-def create_char_count(bind) -> None:
+def create_char_count(bind: Connection) -> None:
     """PostgreSQL's per-character count table, filled from every stored text (migration 0011)."""
     for stmt in CHAR_COUNT_DDL:
         bind.execute(text(stmt))
@@ -93,7 +95,7 @@ def create_char_count(bind) -> None:
         _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1, present=True)
 
 
-def create_index(bind) -> None:
+def create_index(bind: Connection) -> None:
     for stmt in DDL[engine_kind(bind)]["create"]:
         bind.execute(text(stmt))
     rebuild(bind)
@@ -107,13 +109,13 @@ SQLITE_AUTOMERGE = 16
 SQLITE_DEFAULT_AUTOMERGE = 4
 
 
-def set_automerge(bind, value: int = SQLITE_AUTOMERGE) -> None:
+def set_automerge(bind: Connection, value: int = SQLITE_AUTOMERGE) -> None:
     """Set FTS5's automerge on SQLite's index (kept in the database); other engines have none."""
     if engine_kind(bind) == "sqlite":
         bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', {int(value)})"))
 
 
-def drop_index(bind) -> None:
+def drop_index(bind: Connection) -> None:
     for stmt in DDL[engine_kind(bind)]["drop"]:
         bind.execute(text(stmt))
 
@@ -183,12 +185,12 @@ def _char_counts(token_texts: Iterable[str]) -> Counter:
     return counts
 
 
-def has_char_count(bind) -> bool:
+def has_char_count(bind: Connection) -> bool:
     # migrations before 0011 (and downgrades past it) index texts while the table does not exist
-    return bind.execute(text("SELECT to_regclass('search_char_count') IS NOT NULL")).scalar()
+    return bool(bind.execute(text("SELECT to_regclass('search_char_count') IS NOT NULL")).scalar())
 
 
-def _count_chars(bind, counts: Counter, sign: int, present: bool | None = None) -> None:
+def _count_chars(bind: Connection, counts: Counter[str], sign: int, present: bool | None = None) -> None:
     """Add (sign 1) or take away (-1) these counts; `present`: whether search_char_count exists, when the
     caller knows (None: look, one query)."""
     if not counts or not (has_char_count(bind) if present is None else present):
@@ -199,12 +201,12 @@ def _count_chars(bind, counts: Counter, sign: int, present: bool | None = None) 
         bind.execute(text(_CHAR_COUNT_UPSERT), rows[i : i + BATCH])
 
 
-def add(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
+def add(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
     """Index texts: (key, text) pairs."""
     add_tokens(bind, [(k, token_text(t)) for k, t in docs], char_count)
 
 
-def add_tokens(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
+def add_tokens(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
     """Index texts already turned into token text (searchtext.token_text): (key, token text) pairs.
     `char_count`: whether PostgreSQL's search_char_count exists, where the caller knows (the loader
     writes only at the head revision, where it does); None looks it up."""
@@ -223,7 +225,7 @@ def add_tokens(bind, docs: Sequence[tuple[int, str]], char_count: bool | None = 
         _count_chars(bind, _char_counts(t for _, t in docs), 1, char_count)
 
 
-def index_document(conn, rows: Rows, article_ids: Sequence[int], section_ids: Sequence[int], paragraph_ids: Sequence[int]) -> None:
+def index_document(conn: Connection, rows: Rows, article_ids: Sequence[int], section_ids: Sequence[int], paragraph_ids: Sequence[int]) -> None:
     """Index the texts of one document the loader has just written: `rows` as the worker prepared them
     (each text's field, position and token text), the ids the loader gave its articles, sections and
     paragraphs."""
@@ -234,7 +236,7 @@ def index_document(conn, rows: Rows, article_ids: Sequence[int], section_ids: Se
     add_tokens(conn, list(zip(keys, rows.index_tokens)), char_count=True)
 
 
-def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
+def remove(bind: Connection, docs: Sequence[tuple[int, str]]) -> None:
     """Unindex texts: the same (key, text) pairs they were indexed with."""
     if engine_kind(bind) == "sqlite":
         # A contentless FTS5 table forgets a row only when given the tokens it was indexed with.
@@ -249,13 +251,13 @@ def remove(bind, docs: Sequence[tuple[int, str]]) -> None:
         bind.execute(text(f"DELETE FROM search_doc WHERE doc_key IN ({id_list(keys[i : i + BATCH])})"))
 
 
-def remove_articles(bind, article_ids: Sequence[int]) -> None:
+def remove_articles(bind: Connection, article_ids: Sequence[int]) -> None:
     """Unindex every text of these articles (before their rows are deleted)."""
     if article_ids:
         remove(bind, stored_docs(bind, article_ids))
 
 
-def rebuild(bind) -> int:
+def rebuild(bind: Connection) -> int:
     """Empty the index and index every stored text again (titles, subtitles, kickers, headings,
     paragraphs); return how many."""
     if engine_kind(bind) == "sqlite":
@@ -272,7 +274,7 @@ def rebuild(bind) -> int:
     return count
 
 
-def _stored_batches(bind) -> Iterator[list[tuple[int, str]]]:
+def _stored_batches(bind: Connection) -> Iterator[list[tuple[int, str]]]:
     """Every stored text as (key, text), BATCH articles at a time: memory stays bounded."""
     article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
     for i in range(0, len(article_ids), BATCH):

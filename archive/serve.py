@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from archive import dictionary
 from archive.db import DatabaseError, parse_url
@@ -13,10 +14,13 @@ from archive.searchkey import ID_MASK, NOT_PARAGRAPH
 from archive.searchquery import fts5_match
 from archive.searchtext import EmptyQuery, parse_query
 
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+
 try:
     from datasette import hookimpl
 except ImportError:  # the serve extra is not installed: make_datasette says so when asked
-    def hookimpl(f):
+    def hookimpl(f: Callable[..., Any]) -> Callable[..., Any]:  # type: ignore[misc]
         return f
 
 FACETS = {
@@ -85,7 +89,7 @@ SETTINGS = {"sql_time_limit_ms": TIME_LIMIT_MS, "max_returned_rows": MAX_ROWS, "
 
 
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("archive_match", 1, archive_match, deterministic=True)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
 
@@ -114,9 +118,9 @@ def sqlite_path(url: str) -> Path:
     return path
 
 
-def metadata(database: str) -> dict:
+def metadata(database: str) -> dict[str, Any]:
     """Datasette metadata: titles and descriptions from the data dictionary, facets, canned queries."""
-    tables = {}
+    tables: dict[str, dict[str, Any]] = {}
     for r in dictionary.relations():
         entry = {"description": r.description, "columns": {c.name: c.description for c in r.columns}}
         if r.name in FACETS:
@@ -133,7 +137,7 @@ def metadata(database: str) -> dict:
     }
 
 
-def make_datasette(path: Path, immutable: bool = False):
+def make_datasette(path: Path, immutable: bool = False) -> Datasette:
     """A Datasette app over `path`: read-only (mode=ro) by default, immutable=1 when asked."""
     try:
         from datasette.app import Datasette
