@@ -16,6 +16,7 @@ import re
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from archive.config import redact_url
@@ -41,7 +42,7 @@ class SQL(str):
     text = property(str.__str__)
 
 
-def text(statement: str):
+def text(statement: str) -> Any:
     """SQL text that runs on this module's Reader and on SQLAlchemy's sessions and connections alike:
     SQLAlchemy's text() when SQLAlchemy is loaded (a SQLAlchemy bind exists only then), else a plain SQL
     string, so that the readers need not import SQLAlchemy to name their statements."""
@@ -50,6 +51,12 @@ def text(statement: str):
 
         return sa_text(statement)
     return SQL(statement)
+
+
+class Bind(Protocol):
+    """What the readers run SQL on: this module's Reader, or a SQLAlchemy session or connection."""
+
+    def execute(self, statement: Any, parameters: Any = ..., /) -> Any: ...
 
 
 class _Dialect:

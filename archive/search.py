@@ -4,18 +4,17 @@ article's title, subtitle or kicker, or a section heading; each says which (`hit
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from archive.output import render, to_json
-from archive.readdb import text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
+from archive.readdb import Bind, text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
 from archive.searchkey import ARTICLE_FIELDS, key_range, split_key
 from archive.searchquery import Candidates, char_count, id_list, stored_docs
 from archive.queries import WITH_ISSUE
 from archive.searchtext import Query, parse_query, spans
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 __all__ = ["Filters", "render_hits", "search"]
 
@@ -33,7 +32,7 @@ class Filters:
 
 
 def search(
-    session: Session,
+    session: Bind,
     query: str,
     *,
     filters: Filters = Filters(),
@@ -49,7 +48,7 @@ def search(
 
 
 def find_keys(
-    session: Session,
+    session: Bind,
     q: Query,
     *,
     filters: Filters = Filters(),
@@ -65,6 +64,7 @@ def find_keys(
     k, params, body = cand.key_col, cand.params, cand.from_where()
     one_char = len(q.terms) == 1 and not q.terms[0].exclude and q.terms[0].is_prefix
     counted = count and cand.lossy and one_char and not cand.narrowed  # PostgreSQL keeps these counts in a table
+    total: int | None
     if counted:
         total = char_count(session, q.terms[0])
     else:
@@ -90,7 +90,7 @@ def find_keys(
     return total, keys
 
 
-def _pg_newest(session: Session, cand: Candidates, n: int) -> list[int]:
+def _pg_newest(session: Bind, cand: Candidates, n: int) -> list[int]:
     """The newest n hits on PostgreSQL. Asked for them in one query, the planner walks the primary key
     backwards testing every row: instant for a common term, a scan of the whole table for a rare one
     (measured: 3.3 s on 1,000,000 paragraphs). So walk a bounded window of the newest rows first, and
@@ -111,7 +111,7 @@ def _pg_newest(session: Session, cand: Candidates, n: int) -> list[int]:
     )
 
 
-def _lossy_hits(session: Session, q: Query, cand: Candidates) -> list[int]:
+def _lossy_hits(session: Bind, q: Query, cand: Candidates) -> list[int]:
     """Keys of PostgreSQL rows whose tsvector lost positions (very long or repetitive texts): whether
     they match is decided on the text itself."""
     lossy_keys = set(session.execute(text(f"SELECT d.doc_key FROM {cand.lossy_rows()}"), cand.params).scalars())
@@ -121,7 +121,7 @@ def _lossy_hits(session: Session, q: Query, cand: Candidates) -> list[int]:
     return sorted((key for key, t in docs if key in lossy_keys and q.matches(t)), reverse=True)
 
 
-def _article_ids(session: Session, keys) -> set[int]:
+def _article_ids(session: Bind, keys: Iterable[int]) -> set[int]:
     ids: set[int] = set()
     by_field: dict[str, list[int]] = {}
     for key in keys:
@@ -135,7 +135,7 @@ def _article_ids(session: Session, keys) -> set[int]:
     return ids
 
 
-def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
+def hits_for_keys(session: Bind, q: Query, keys: list[int]) -> list[dict]:
     """The hits for index keys, in the order given."""
     wanted: dict[str, list[int]] = {}
     for field, rid in map(split_key, keys):
@@ -170,7 +170,8 @@ def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
     return [found[split_key(k)] for k in keys if split_key(k) in found]
 
 
-def _hit(q: Query, field: str, paper, date, article_id, title, heading, paragraph_id, body: str) -> dict:
+def _hit(q: Query, field: str, paper: str, date: dt.date | str, article_id: int, title: str | None,
+         heading: str | None, paragraph_id: int | None, body: str) -> dict[str, Any]:
     where = spans(body, q)
     start = max(0, where[0][0] - SNIPPET_BEFORE) if where else 0
     end = min(len(body), (where[0][1] if where else 0) + SNIPPET_AFTER)

@@ -11,17 +11,18 @@ archive.searchindex, which reads the stored texts through this module too.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from typing import Any, Iterable
 
 # No SQLAlchemy at import: `archive search` reads through archive.readdb's lean connection.
-from archive.readdb import text
+from archive.readdb import Bind, text
 from archive.searchkey import FIELD_MASK, FIELD_NAMES, FIELD_SHIFT, FIELDS, ID_MASK, doc_key
 from archive.searchtext import Query, Term
 
 
-def engine_kind(bind) -> str:
+def engine_kind(bind: Bind) -> str:
     """sqlite, postgresql or mysql (MariaDB too): which index a bind's database has."""
-    name = (bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name
+    holder: Any = bind.get_bind() if hasattr(bind, "get_bind") else bind  # a Session's engine; a Reader or Connection itself
+    name: str = holder.dialect.name
     return "mysql" if name in ("mysql", "mariadb") else name
 
 
@@ -50,11 +51,11 @@ JOIN issue i ON i.id = a.issue_id WHERE {where_p}
 """
 
 
-def _date(v) -> dt.date:
+def _date(v: object) -> dt.date:
     return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
 
 
-def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
+def stored_docs(bind: Bind, article_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
     """(key, text) of every stored text the index holds (of the given articles, or all)."""
     if article_ids is None:
         where = dict(where_a="1 = 1", where_s="1 = 1", where_p="1 = 1")
@@ -67,7 +68,7 @@ def stored_docs(bind, article_ids: Iterable[int] | None = None) -> list[tuple[in
     return [(doc_key(_date(d), rid, FIELD_NAMES[int(f)]), body) for d, f, rid, body in bind.execute(text(sql))]
 
 
-def char_count(bind, term: Term) -> int:
+def char_count(bind: Bind, term: Term) -> int:
     """How many indexed texts hold this one-character term (PostgreSQL's search_char_count)."""
     found = bind.execute(text("SELECT docs FROM search_char_count WHERE code = :c"), {"c": term.tokens[0]}).scalar()
     return int(found or 0)
@@ -109,7 +110,7 @@ class Candidates:
     newspaper: `from_where()` is the SQL after FROM, `key_col` the key's column in it, `rank` an ORDER BY
     for relevance where the engine has one, and `params` the parameters all of them take."""
 
-    def __init__(self, bind, query: Query, *, lo: int | None = None, hi: int | None = None, newspaper: str | None = None):
+    def __init__(self, bind: Bind, query: Query, *, lo: int | None = None, hi: int | None = None, newspaper: str | None = None):
         self.kind = engine_kind(bind)
         self.query = query
         self.params: dict = {}
