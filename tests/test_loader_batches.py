@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import loader, queries
+from archive import loader, queries, writer
 from archive.metrics import Metric
 from archive.models import Article, Metric as MetricRow, Paragraph, Section
 from archive.prepare import prepare_bytes
@@ -97,7 +97,7 @@ def test_ids_stay_wired_after_a_purge(engine):
     for i in range(3):
         g, prepared = _prepared(10 + i)
         stored[i] = (g, loader.store_with_retry(engine, prepared).source_id)
-    loader.purge(engine, str(stored[2][1]))  # the newest rows go: their ids are free again on SQLite
+    writer.purge(engine, str(stored[2][1]))  # the newest rows go: their ids are free again on SQLite
     for i in range(3, 5):
         g, prepared = _prepared(10 + i)
         stored[i] = (g, loader.store_with_retry(engine, prepared).source_id)
