@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).parent.parent / "archive"
 PARSE_HALF = [
     "columns", "decode", "document", "numerals", "metrics", "timeref", "places", "facts", "limits", "searchtext",
     "inputs", "prepare", "formats/__init__", "formats/article", "formats/credits", "formats/frontmatter",
-    "formats/markdown", "formats/metadata", "formats/page",
+    "formats/markdown", "formats/metadata", "formats/page", "formats/blocks",
 ]
 DATABASE = ("sqlalchemy", "alembic", "psycopg", "pymysql", "sqlite3", "archive.models", "archive.db", "archive.loader",
             "archive.bulk", "archive.searchindex", "archive.queries", "archive.writer")
