@@ -34,8 +34,11 @@ from archive.numerals import (
 __all__ = ["Metric", "extract_metrics", "UNITS", "UNIT_TABLE", "subject_key"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
+    """One metric. Its fields, in this order, are archive.columns.METRIC_FIELDS (the metric table's
+    content columns: what the loader writes and `archive show` returns); a test holds the two equal."""
+
     ordinal: int            # 1-based within the paragraph, in text order
     surface: str            # exact substring, qualifier words included
     char_start: int         # code-point offsets: text[char_start:char_end] == surface
@@ -46,12 +49,12 @@ class Metric:
     qualifier: str          # exact approx more_than at_least at_most less_than
     kind: str               # count percent change duration money measure score age ratio
     subject: str | None     # phrase from the text, as written
+    subject_key: str | None = None   # the subject's normalised head: 全局共有民警 -> 民警
     condition: str | None   # e.g. ">=85分" for a share conditioned by a threshold
     as_of: str | None       # e.g. 截至8月20日
     period: str | None      # e.g. 7月以来
     direction: str | None   # up/down for changes
     basis: str | None       # 同比/环比
-    subject_key: str | None = None   # the subject's normalised head: 全局共有民警 -> 民警
     role: str | None = None          # from/to: the two ends of a change stated as a pair
 
 

@@ -5,6 +5,7 @@ processes and in tests without one; the readers never reach the loader (the only
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -74,5 +75,10 @@ def test_the_column_bounds_the_parse_half_reads_are_the_models():
         for c in models.Metric.__table__.columns
         if isinstance(c.type, Numeric) and c.type.precision
     ) == columns.METRIC_NUMERIC
+    # the extractor's Metric has the fields METRIC_FIELDS names, in its order, and the table has their columns
+    from archive.metrics import Metric
+
+    assert tuple(f.name for f in dataclasses.fields(Metric)) == columns.METRIC_FIELDS
+    assert set(columns.METRIC_FIELDS) <= set(models.Metric.__table__.columns.keys())
     # every table with a bounded string column that the parsed document fills is covered
     assert {"article", "article_author", "issue", "metric", "newspaper", "paragraph", "section"} <= set(lengths)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import loader, queries, writer
+from archive.columns import METRIC_FIELDS
 from archive.metrics import Metric
 from archive.models import Article, Metric as MetricRow, Paragraph, Section
 from archive.prepare import prepare_bytes
@@ -41,10 +42,9 @@ def _expected_structure(g) -> list[tuple]:
 
 
 def _metric(ordinal: int, surface: str, value: str, **kw) -> Metric:
-    fields = dict(
-        ordinal=ordinal, surface=surface, char_start=0, char_end=len(surface), value=Decimal(value),
-        value_high=None, unit="人", qualifier="exact", kind="count", subject=None, condition=None,
-        as_of=None, period=None, direction=None, basis=None,
+    fields = dict.fromkeys(METRIC_FIELDS) | dict(
+        ordinal=ordinal, surface=surface, char_start=0, char_end=len(surface), value=Decimal(value), unit="人",
+        qualifier="exact", kind="count",
     )
     return Metric(**{**fields, **kw})
 
