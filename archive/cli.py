@@ -231,9 +231,9 @@ def purge(obj: Context, target: str) -> None:
     """Remove one loaded file (SOURCE_ID or PATH) and everything parsed from it.
 
     A PATH whose bytes are also loaded from other paths: only that path is forgotten."""
-    from archive import loader
+    from archive import writer
 
-    click.echo(loader.purge(obj.engine, target).describe())
+    click.echo(writer.purge(obj.engine, target).describe())
 
 
 @main.command()
@@ -241,11 +241,11 @@ def purge(obj: Context, target: str) -> None:
 @db_command
 def reparse(obj: Context, source_ids) -> None:
     """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
-    from archive import db, loader
+    from archive import db, writer
 
     db.ensure_schema(obj.engine)  # a writer, like load: never into a database left at an older revision
     changed = failed = total = 0
-    for r in loader.reparse(obj.engine, source_ids or None):
+    for r in writer.reparse(obj.engine, source_ids or None):
         if r.note:  # purged while we ran: nothing to reparse, nothing failed
             click.echo(r.note, err=True)
             continue

@@ -1,4 +1,4 @@
-"""The schema's bounded columns as plain data, for the parse half (archive.limits), which runs in the
+"""The schema's bounded columns and the metric's fields as plain data, for the parse half (archive.limits), which runs in the
 parser workers and must not import SQLAlchemy or the models. tests/test_architecture.py checks that
 this copy equals the models' own columns, so a changed model fails the build until it is updated here."""
 
@@ -17,3 +17,10 @@ STRING_LENGTHS: dict[str, tuple[tuple[str, int], ...]] = {
 
 # (column, precision, scale) of the metric table's NUMERIC columns.
 METRIC_NUMERIC: tuple[tuple[str, int, int], ...] = (('value', 38, 10), ('value_high', 38, 10), ('value_base', 38, 10))
+
+# The fields of an extracted metric (archive.metrics.Metric), in order: the metric table's content
+# columns, written by the loader and returned by `archive show` (the table's other columns are facts').
+METRIC_FIELDS = (
+    "ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier", "kind",
+    "subject", "subject_key", "condition", "as_of", "period", "direction", "basis", "role",
+)

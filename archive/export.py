@@ -26,7 +26,6 @@ from archive import sql
 from archive.errors import NotFound, UnavailableError
 from archive.output import decimal_number
 
-FORMATS = ("csv", "jsonl", "parquet", "xlsx")
 BINARY_FORMATS = ("parquet", "xlsx")
 EXTRAS = {"parquet": ("pyarrow", "parquet"), "xlsx": ("xlsxwriter", "xlsx")}
 BATCH_ROWS = sql.BATCH_ROWS
@@ -620,6 +619,16 @@ def write_xlsx(rows: sql.Rows, out: BinaryIO, warn: Callable[[str], None] = lamb
         warn(f"more rows than one Excel sheet holds: written to {sheets} sheets (data, data2, …)")
 
 
+# A format's name → its writer, called as writer(rows, out, encoding, excel, warn); each takes what it uses.
+WRITERS: dict[str, Callable[[sql.Rows, BinaryIO, str, bool, Callable[[str], None]], Iterator[int]]] = {
+    "csv": lambda rows, out, encoding, excel, _warn: write_csv(rows, out, encoding=encoding, bom=excel),
+    "jsonl": lambda rows, out, _encoding, _excel, _warn: write_jsonl(rows, out),
+    "parquet": lambda rows, out, _encoding, _excel, _warn: write_parquet(rows, out),
+    "xlsx": lambda rows, out, _encoding, _excel, warn: write_xlsx(rows, out, warn),
+}
+FORMATS = tuple(WRITERS)
+
+
 def export(
     rows: sql.Rows,
     fmt: str,
@@ -630,19 +639,15 @@ def export(
     warn: Callable[[str], None] = lambda _m: None,
 ) -> Iterator[int]:
     """Write `rows` to `out` in `fmt`, yielding the number of rows written after each batch."""
+    utf8 = codecs.lookup(encoding).name == "utf-8"
     if fmt == "csv":
-        if excel and codecs.lookup(encoding).name != "utf-8":
+        if excel and not utf8:
             raise ExportUnavailable("--excel writes UTF-8 with a BOM; it cannot be combined with --encoding " + encoding)
-        return write_csv(rows, out, encoding=encoding, bom=excel)
-    if codecs.lookup(encoding).name != "utf-8" or excel:
+    elif not utf8 or excel:
         raise ExportUnavailable("--encoding and --excel apply to csv only")
-    if fmt == "jsonl":
-        return write_jsonl(rows, out)
-    if fmt == "parquet":
-        return write_parquet(rows, out)
-    if fmt == "xlsx":
-        return write_xlsx(rows, out, warn)
-    raise ExportUnavailable(f"unknown format {fmt}")
+    if fmt not in WRITERS:
+        raise ExportUnavailable(f"unknown format {fmt}")
+    return WRITERS[fmt](rows, out, encoding, excel, warn)
 
 
 @contextmanager

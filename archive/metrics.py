@@ -7,7 +7,7 @@ reduplication (``一件件``), labels counting a list spelled out next to them a
 condition another metric are not metrics.
 
 Design: one precompiled regex finds every "number + (range) + (余/多) + (大/小) + unit + (以上…)"
-span; small checks on the characters around each span reject the non-metrics; a second pass turns
+span; named rules (``_RULES``, run in order) read each span and reject the non-metrics; a second pass turns
 thresholds into conditions; then qualifier, kind, direction/basis, subject, ``as_of`` and
 ``period`` are read from the clause and sentence around the span.  Everything is pure Python with
 module-level compiled regexes; no per-character loop runs over the whole text.
@@ -34,8 +34,11 @@ from archive.numerals import (
 __all__ = ["Metric", "extract_metrics", "UNITS", "UNIT_TABLE", "subject_key"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
+    """One metric. Its fields, in this order, are archive.columns.METRIC_FIELDS (the metric table's
+    content columns: what the loader writes and `archive show` returns); a test holds the two equal."""
+
     ordinal: int            # 1-based within the paragraph, in text order
     surface: str            # exact substring, qualifier words included
     char_start: int         # code-point offsets: text[char_start:char_end] == surface
@@ -46,12 +49,12 @@ class Metric:
     qualifier: str          # exact approx more_than at_least at_most less_than
     kind: str               # count percent change duration money measure score age ratio
     subject: str | None     # phrase from the text, as written
+    subject_key: str | None = None   # the subject's normalised head: 全局共有民警 -> 民警
     condition: str | None   # e.g. ">=85分" for a share conditioned by a threshold
     as_of: str | None       # e.g. 截至8月20日
     period: str | None      # e.g. 7月以来
     direction: str | None   # up/down for changes
     basis: str | None       # 同比/环比
-    subject_key: str | None = None   # the subject's normalised head: 全局共有民警 -> 民警
     role: str | None = None          # from/to: the two ends of a change stated as a pair
 
 
@@ -313,6 +316,7 @@ class _Cand:
 _number_vague = lru_cache(maxsize=1 << 14)(parse_number_vague)
 
 _TO_HALF = str.maketrans("０１２３４５６７８９", "0123456789")
+_ZERO = Decimal(0)
 
 
 def _is_year(num: str, value: Decimal) -> bool:
@@ -343,233 +347,404 @@ def _candidates(text: str) -> list[_Cand]:
     return out
 
 
-def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | None:
-    num = m.group("num")
-    ns = m.start("num")
-    prev = text[ns - 1] if ns > 0 else ""
-    # a suffix of a longer number, an identifier, an ordinal, a rate denominator, a vague "数十"
-    if prev and (prev in _NUM_CHARS or prev in _IDENT_PREV):
-        if not (is_pct and prev in CN_SMALL_UNITS):
-            return None
-    if is_pct:
-        pct_start = m.start()
-        prev = text[pct_start - 1] if pct_start > 0 else ""
+class _Reading:
+    """One span the candidate regex found, as the rules read it: the _read_* rules fill in the fields
+    that later rules look at, the others only look."""
+
+    __slots__ = (
+        "text", "m", "is_pct", "spans", "starts", "num", "ns", "prev", "value", "inner_vague", "round_word",
+        "pair_high", "end", "post", "unit", "kind", "surface_unit", "vague", "value_high", "unit_end", "nxt",
+        "more_after", "q_pre", "q_start", "qualifier", "start",
+    )
+
+    def __init__(self, text: str, m: re.Match[str], is_pct: bool, spans: list[tuple[int, int]], starts: list[int]):
+        self.text, self.m, self.is_pct = text, m, is_pct
+        self.spans, self.starts = spans, starts   # titles and quotes (_quote_spans) and their starts
+        self.num = m.group("num")
+        self.ns = ns = m.start("num")             # where the number starts
+        at = m.start() if is_pct else ns
+        self.prev = text[at - 1] if at > 0 else ""   # before the number (before 百分之 for a percentage)
+        self.value: Decimal = _ZERO
+        self.inner_vague = False                  # the number itself says "more than" (数千, 几十)
+        self.round_word = False                   # 上百, 数千, 万: magnitude words, no digits
+        self.pair_high: Decimal | None = None     # 三四千: the higher of two neighbouring digits
+        self.end = 0
+        self.post: str | None = None              # the qualifier after the unit (以上, 以内…)
+        self.unit = self.kind = ""
+        self.surface_unit = ""                    # the unit as written; "" for a percentage
+        self.vague: str | None = None             # 余, 多, 几, 来 between number and unit
+        self.value_high: Decimal | None = None
+        self.unit_end = 0
+        self.nxt = ""                             # the character after the unit, once the unit is read
+        self.more_after = False                   # 两倍多, 3年多
+        self.q_pre: str | None = None             # the qualifier before the number (超过, 近…) and where it starts
+        self.q_start = 0
+        self.qualifier = "exact"
+        self.start = 0
+
+    def candidate(self) -> _Cand:
+        # money: 万/亿 are part of the number, so the value is already in 元
+        return _Cand(
+            start=self.start, end=self.end, num_start=self.ns, value=self.value, value_high=self.value_high,
+            unit=self.unit, kind=self.kind, qualifier=self.qualifier, post=self.post,
+        )
+
+
+# The rules, in the order _RULES runs them. Each takes the reading and returns True when the span is
+# no metric (the reading stops there). The _read_* rules fill in what later rules look at and refuse
+# only a number that does not read.
+
+
+def _suffix_of_a_number_or_identifier(r: _Reading) -> bool:
+    """A suffix of a longer number or an identifier (A12, 3-5号)."""
+    before = r.text[r.ns - 1] if r.ns > 0 else ""
+    return bool(before) and (before in _NUM_CHARS or before in _IDENT_PREV) and not (
+        r.is_pct and before in CN_SMALL_UNITS
+    )
+
+
+def _ordinal_or_rate(r: _Reading) -> bool:
+    """An ordinal, a rate denominator, a vague 几十/若干 (第三, 每5人, 周三, 初三, 编号…)."""
     # 数 stays out of this list: 天数170天, 人数1.6万人 (数十 is read as a round word from 数)
-    if prev in ("第", "每", "几", "若", "周", "逐", "初", "编", "号", "序"):
-        return None
-    if prev == " " and ns >= 2 and text[ns - 2] in _IDENT_PREV:
-        return None
-    if len(num) == 1 and num in _FINANCIAL_ONLY:
-        return None
-    round_word = False
-    pair_high = None
+    return r.prev in ("第", "每", "几", "若", "周", "逐", "初", "编", "号", "序")
+
+
+def _identifier_across_a_space(r: _Reading) -> bool:
+    return r.prev == " " and r.ns >= 2 and r.text[r.ns - 2] in _IDENT_PREV
+
+
+def _financial_numeral_alone(r: _Reading) -> bool:
+    """壹, 拾 alone: a financial numeral stands in an amount written out, not by itself."""
+    return len(r.num) == 1 and r.num in _FINANCIAL_ONLY
+
+
+def _half_of_something(r: _Reading) -> bool:
+    """上半年, 一半, 大半天: no count of halves."""
+    return r.num == "半" and bool(r.prev) and r.prev in "上下前后一大多好"
+
+
+def _read_value(r: _Reading) -> bool:
+    """The number's value: a half, a round word (上百, 数千), a pair of digits (三四千: a range) or a
+    written number; refuses one that does not read."""
+    num = r.num
     if num == "半":
-        if prev and prev in "上下前后一大多好":   # 上半年, 一半, 大半天: no count of halves
-            return None
-        value, inner_vague = Decimal("0.5"), False
+        r.value = Decimal("0.5")
     elif num[0] in "上数几百千万亿":  # only _ROUND_PATTERN makes these: magnitude characters follow
         value = Decimal(1)
         for ch in num.lstrip("上数几"):
             value *= _MAGNITUDE[ch]
-        round_word = True
-        inner_vague = num[0] in "上数几"       # 上百, 数千, 几十: the round value, more than it
+        r.value, r.round_word = value, True
+        r.inner_vague = num[0] in "上数几"       # 上百, 数千, 几十: the round value, more than it
     else:
         pair = _PAIR_RE.match(num)
-        if pair is not None and pair.group(1) + pair.group(2) in _PAIRS:
-            # 三四千元, 两三成, 三四个小时: an approximate range; 一两 (one or two) is no count
-            try:
-                value = parse_number(pair.group(1) + pair.group(3))
-                pair_high = parse_number(pair.group(2) + pair.group(3))
-            except ValueError:
-                return None
-            inner_vague = False
-        else:
-            try:
-                value, inner_vague = _number_vague(num)
-            except ValueError:
-                return None
-            # Chinese digits read one by one (一两天, 二〇二〇年) are no counted metric
-            if num[0] in _CN_DIGIT_CHARS and len(num) > 1 and not any(
-                ch in CN_SMALL_UNITS or ch in CN_BIG_UNITS or ch == "点" for ch in num
-            ):
-                return None
-    digits_only = num.isdigit() or all(ch in "0123456789０１２３４５６７８９" for ch in num)
-    if digits_only and len(num) > 1 and num[0] in "0０":
-        return None  # 0025: an identifier
-    if digits_only and len(num) >= 7:
-        return None  # phone numbers, serials
+        try:
+            if pair is not None and pair.group(1) + pair.group(2) in _PAIRS:
+                # 三四千元, 两三成, 三四个小时: an approximate range; 一两 (one or two) is no count
+                r.value = parse_number(pair.group(1) + pair.group(3))
+                r.pair_high = parse_number(pair.group(2) + pair.group(3))
+            else:
+                r.value, r.inner_vague = _number_vague(num)
+        except ValueError:
+            return True
+    return False
 
-    end = m.end()
-    post = m.group("post")
-    if is_pct:
-        unit, kind = "%", "percent"
-        surface_unit = ""
-        value_high = None
-        vague = None
-    else:
-        surface_unit = m.group("unit")
-        unit, kind = UNITS[surface_unit]
-        vague = m.group("vague")
-        value_high = None
-        if m.group("num2"):
-            try:
-                value_high, v2 = _number_vague(m.group("num2"))
-            except ValueError:
-                return None
-            if value_high <= value or v2:
-                return None
-    # post qualifier sanity: 内 only on durations; 以下率上 is an idiom
-    if post:
-        post_end = m.end("post")
-        if post == "内" and kind != "duration":
-            post, end = None, m.start("post")
-        elif post in ("以下", "及以下") and text[post_end:post_end + 1] == "率":
-            post, end = None, m.start("post")
-    unit_end = m.end("unit") if not is_pct else m.end("num")
-    # a range that repeats the unit: 5%-10%, 3天至5天
-    if not is_pct and value_high is None and not m.group("post"):
-        rt = _RANGE_TAIL_RE.match(text, unit_end)
-        if rt and rt.group("unit2") == surface_unit:
-            try:
-                v2, vague2 = _number_vague(rt.group("num2"))
-            except ValueError:
-                v2, vague2 = value, True
-            if v2 > value and not vague2:
-                value_high = v2
-                post = rt.group("post2")
-                end = rt.end()
-                unit_end = rt.end("unit2")
-                if post == "内" and kind != "duration":
-                    post, end = None, rt.start("post2")
-    # 三个半月: the half belongs to the value
-    if "半" in surface_unit:
-        value += Decimal("0.5")
-    # 两倍多, 3年多: a trailing 多/余 on a ratio or duration
-    more_after = False
-    if (not is_pct and not post and not vague and (unit == "倍" or kind == "duration")
-            and text[unit_end:unit_end + 1] in ("多", "余")
-            and not _TIMEFRAME_AFTER_RE.match(text, unit_end)):
-        more_after = True
-        end = unit_end + 1
-    elif (not is_pct and not post and not vague and kind in ("measure", "money")
-            and text[unit_end:unit_end + 1] == "多"
-            and (unit_end + 1 == len(text) or text[unit_end + 1] in _CLAUSE_BREAK or text[unit_end + 1] == "的")):
-        more_after = True                  # 2吨多, 300元多: not 5吨多次
-        end = unit_end + 1
-    # a compound rate: 8400人次/小时, 28微克/立方米, 5600立方米/秒
-    if not is_pct and not post and not more_after and text[unit_end:unit_end + 1] in ("/", "／"):
-        den = _DENOMINATOR_RE.match(text, unit_end + 1)
-        if den is not None:
-            unit, kind = f"{unit}/{UNITS[den.group()][0]}", "rate"
-            unit_end = end = den.end()
-    if pair_high is not None and value_high is None:
-        value_high = pair_high
 
-    if kind == "anniversary":
-        return None
-    if not is_pct:
-        nxt = text[unit_end:unit_end + 1]
-        # reduplication: 一件件, 一项项 (but 20列列车)
-        if nxt and nxt == surface_unit[-1] and not (surface_unit == "列" and text.startswith("列车", unit_end)):
-            return None
-        if _unit_misread(text, num, surface_unit, unit_end, nxt, ns):
-            return None
-        # 字 counts characters only for written-out sizes (30万字), not in 十字路口, 八字
-        if surface_unit == "字" and not any(ch in "0123456789０１２３４５６７８９百千万" for ch in num):
-            return None
-        if kind == "score":
-            if nxt == "之" or (prev in ("时", "点") and ns >= 2 and text[ns - 2] in _NUM_CHARS):
-                return None  # 三分之一, 9时30分
-            if num[0] in _CN_DIGIT_CHARS or num[0] in "十拾":
-                # 十分重要 ("very"), 七分熟: Chinese-numeral scores only after 得/获/打/考/拿/了
-                if prev not in _SCORE_PREV:
-                    return None
-        if kind == "duration" and surface_unit == "年":
-            if _is_year(num, value) or nxt in _YEAR_AFTER:
-                return None
-        if surface_unit in ("天", "周") and nxt in ("津", "安", "然", "边", "末", "刊", "报"):
-            return None
-        if kind == "duration" and not post:
-            if _PLAN_AFTER_RE.match(text, unit_end):
-                return None  # 三年行动计划, 五年规划: part of a name
-            if _TIMEFRAME_AFTER_RE.match(text, unit_end):
-                return None  # 一个月来, 3年前, 两年多来: a time frame
-            _, b = _pre_qualifier(text, ns)
-            for w in _TIMEFRAME_BEFORE:
-                if text.startswith(w, b - len(w)) and b - len(w) >= 0:
-                    if w == "前" and b >= 2 and text[b - 2] == "提":
-                        continue
-                    return None
-        if kind == "duration" and unit == "小时" and value == 24 and not post and prev not in ("用",):
-            # 24小时 + noun is "round-the-clock" (24小时网上警局, 24小时急诊), not a duration
-            if nxt and nxt not in _CLAUSE_BREAK and nxt not in "的时后前里" and not nxt.isspace():
-                return None
-    # numbers inside titles and short quoted names/slogans
-    if spans and _inside(spans, starts, ns):
-        return None
-
-    q_pre, q_start = _pre_qualifier(text, m.start())
-    if q_pre and text[q_start:m.start()] == "过" and not (round_word or num[-1] in _MAGNITUDE):
-        q_pre, q_start = None, m.start()     # 过 qualifies round numbers only: 过万元, 过千人
-    if round_word and len(num) == 1 and not q_pre:
-        return None                          # a bare 万/千 only after a qualifier: 万人空巷
-    if (q_pre == "approx" and text[q_start:m.start()] == "近" and kind == "duration"
-            and not (q_start > 0 and text[q_start - 1] in _NEAR_DURATION_VERB)):
-        return None                          # 近三年: a time frame, not a duration
-    # a threshold on a base: 超过12万元的部分; a class: 10万吨级
-    if text.startswith("的部分", end) or text.startswith("级", end):
-        return None
-    start = q_start
-    qualifier = "exact"
-    if q_pre:
-        qualifier = q_pre
-    elif pair_high is not None:
-        qualifier = "approx"
-    elif inner_vague or vague in ("余", "多", "几") or more_after or "多" in surface_unit:
-        qualifier = "more_than"
-    elif vague == "来":
-        qualifier = "approx"
-    elif post:
-        qualifier = _POST_QUALIFIERS[post]
-    # 一 + classifier is an article or partitive (一名民警, 一次, 中的一项); one duration is kept
-    # only when qualified or measured (一周内, 不到一天, 仅用一天)
-    if (num in _ARTICLE_ONE and value_high is None and not vague and qualifier == "exact"
-            and unit != "倍"):                       # 增长一倍 is a doubling
-        if kind != "duration":
-            return None
-        before = text[max(0, ns - 2):ns]
-        if not any(before.endswith(w) for w in _DURATION_KEEP_ONE):
-            return None
-    # idioms built from two numerals: 四面八方, 三天两头, 一所一策, 三番五次
-    if len(num) == 1 and num in _CN_DIGIT_CHARS and not is_pct:
-        w = text[ns:ns + 4]
-        if len(w) == 4 and w[2] in _CN_DIGIT_CHARS and w[3] not in _NUM_CHARS and w[1] not in _NUM_CHARS:
-            return None
-        if ns >= 2:
-            w = text[ns - 2:ns + 2]
-            if (w[0] in _CN_DIGIT_CHARS and (ns == 2 or text[ns - 3] not in _NUM_CHARS)
-                    and w[1] not in _NUM_CHARS):
-                return None
-    # labels counting a list spelled out next to them: 安全生产、环境保护、信访维稳三项工作
-    if kind == "count" and value == value.to_integral_value() and 2 <= value <= 10:
-        cs = _clause_start(text, q_start, _LIST_BREAK)
-        items = text[cs:q_start].count("、") + 1
-        if items == value and items >= 2:
-            return None
-        tail = text[unit_end:unit_end + 12]
-        colon = tail.find("：")
-        if colon >= 0 and not any(ch in _CLAUSE_BREAK for ch in tail[:colon]):
-            return None
-
-    # 零下5℃: a temperature below zero
-    if kind == "measure" and unit == "℃" and text[max(0, start - 2):start] == "零下":
-        start -= 2
-        value = -value
-    # money: 万/亿 are part of the number, so the value is already in 元
-    return _Cand(
-        start=start, end=end, num_start=ns, value=value, value_high=value_high, unit=unit,
-        kind=kind, qualifier=qualifier, post=post,
+def _digits_read_one_by_one(r: _Reading) -> bool:
+    """Chinese digits read one by one (一两天, 二〇二〇年) are no counted metric (a pair, 三四千, is a range)."""
+    num = r.num
+    return r.pair_high is None and num[0] in _CN_DIGIT_CHARS and len(num) > 1 and not any(
+        ch in CN_SMALL_UNITS or ch in CN_BIG_UNITS or ch == "点" for ch in num
     )
+
+
+def _identifier_or_phone_number(r: _Reading) -> bool:
+    """Digits with a leading zero (0025), or seven and more (phone numbers, serials)."""
+    num = r.num
+    digits_only = num.isdigit() or all(ch in "0123456789０１２３４５６７８９" for ch in num)
+    return digits_only and ((len(num) > 1 and num[0] in "0０") or len(num) >= 7)
+
+
+def _read_unit(r: _Reading) -> bool:
+    """The unit and its kind, the vague word before it (余, 多…) and the qualifier after it."""
+    m = r.m
+    r.end, r.post = m.end(), m.group("post")
+    if r.is_pct:
+        r.unit, r.kind, r.unit_end = "%", "percent", m.end("num")
+    else:
+        r.surface_unit = m.group("unit")
+        r.unit, r.kind = UNITS[r.surface_unit]
+        r.vague = m.group("vague")
+        r.unit_end = m.end("unit")
+    return False
+
+
+def _read_range(r: _Reading) -> bool:
+    """3至5天: refused when the second number does not read, is vague or is not above the first."""
+    if r.is_pct or not r.m.group("num2"):
+        return False
+    try:
+        r.value_high, vague = _number_vague(r.m.group("num2"))
+    except ValueError:
+        return True
+    return r.value_high <= r.value or vague
+
+
+def _read_post_qualifier(r: _Reading) -> bool:
+    """内 qualifies durations only; 以下率 is a word, not a bound."""
+    if r.post:
+        post_end = r.m.end("post")
+        if r.post == "内" and r.kind != "duration":
+            r.post, r.end = None, r.m.start("post")
+        elif r.post in ("以下", "及以下") and r.text[post_end:post_end + 1] == "率":
+            r.post, r.end = None, r.m.start("post")
+    return False
+
+
+def _read_range_repeating_the_unit(r: _Reading) -> bool:
+    """5%-10%, 3天至5天."""
+    if r.is_pct or r.value_high is not None or r.m.group("post"):
+        return False
+    rt = _RANGE_TAIL_RE.match(r.text, r.unit_end)
+    if rt and rt.group("unit2") == r.surface_unit:
+        try:
+            v2, vague2 = _number_vague(rt.group("num2"))
+        except ValueError:
+            v2, vague2 = r.value, True
+        if v2 > r.value and not vague2:
+            r.value_high, r.post, r.end, r.unit_end = v2, rt.group("post2"), rt.end(), rt.end("unit2")
+            if r.post == "内" and r.kind != "duration":
+                r.post, r.end = None, rt.start("post2")
+    return False
+
+
+def _read_half_in_the_unit(r: _Reading) -> bool:
+    """三个半月: the half belongs to the value."""
+    if "半" in r.surface_unit:
+        r.value += Decimal("0.5")
+    return False
+
+
+def _read_more_after_the_unit(r: _Reading) -> bool:
+    """两倍多, 3年多: a trailing 多/余 on a ratio or duration; 2吨多, 300元多 on a measure or money
+    (not 5吨多次)."""
+    if r.is_pct or r.post or r.vague:
+        return False
+    text, unit_end = r.text, r.unit_end
+    after = text[unit_end:unit_end + 1]
+    if (r.unit == "倍" or r.kind == "duration") and after in ("多", "余") and not _TIMEFRAME_AFTER_RE.match(text, unit_end):
+        r.more_after, r.end = True, unit_end + 1
+    elif r.kind in ("measure", "money") and after == "多" and (
+        unit_end + 1 == len(text) or text[unit_end + 1] in _CLAUSE_BREAK or text[unit_end + 1] == "的"
+    ):
+        r.more_after, r.end = True, unit_end + 1
+    return False
+
+
+def _read_compound_rate(r: _Reading) -> bool:
+    """8400人次/小时, 28微克/立方米, 5600立方米/秒."""
+    if not r.is_pct and not r.post and not r.more_after and r.text[r.unit_end:r.unit_end + 1] in ("/", "／"):
+        den = _DENOMINATOR_RE.match(r.text, r.unit_end + 1)
+        if den is not None:
+            r.unit, r.kind = f"{r.unit}/{UNITS[den.group()][0]}", "rate"
+            r.unit_end = r.end = den.end()
+    r.nxt = r.text[r.unit_end:r.unit_end + 1]  # the unit's end moves no more
+    return False
+
+
+def _read_pair_as_a_range(r: _Reading) -> bool:
+    if r.pair_high is not None and r.value_high is None:
+        r.value_high = r.pair_high
+    return False
+
+
+def _anniversary(r: _Reading) -> bool:
+    return r.kind == "anniversary"
+
+
+def _reduplication(r: _Reading) -> bool:
+    """一件件, 一项项 (but 20列列车)."""
+    if r.is_pct:
+        return False
+    nxt = r.nxt
+    return bool(nxt) and nxt == r.surface_unit[-1] and not (r.surface_unit == "列" and r.text.startswith("列车", r.unit_end))
+
+
+def _unit_part_of_a_word(r: _Reading) -> bool:
+    """三轮车, 四周, 两头 (see _unit_misread)."""
+    return not r.is_pct and _unit_misread(r.text, r.num, r.surface_unit, r.unit_end, r.nxt, r.ns)
+
+
+def _character_not_counted(r: _Reading) -> bool:
+    """字 counts characters only for written-out sizes (30万字), not in 十字路口, 八字."""
+    return r.surface_unit == "字" and not any(ch in "0123456789０１２３４５６７８９百千万" for ch in r.num)
+
+
+def _score_misread(r: _Reading) -> bool:
+    """三分之一, 9时30分; 十分重要 ("very"), 七分熟: Chinese-numeral scores only after 得/获/打/考/拿/了."""
+    if r.kind != "score":
+        return False
+    prev, ns, text = r.prev, r.ns, r.text
+    if r.nxt == "之" or (prev in ("时", "点") and ns >= 2 and text[ns - 2] in _NUM_CHARS):
+        return True
+    return (r.num[0] in _CN_DIGIT_CHARS or r.num[0] in "十拾") and prev not in _SCORE_PREV
+
+
+def _year_not_a_duration(r: _Reading) -> bool:
+    """2020年 is a year; 80年代, 2020年度, 六年制 are not durations either."""
+    return r.kind == "duration" and r.surface_unit == "年" and (_is_year(r.num, r.value) or r.nxt in _YEAR_AFTER)
+
+
+def _day_or_week_in_a_word(r: _Reading) -> bool:
+    """天津, 天安门, 周末, 周刊…"""
+    return r.surface_unit in ("天", "周") and r.nxt in ("津", "安", "然", "边", "末", "刊", "报")
+
+
+def _duration_in_a_name(r: _Reading) -> bool:
+    """三年行动计划, 五年规划: part of a name."""
+    return r.kind == "duration" and not r.post and _PLAN_AFTER_RE.match(r.text, r.unit_end) is not None
+
+
+def _duration_as_a_time_frame(r: _Reading) -> bool:
+    """一个月来, 3年前, 两年多来; 未来三年, 过去五年 (but 提前三年)."""
+    if r.kind != "duration" or r.post:
+        return False
+    text = r.text
+    if _TIMEFRAME_AFTER_RE.match(text, r.unit_end):
+        return True
+    _, b = _pre_qualifier(text, r.ns)
+    for w in _TIMEFRAME_BEFORE:
+        if text.startswith(w, b - len(w)) and b - len(w) >= 0:
+            if w == "前" and b >= 2 and text[b - 2] == "提":
+                continue
+            return True
+    return False
+
+
+def _round_the_clock(r: _Reading) -> bool:
+    """24小时 + noun is "round-the-clock" (24小时网上警局, 24小时急诊), not a duration."""
+    if not (r.kind == "duration" and r.unit == "小时" and r.value == 24 and not r.post and r.prev not in ("用",)):
+        return False
+    nxt = r.nxt
+    return bool(nxt) and nxt not in _CLAUSE_BREAK and nxt not in "的时后前里" and not nxt.isspace()
+
+
+def _inside_a_title_or_quote(r: _Reading) -> bool:
+    """Numbers inside titles and short quoted names/slogans."""
+    return bool(r.spans) and _inside(r.spans, r.starts, r.ns)
+
+
+def _read_pre_qualifier(r: _Reading) -> bool:
+    """超过, 近, 约… before the number; 过 qualifies round numbers only: 过万元, 过千人."""
+    start = r.m.start()
+    r.q_pre, r.q_start = _pre_qualifier(r.text, start)
+    if r.q_pre and r.text[r.q_start:start] == "过" and not (r.round_word or r.num[-1] in _MAGNITUDE):
+        r.q_pre, r.q_start = None, start
+    return False
+
+
+def _bare_round_word(r: _Reading) -> bool:
+    """A bare 万/千 only after a qualifier: 万人空巷."""
+    return r.round_word and len(r.num) == 1 and not r.q_pre
+
+
+def _near_as_a_time_frame(r: _Reading) -> bool:
+    """近三年: a time frame, not a duration (but 用了近三年)."""
+    q_start = r.q_start
+    return (r.q_pre == "approx" and r.text[q_start:r.m.start()] == "近" and r.kind == "duration"
+            and not (q_start > 0 and r.text[q_start - 1] in _NEAR_DURATION_VERB))
+
+
+def _threshold_base_or_class(r: _Reading) -> bool:
+    """A threshold on a base: 超过12万元的部分; a class: 10万吨级."""
+    return r.text.startswith("的部分", r.end) or r.text.startswith("级", r.end)
+
+
+def _read_qualifier(r: _Reading) -> bool:
+    r.start = r.q_start
+    if r.q_pre:
+        r.qualifier = r.q_pre
+    elif r.pair_high is not None:
+        r.qualifier = "approx"
+    elif r.inner_vague or r.vague in ("余", "多", "几") or r.more_after or "多" in r.surface_unit:
+        r.qualifier = "more_than"
+    elif r.vague == "来":
+        r.qualifier = "approx"
+    elif r.post:
+        r.qualifier = _POST_QUALIFIERS[r.post]
+    return False
+
+
+def _one_as_an_article(r: _Reading) -> bool:
+    """一 + classifier is an article or partitive (一名民警, 一次, 中的一项); one duration is kept
+    only when qualified or measured (一周内, 不到一天, 仅用一天); 增长一倍 is a doubling."""
+    if not (r.num in _ARTICLE_ONE and r.value_high is None and not r.vague and r.qualifier == "exact" and r.unit != "倍"):
+        return False
+    if r.kind != "duration":
+        return True
+    before = r.text[max(0, r.ns - 2):r.ns]
+    return not any(before.endswith(w) for w in _DURATION_KEEP_ONE)
+
+
+def _idiom_of_two_numerals(r: _Reading) -> bool:
+    """四面八方, 三天两头, 一所一策, 三番五次."""
+    num, ns, text = r.num, r.ns, r.text
+    if not (len(num) == 1 and num in _CN_DIGIT_CHARS and not r.is_pct):
+        return False
+    w = text[ns:ns + 4]
+    if len(w) == 4 and w[2] in _CN_DIGIT_CHARS and w[3] not in _NUM_CHARS and w[1] not in _NUM_CHARS:
+        return True
+    if ns >= 2:
+        w = text[ns - 2:ns + 2]
+        return w[0] in _CN_DIGIT_CHARS and (ns == 2 or text[ns - 3] not in _NUM_CHARS) and w[1] not in _NUM_CHARS
+    return False
+
+
+def _label_counting_a_list(r: _Reading) -> bool:
+    """安全生产、环境保护、信访维稳三项工作; 三项措施：…"""
+    value = r.value
+    if not (r.kind == "count" and value == value.to_integral_value() and 2 <= value <= 10):
+        return False
+    cs = _clause_start(r.text, r.q_start, _LIST_BREAK)
+    items = r.text[cs:r.q_start].count("、") + 1
+    if items == value and items >= 2:
+        return True
+    tail = r.text[r.unit_end:r.unit_end + 12]
+    colon = tail.find("：")
+    return colon >= 0 and not any(ch in _CLAUSE_BREAK for ch in tail[:colon])
+
+
+def _read_below_zero(r: _Reading) -> bool:
+    """零下5℃: a temperature below zero."""
+    if r.kind == "measure" and r.unit == "℃" and r.text[max(0, r.start - 2):r.start] == "零下":
+        r.start -= 2
+        r.value = -r.value
+    return False
+
+
+_RULES = (
+    # the number and what stands right before it
+    _suffix_of_a_number_or_identifier, _ordinal_or_rate, _identifier_across_a_space, _financial_numeral_alone,
+    _half_of_something, _read_value, _digits_read_one_by_one, _identifier_or_phone_number,
+    # the unit, a range, what follows the unit
+    _read_unit, _read_range, _read_post_qualifier, _read_range_repeating_the_unit, _read_half_in_the_unit,
+    _read_more_after_the_unit, _read_compound_rate, _read_pair_as_a_range, _anniversary,
+    # the unit as part of a word or a name
+    _reduplication, _unit_part_of_a_word, _character_not_counted, _score_misread, _year_not_a_duration,
+    _day_or_week_in_a_word, _duration_in_a_name, _duration_as_a_time_frame, _round_the_clock,
+    _inside_a_title_or_quote,
+    # the qualifier, and what the whole phrase is
+    _read_pre_qualifier, _bare_round_word, _near_as_a_time_frame, _threshold_base_or_class, _read_qualifier,
+    _one_as_an_article, _idiom_of_two_numerals, _label_counting_a_list, _read_below_zero,
+)
+
+
+def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | None:
+    """The candidate a span makes, or None when a rule finds it is no metric."""
+    r = _Reading(text, m, is_pct, spans, starts)
+    for rule in _RULES:
+        if rule(r):
+            return None
+    return r.candidate()
 
 
 _DENOMINATOR_RE = re.compile(

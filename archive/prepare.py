@@ -9,8 +9,10 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import NamedTuple
 
+from archive.columns import METRIC_FIELDS
 from archive.decode import DecodeError, decode
 from archive.facts import FACT_COLUMNS, document_facts
 from archive.document import Document, ParseError
@@ -66,8 +68,8 @@ ARTICLE_COLUMNS = ("ordinal", "title", "subtitle", "byline", "kicker", "page", "
 AUTHOR_COLUMNS = ("ordinal", "role", "name")
 SECTION_COLUMNS = ("ordinal", "heading")
 PARAGRAPH_COLUMNS = ("ordinal", "lead", "text", "char_count", "line_start", "line_end")
-METRIC_COLUMNS = ("ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier", "kind",
-                  "subject", "subject_key", "role", "condition", "as_of", "period", "direction", "basis", *FACT_COLUMNS)
+METRIC_COLUMNS = (*METRIC_FIELDS, *FACT_COLUMNS)
+_metric_values = attrgetter(*METRIC_FIELDS)  # a Metric's values in METRIC_FIELDS' order, as one tuple
 
 
 class Rows(NamedTuple):
@@ -111,10 +113,7 @@ def rows_of(parsed: Parsed) -> Rows:
                 facts = parsed.facts.get((a.ordinal, p.ordinal))
                 for i, m in enumerate(found):
                     cols = tuple(facts[i][c] for c in FACT_COLUMNS) if facts else no_facts
-                    metrics.append((p_index, (
-                        m.ordinal, m.surface, m.char_start, m.char_end, m.value, m.value_high, m.unit, m.qualifier,
-                        m.kind, m.subject, m.subject_key, m.role, m.condition, m.as_of, m.period, m.direction,
-                        m.basis) + cols))
+                    metrics.append((p_index, _metric_values(m) + cols))
     entries = index_texts(doc)
     tokens = parsed.index_tokens
     if len(tokens) != len(entries):

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from archive import columns
 from archive.errors import NotFound
 from archive.output import decimal_number
 from archive.readdb import text
@@ -105,10 +106,7 @@ def _plain(d: dict) -> dict:
     return out
 
 
-METRIC_FIELDS = (
-    "id", "ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier",
-    "kind", "subject", "subject_key", "condition", "as_of", "period", "direction", "basis", "role",
-)
+METRIC_FIELDS = ("id", *columns.METRIC_FIELDS)
 
 
 _NUMERIC_METRIC_FIELDS = {"value", "value_high"}

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.document import Document
-from archive.formats import page
+from archive.formats import blocks, page
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_243109ca0d1e3123.txt"
 SALT = "archive-bench-1"
@@ -110,10 +110,10 @@ def _cut_point(text: str, rnd: random.Random) -> int | None:
     choices = [
         i
         for i in range(FIRST_CUT, len(text) - 3)
-        if text[i - 1] not in page.TERMINAL
+        if text[i - 1] not in blocks.TERMINAL
         and not text[i - 1].isspace()
         and not text[i].isspace()
-        and ("，" in text[:i] or i > page.HEADING_MAX)
+        and ("，" in text[:i] or i > blocks.HEADING_MAX)
     ]
     return rnd.choice(choices) if choices else None
 

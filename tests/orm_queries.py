@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive import columns
 from archive.output import decimal_number
 from archive.search import _hit
 from archive.searchkey import ARTICLE_FIELDS, split_key
@@ -106,10 +107,7 @@ def _plain(d: dict) -> dict:
     return out
 
 
-METRIC_FIELDS = (
-    "id", "ordinal", "surface", "char_start", "char_end", "value", "value_high", "unit", "qualifier",
-    "kind", "subject", "subject_key", "condition", "as_of", "period", "direction", "basis", "role",
-)
+METRIC_FIELDS = ("id", *columns.METRIC_FIELDS)
 
 
 def article_document(session: Session, article_id: int) -> dict:

@@ -86,7 +86,7 @@ def test_ordinary_front_matter_still_reads_lists_and_anchors_without_aliases():
 from click.testing import CliRunner  # noqa: E402
 from sqlalchemy import inspect, select  # noqa: E402
 
-from archive import db, loader  # noqa: E402
+from archive import db, loader, writer  # noqa: E402
 from archive.cli import main  # noqa: E402
 from archive.models import Metric, Source  # noqa: E402
 from tests.dbcheck import all_rows, integrity_problems  # noqa: E402
@@ -209,10 +209,10 @@ def test_reparse_skips_a_source_purged_after_the_list_was_read(engine, tmp_path)
     report = loader.load_paths(engine, [d], meta=loader.Metadata(newspaper="江城晚报", name_pattern=PATTERN), workers=1)
     ids = sorted(r.source_id for r in report.results)
     assert len(ids) == 7
-    results = loader.reparse(engine)
+    results = writer.reparse(engine)
     first = next(results)  # the list of sources is read here, and the first one reparsed
     assert first.source_id == ids[0] and first.error is None
-    loader.purge(engine, str(ids[1]))
+    writer.purge(engine, str(ids[1]))
     second = next(results)
     assert (second.source_id, second.error, second.changed) == (ids[1], None, False)
     assert second.note == f"source {ids[1]}: skipped, purged since the list was read"
@@ -365,7 +365,7 @@ LOCK_WAITS = {
 
 def _purge_into(outcome: dict, engine, source_id: int) -> None:
     try:
-        outcome["purged"] = loader.purge(engine, str(source_id))
+        outcome["purged"] = writer.purge(engine, str(source_id))
     except Exception as exc:  # noqa: BLE001 - reported by the test's assertion
         outcome["error"] = exc
 
@@ -408,7 +408,7 @@ def test_a_purge_chosen_as_deadlock_victim_is_run_again(engine, tmp_path):
     finally:
         other.close()  # rolls back whatever a failed assertion left open
     worker.join(60)
-    assert outcome == {"purged": loader.Purged(source_id, True)}
+    assert outcome == {"purged": writer.Purged(source_id, True)}
     with engine.connect() as conn:
         assert list(conn.scalars(select(Source.id))) == [report.results[1].source_id]
         assert conn.scalar(select(Issue.id).where(Issue.id == issue_id)) is None

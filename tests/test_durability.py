@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
-from archive import db, loader
+from archive import db, loader, writer
 from archive.document import Document, ParseError
 from archive.formats import page
 from archive.models import Source
@@ -189,14 +189,14 @@ def test_database_error_while_writing_rolls_back_that_file_alone(engine, tmp_pat
     expected = write_pages(tmp_path / "pages", 5, first=950)
     files = sorted(expected)
     victim = files[1]
-    real_write = loader.write_parsed
+    real_write = writer.write_parsed
 
     def write_parsed(conn, source_id, parsed, *rest):
         real_write(conn, source_id, parsed, *rest)  # every row of the file is written, then the database refuses
         if conn.execute(select(Source.path).where(Source.id == source_id)).scalar() == victim:
             raise DataError("INSERT …", {}, ValueError("value too long for the column"))
 
-    monkeypatch.setattr(loader, "write_parsed", write_parsed)
+    monkeypatch.setattr(writer, "write_parsed", write_parsed)
     report = loader.load_paths(engine, files, workers=1)
     by_path = {r.path: r for r in report.results}
     assert by_path[victim].status == "failed"

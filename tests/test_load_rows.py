@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive import loader, prepare
+from archive import loader, prepare, writer
 from archive.formats.metadata import Metadata
 from archive.models import Article, ArticleAuthor, Base, Issue, Metric, Newspaper, Paragraph, Section
 from archive.prepare import prepare_bytes
@@ -89,6 +89,6 @@ def test_loaded_through_workers_and_reparsed_in_process_store_the_same_rows(engi
     assert not report.failed, report.failed[0].message
     loaded = _tables(engine)
     assert len(loaded["metric"]) > 100 and any(r for r in loaded["metric"] if r[-1])  # fact keys among them
-    results = list(loader.reparse(engine))
+    results = list(writer.reparse(engine))
     assert [r.error for r in results if r.error] == []
     assert _tables(engine) == loaded

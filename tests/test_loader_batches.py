@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import loader, queries
+from archive import loader, queries, writer
+from archive.columns import METRIC_FIELDS
 from archive.metrics import Metric
 from archive.models import Article, Metric as MetricRow, Paragraph, Section
 from archive.prepare import prepare_bytes
@@ -41,10 +42,9 @@ def _expected_structure(g) -> list[tuple]:
 
 
 def _metric(ordinal: int, surface: str, value: str, **kw) -> Metric:
-    fields = dict(
-        ordinal=ordinal, surface=surface, char_start=0, char_end=len(surface), value=Decimal(value),
-        value_high=None, unit="人", qualifier="exact", kind="count", subject=None, condition=None,
-        as_of=None, period=None, direction=None, basis=None,
+    fields = dict.fromkeys(METRIC_FIELDS) | dict(
+        ordinal=ordinal, surface=surface, char_start=0, char_end=len(surface), value=Decimal(value), unit="人",
+        qualifier="exact", kind="count",
     )
     return Metric(**{**fields, **kw})
 
@@ -97,7 +97,7 @@ def test_ids_stay_wired_after_a_purge(engine):
     for i in range(3):
         g, prepared = _prepared(10 + i)
         stored[i] = (g, loader.store_with_retry(engine, prepared).source_id)
-    loader.purge(engine, str(stored[2][1]))  # the newest rows go: their ids are free again on SQLite
+    writer.purge(engine, str(stored[2][1]))  # the newest rows go: their ids are free again on SQLite
     for i in range(3, 5):
         g, prepared = _prepared(10 + i)
         stored[i] = (g, loader.store_with_retry(engine, prepared).source_id)

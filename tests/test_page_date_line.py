@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.formats.page import is_masthead_date
+from archive.formats.blocks import is_masthead_date
 
 
 def test_date_lines_half_and_full_width():

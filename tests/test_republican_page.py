@@ -9,7 +9,7 @@ import pytest
 
 from archive.document import ParseError
 from archive.formats import page, parse_text
-from archive.formats.page import is_masthead_date
+from archive.formats.blocks import is_masthead_date
 
 PAGE = """新華日報
 中華民國貳拾捌年四月廿一日

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from archive import db, loader, queries, searchindex
+from archive import db, loader, queries, searchindex, writer
 from archive.cli import main
 from archive.search import Filters, find_keys, search
 from archive.searchkey import DATE_SHIFT, split_key
@@ -250,7 +250,7 @@ def test_index_in_step_with_update_purge_and_reload(engine, tmp_path):
     assert indexed(engine, "独有词甲") == [] and len(indexed(engine, "民警")) == 2
     assert indexed(engine, "甲") == [] and len(indexed(engine, "的")) == 2
     assert index_rows(engine) == 5
-    loader.purge(engine, "/p.txt")
+    writer.purge(engine, "/p.txt")
     assert indexed(engine, "独有词乙") == [] and indexed(engine, "民警") == brute(engine, "民警")
     assert indexed(engine, "乙") == [] and len(indexed(engine, "的")) == 1 and len(indexed(engine, "民")) == 1
     assert index_rows(engine) == 2

@@ -19,8 +19,7 @@ from dataclasses import replace
 
 from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError, refused_as
 from archive.formats import credits
-from archive.formats.metadata import Metadata, source_line
-from archive.formats.page import (
+from archive.formats.blocks import (
     EDITOR_LINE,
     TITLE_MAX,
     ArticleBuilder,
@@ -30,6 +29,7 @@ from archive.formats.page import (
     is_heading_line,
     is_masthead_date,
 )
+from archive.formats.metadata import Metadata, source_line
 
 NAME = "article"
 DESCRIPTION = "one article per file (crawl): 引题, 主题, 副题, U+3000-indented paragraphs; newspaper/date from options or file name"

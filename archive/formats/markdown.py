@@ -18,8 +18,8 @@ from markdown_it.token import Token
 
 from archive.document import Contributor, Document, IssueInfo, NewspaperInfo, ParseError, refused_as
 from archive.formats import credits, frontmatter
+from archive.formats.blocks import ArticleBuilder, Block, Line
 from archive.formats.metadata import SOURCE_DATE, SOURCE_PAGE, Metadata, normalise_page, source_line
-from archive.formats.page import ArticleBuilder, Block, Line
 
 NAME = "markdown"
 DESCRIPTION = "Markdown: YAML front matter (title, date, page or section, author, source URL), # title, ## subtitle, > source, paragraphs"
