@@ -322,7 +322,7 @@ def _reparse_one(engine: Engine, source_id: int) -> ReparseResult:
 
 def _meta_from_rows(session: Session, source_id: int) -> Metadata | None:
     """What the load options said about a source whose format and options are not stored (loaded before
-    revision 0005, or a downgrade dropped them), read back from the rows it produced: its newspaper and
+    revision 0004, or a downgrade dropped them), read back from the rows it produced: its newspaper and
     date when it made one issue, its page and page name when all its articles share them. The parser
     takes from these only what the text lacks, as it did at load time."""
     rows = session.execute(
