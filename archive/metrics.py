@@ -789,6 +789,15 @@ def _unit_misread(text: str, num: str, unit: str, unit_end: int, nxt: str, ns: i
     return False
 
 
+def _threshold(c: _Cand, ops: dict[str, str]) -> str:
+    """The condition a bounded number sets: >=18岁. A range bounded by 以上/以下 (七八万元以下: its
+    qualifier says approx) is bounded at the end the word names: <=80000元."""
+    below = c.post.endswith("以下")
+    op = ops.get(c.qualifier or "") or ("<=" if below else ">=")
+    value = c.value_high if below and c.value_high is not None and c.qualifier not in ops else c.value
+    return f"{op}{value.normalize():f}{c.unit}"
+
+
 def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
     """A bounded number followed in the same clause by another metric conditions that metric."""
     keep: list[_Cand] = []
@@ -805,8 +814,7 @@ def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
             if not any(ch in _CLAUSE_BREAK for ch in between) and not any(
                 w in between for w in ("和", "与", "及", "或", "、")
             ):
-                unit = c.unit
-                nxt.condition = f"{ops[c.qualifier]}{c.value.normalize():f}{unit}"
+                nxt.condition = _threshold(c, ops)
                 continue
         keep.append(c)
     return keep

@@ -190,6 +190,14 @@ def test_change_fields_and_subject() -> None:
     assert (down.direction, down.basis) == ("down", "同比")
 
 
+def test_a_range_bounded_by_yixia_or_yishang_conditions_at_the_end_it_names() -> None:
+    # used to raise KeyError('approx') in the extractor, failing the whole page
+    (m,) = extract_metrics("年收入七八万元以下的家庭占比为三四%。")
+    assert (m.surface, m.condition) == ("三四%", "<=80000元")
+    (m,) = extract_metrics("收入七八万元以上的家庭占比为40%。")
+    assert (m.surface, m.condition) == ("40%", ">=70000元")
+
+
 def test_threshold_becomes_condition() -> None:
     m = _one("得85分以上占比为95%")
     assert m.surface == "95%" and m.condition == ">=85分" and "85分以上" in m.subject
