@@ -3,6 +3,10 @@
 Rows flow from a server-side cursor (or SQLite's lazy cursor) in batches to the writer, so memory does
 not grow with the row count. Dates are ISO 8601 in text formats and real dates in Parquet and XLSX;
 exact decimals stay exact in text formats and Parquet.
+
+A named table or view on SQLite or PostgreSQL (a URL archive.readdb reads) is read on the DB-API driver
+alone, its columns and key from the engine's catalog: importing SQLAlchemy and reflecting the relation
+took longer than writing most of them. Queries, MariaDB and other URLs go through SQLAlchemy (archive.sql).
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ import datetime as dt
 import io
 import json
 import operator
+import re
 import sqlite3
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
-from typing import BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
-from sqlalchemy import Connection, MetaData, Table, inspect, select, types
-
-from archive import sql
+from archive import readdb, sql
 from archive.output import decimal_number
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 FORMATS = ("csv", "jsonl", "parquet", "xlsx")
 BINARY_FORMATS = ("parquet", "xlsx")
@@ -39,27 +46,196 @@ class ExportUnavailable(Exception):
     """The export format needs an optional library that is not installed, or options that conflict."""
 
 
+# --- the relation: columns, what each holds, and the key rows are ordered by ------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a column holds, as the writers need to know it: bool, int, decimal, float, date, datetime,
+    time, text or binary (a column of another type has no Kind: None)."""
+
+    name: str
+    precision: int | None = None
+    scale: int | None = None
+    timezone: bool = False
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    columns: list[str]
+    kinds: list[Kind | None]
+    key: list[str]  # the primary key, or a view's first column: what rows are ordered by
+
+
+def _names_error(name: str, names: list[str]) -> UnknownRelation:
+    return UnknownRelation(f"no table or view named {name!r}; there are: {', '.join(names)}")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# SQLite's declared type names as SQLAlchemy's reflection reads them (sqlite dialect's ischema_names and
+# its affinity rules), so that a relation has the same kinds whichever way it was read.
+SQLITE_KINDS = {
+    "BIGINT": "int", "BLOB": "binary", "BOOL": "bool", "BOOLEAN": "bool", "CHAR": "text", "DATE": "date",
+    "DATE_CHAR": "date", "DATETIME": "datetime", "DATETIME_CHAR": "datetime", "DOUBLE": "float", "DECIMAL": "decimal",
+    "FLOAT": "float", "INT": "int", "INTEGER": "int", "JSON": None, "JSONB": None, "NUMERIC": "decimal", "REAL": "float",
+    "SMALLINT": "int", "TEXT": "text", "TIME": "time", "TIME_CHAR": "time", "TIMESTAMP": "datetime", "VARCHAR": "text",
+    "NVARCHAR": "text", "NCHAR": "text",
+}
+_DECLARED = re.compile(r"([\w ]+)(\(.*?\))?")
+
+
+def sqlite_kind(declared: str) -> Kind | None:
+    """The Kind of a SQLite column declared `declared`."""
+    match = _DECLARED.match(declared.upper())
+    name, args = (match.group(1), match.group(2)) if match else ("", None)
+    if name in SQLITE_KINDS:
+        kind = SQLITE_KINDS[name]
+    elif "INT" in name:
+        kind = "int"
+    elif "CHAR" in name or "CLOB" in name or "TEXT" in name:
+        kind = "text"
+    elif "BLOB" in name or not name:
+        kind = None
+    elif "REAL" in name or "FLOA" in name or "DOUB" in name:
+        kind = "float"
+    else:
+        kind = "decimal"
+    numbers = [int(a) for a in re.findall(r"(\d+)", args or "")]
+    if kind == "decimal" and numbers:
+        return Kind(kind, numbers[0], numbers[1] if len(numbers) > 1 else None)
+    if kind == "datetime" and numbers:  # DATETIME(6): SQLAlchemy takes the 6 for its timezone flag
+        return Kind(kind, timezone=bool(numbers[0]))
+    return Kind(kind) if kind else None
+
+
+PG_KINDS = {
+    "smallint": "int", "integer": "int", "bigint": "int", "numeric": "decimal", "real": "float", "double precision": "float",
+    "boolean": "bool", "date": "date", "timestamp without time zone": "datetime", "timestamp with time zone": "datetime",
+    "time without time zone": "time", "time with time zone": "time", "text": "text", "character varying": "text",
+    "character": "text", "bytea": "binary",
+}
+
+
+def postgresql_kind(formatted: str) -> Kind | None:
+    """The Kind of a PostgreSQL column whose format_type() is `formatted`."""
+    base = re.sub(r"\(.*?\)", "", formatted)
+    kind = PG_KINDS.get(base)
+    if kind == "decimal":
+        numbers = [int(a) for a in re.findall(r"\d+", formatted)]
+        return Kind(kind, *numbers[:2]) if numbers else Kind(kind)
+    if kind == "datetime":
+        return Kind(kind, timezone=base.endswith("with time zone"))
+    return Kind(kind) if kind else None
+
+
+def sqlalchemy_kind(t) -> Kind | None:
+    """The Kind of a column SQLAlchemy reflected as type `t`."""
+    from sqlalchemy import types
+
+    for cls, kind in ((types.NullType, None), (types.Boolean, "bool"), (types.Integer, "int"), (types.Float, "float")):
+        if isinstance(t, cls):
+            return Kind(kind) if kind else None
+    if isinstance(t, types.Numeric):
+        return Kind("decimal", t.precision, t.scale)
+    if isinstance(t, types.DateTime):
+        return Kind("datetime", timezone=bool(t.timezone))
+    for cls, kind in ((types.Date, "date"), (types.Time, "time"), (types.String, "text"), (types.LargeBinary, "binary")):
+        if isinstance(t, cls):
+            return Kind(kind)
+    return None
+
+
+def sqlite_relation_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite~_%' ESCAPE '~' ORDER BY name"
+    )]
+
+
+def sqlite_relation(conn: sqlite3.Connection, name: str) -> Relation:
+    """Table or view `name` from SQLite's catalog."""
+    names = sqlite_relation_names(conn)
+    if name not in names:
+        raise _names_error(name, names)
+    info = [r for r in conn.execute(f"PRAGMA table_xinfo({_quoted(name)})").fetchall() if r[-1] != 1]  # not hidden
+    columns = [r[1] for r in info]
+    key = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])] or columns[:1]
+    return Relation(name, columns, [sqlite_kind(r[2]) for r in info], key)
+
+
+PG_RELATIONS = (
+    "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+    "AND c.relkind IN ('r', 'p', 'v') ORDER BY c.relname"
+)
+
+
+def postgresql_relation_names(conn) -> list[str]:
+    with conn.cursor() as cur:
+        return [r[0] for r in cur.execute(PG_RELATIONS)]
+
+
+def postgresql_relation(conn, name: str) -> Relation:
+    """Table or view `name` (in the current schema) from PostgreSQL's catalog, on a psycopg connection."""
+    names = postgresql_relation_names(conn)
+    if name not in names:
+        raise _names_error(name, names)
+    with conn.cursor() as cur:
+        oid = cur.execute(
+            "SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = %s", (name,)
+        ).fetchone()[0]
+        info = cur.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (oid,)
+        ).fetchall()
+        key = [r[0] for r in cur.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = %s AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", (oid,)
+        )]
+    columns = [r[0] for r in info]
+    return Relation(name, columns, [postgresql_kind(r[1]) for r in info], key or columns[:1])
+
+
 def relation_names(conn: Connection) -> list[str]:
+    """Every table and view of the archive on a SQLAlchemy connection."""
+    from sqlalchemy import inspect
+
     insp = inspect(conn)
     return sorted(set(insp.get_table_names()) | set(insp.get_view_names()))
 
 
-def _relation_rows(conn: Connection, name: str) -> sql.Rows:
+def reflected_relation(conn: Connection, name: str) -> tuple[Relation, str]:
+    """Table or view `name` as SQLAlchemy reflects it, and the SELECT of its rows in key order."""
+    from sqlalchemy import MetaData, Table, select
+
     names = relation_names(conn)
     if name not in names:
-        raise UnknownRelation(f"no table or view named {name!r}; there are: {', '.join(names)}")
+        raise _names_error(name, names)
     # the name is a real one; quoting is SQLAlchemy's. Tables its foreign keys name are not needed.
     table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
     order = list(table.primary_key.columns) or list(table.columns)[:1]
+    relation = Relation(name, [c.name for c in table.columns], [sqlalchemy_kind(c.type) for c in table.columns], [c.name for c in order])
     # Run as plain SQL, so that values arrive as the driver types them on every engine (SQLite's typed by
     # the declared column types, see archive.sql), not through SQLAlchemy's per-dialect converters.
-    statement = str(select(table).order_by(*order).compile(dialect=conn.dialect))
-    fast = _sqlite_csv_body(conn, table, order) or _postgresql_csv_body(conn, table, order)
+    return relation, str(select(table).order_by(*order).compile(dialect=conn.dialect))
+
+
+def _relation_rows(conn: Connection, name: str) -> sql.Rows:
+    """The rows of table or view `name` through SQLAlchemy (MariaDB, and URLs archive.readdb does not read)."""
+    relation, statement = reflected_relation(conn, name)
+    driver, quote = conn.connection.driver_connection, conn.dialect.identifier_preparer.quote
+    fast = None
+    if conn.dialect.name == "sqlite":
+        fast = _sqlite_csv_body(driver, quote, relation)
+    elif conn.dialect.name == "postgresql":
+        fast = _postgresql_csv_body(driver, quote, relation)
 
     def rows() -> Iterator[tuple]:  # started when first read: a fast CSV export never reads it
         yield from sql.execute(conn, statement).rows
 
-    return sql.Rows([c.name for c in table.columns], rows(), [c.type for c in table.columns], fast)
+    return sql.Rows(relation.columns, rows(), relation.kinds, fast)
 
 
 # --- SQLite: CSV from SQLite's own text ------------------------------------------------------------
@@ -165,9 +341,11 @@ def _renderer(decltype: str):
     }.get(converter)
 
 
-def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[BinaryIO], Iterator[int]] | None:
-    """A CSV writer for a SQLite table or view ordered by integer keys, or None for another engine, a
-    relation of one column, or a column type with a converter this does not know.
+def _sqlite_csv_body(
+    driver: sqlite3.Connection, q: Callable[[str], str], relation: Relation
+) -> Callable[[BinaryIO], Iterator[int]] | None:
+    """A CSV writer for a SQLite table or view ordered by integer keys, or None for a relation of one
+    column, or a column type with a converter this does not know (`q` quotes a name).
 
     It writes what write_csv writes, byte for byte, three times as fast: SQLite turns each value into
     the UTF-8 text the csv module would write for the Python value (dates and exact decimals as
@@ -181,18 +359,15 @@ def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[B
     key range names exactly that batch's rows; from the first batch where they do not (a duplicate, a
     NULL, a text key), the rest is read by the plain SELECT from the last key written on.
     """
-    columns = list(table.columns)
-    if conn.dialect.name != "sqlite" or len(columns) < 2:  # a lone empty field is written as "" by the csv module
+    names = relation.columns
+    if len(names) < 2:  # a lone empty field is written as "" by the csv module
         return None
-    driver = conn.connection.driver_connection
-    q = conn.dialect.identifier_preparer.quote
-    name = q(table.name)
+    name = q(relation.name)
     info = [r for r in driver.execute(f"PRAGMA table_xinfo({name})").fetchall() if r[-1] != 1]  # not hidden
-    if [r[1] for r in info] != [c.name for c in columns]:
+    if [r[1] for r in info] != names:
         return None
     renderers = [_renderer(r[2]) for r in info]
-    names = [c.name for c in columns]
-    keys = [names.index(c.name) for c in order]
+    keys = [names.index(c) for c in relation.key]
     if None in renderers or any(renderers[k] not in (_text_sql, _numeric_sql) for k in keys):
         return None
     exprs = [(_key_sql if i in keys else render)(q(n)) for i, (n, render) in enumerate(zip(names, renderers))]
@@ -203,7 +378,7 @@ def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[B
     fast = f"SELECT {', '.join(exprs)} FROM {name} ORDER BY {key_cols}"
     plain = f"SELECT {', '.join(map(q, names))} FROM {name}"
     after, upto = f"{row_key} > {param}", f"{row_key} <= {param}"
-    ncols = len(columns)
+    ncols = len(names)
 
     def key_of(row) -> tuple:
         return tuple(int(row[k]) for k in keys)
@@ -283,46 +458,46 @@ def _csv_field(v: bytes | float) -> bytes:
 # --- PostgreSQL: CSV lines made by the server -------------------------------------------------------
 
 
-def _pg_field(t, v: str) -> tuple[str, str | None] | None:
+def _pg_field(t: Kind | None, v: str) -> tuple[str, str | None] | None:
     """SQL for a column's text as write_csv writes its Python value (NULL: empty), and SQL that is true
     where it cannot make it (the row is then written from its values); None for a type it does not know."""
-    if isinstance(t, types.Boolean):
+    kind = t.name if t else None
+    if kind == "bool":
         return f"CASE WHEN {v} THEN 'True' WHEN NOT {v} THEN 'False' END", None
-    if isinstance(t, types.Integer):
+    if kind == "int":
         return f"{v}::text", None
-    if isinstance(t, types.Numeric) and not isinstance(t, types.Float):
+    if kind == "decimal":
         # Decimal.normalize() rounds to 28 digits: longer numbers are written from their values
         return f"trim_scale({v})::text", f"length(trim_scale(abs({v}))::text) > 29"
     dates = f"NOT ({v} >= '0001-01-01' AND {v} < '10000-01-01')"  # Python's dates end at 9999 and begin at 1
-    if isinstance(t, types.DateTime) and not getattr(t, "timezone", False):
+    if kind == "datetime" and not t.timezone:
         fraction = f"CASE WHEN extract(microseconds FROM {v})::bigint % 1000000 <> 0 THEN to_char({v}, '.US') END"
         return f"to_char({v}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || coalesce({fraction}, '')", dates
-    if isinstance(t, types.Date):
+    if kind == "date":
         return f"to_char({v}, 'YYYY-MM-DD')", dates
-    if isinstance(t, types.String):
+    if kind == "text":
         special = " OR ".join(f"strpos({v}, chr({c})) > 0" for c in CSV_SPECIAL)
         return f"CASE WHEN {special} THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END", None
     return None
 
 
-def _pg_value(t, s: str | None) -> str:
+def _pg_value(t: Kind | None, s: str | None) -> str:
     """A value's text from PostgreSQL as write_csv writes the Python value psycopg makes of it."""
+    kind = t.name if t else None
     if s is None:
         return ""
-    if isinstance(t, types.Boolean):
+    if kind == "bool":
         return str(s == "true")
-    if isinstance(t, types.Integer):
-        return s
-    if isinstance(t, types.Numeric) and not isinstance(t, types.Float):
+    if kind == "decimal":
         return decimal_text(Decimal(s))
-    if isinstance(t, types.DateTime):
+    if kind == "datetime":
         return dt.datetime.fromisoformat(s).isoformat()
-    if isinstance(t, types.Date):
+    if kind == "date":
         return dt.date.fromisoformat(s).isoformat()
     return s
 
 
-def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callable[[BinaryIO], Iterator[int]] | None:
+def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) -> Callable[[BinaryIO], Iterator[int]] | None:
     """A CSV writer for a PostgreSQL table or view whose columns are integers, exact decimals, text,
     dates, timestamps or booleans, or None otherwise (and before PostgreSQL 13, which lacks trim_scale).
 
@@ -331,11 +506,10 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     differs from the csv module's: it quotes empty strings and carriage returns.) A row the server cannot write so
     comes with its values as JSON text and is written from them, as write_csv would.
     """
-    columns = list(table.columns)
-    if conn.dialect.name != "postgresql" or len(columns) < 2 or conn.connection.driver_connection.info.server_version < 130000:
+    columns = relation.columns
+    if len(columns) < 2 or driver.info.server_version < 130000:
         return None
-    q = conn.dialect.identifier_preparer.quote
-    fields = [_pg_field(c.type, q(c.name)) for c in columns]
+    fields = [_pg_field(t, q(c)) for c, t in zip(columns, relation.kinds)]
     if None in fields:
         return None
     # concat() writes NULL as nothing, in one call for the row
@@ -343,17 +517,17 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     flags = [flag for _, flag in fields if flag]
     if flags:
         line = f"CASE WHEN {' OR '.join(flags)} THEN NULL ELSE {line} END"
-    values = ", ".join(f"{q(c.name)}::text" for c in columns)
+    values = ", ".join(f"{q(c)}::text" for c in columns)
     statement = (
         f"SELECT archive_csv_line, CASE WHEN archive_csv_line IS NULL THEN json_build_array({values})::text END "
-        f"FROM (SELECT {line} AS archive_csv_line, * FROM {q(table.name)}) AS s ORDER BY {', '.join(q(c.name) for c in order)}"
+        f"FROM (SELECT {line} AS archive_csv_line, * FROM {q(relation.name)}) AS s ORDER BY {', '.join(map(q, relation.key))}"
     )
-    kinds = [c.type for c in columns]
+    kinds = relation.kinds
 
     def write(out: BinaryIO) -> Iterator[int]:
         # COPY streams the rows without a round trip per batch, and the server plans the statement for
         # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+        with driver.cursor() as cursor, cursor.copy(
             f"COPY ({statement}) TO STDOUT (FORMAT binary)"
         ) as copy:
             copy.set_types(["text", "text"])
@@ -393,8 +567,46 @@ def open_rows(
         with sql.query(url, query, timeout) as rows:
             yield rows
         return
-    with sql.readonly_connection(url) as conn:
-        yield _relation_rows(conn, name)
+    scheme = (readdb.url_parts(url) or ("",))[0]
+    if scheme == "sqlite":
+        conn = sql.sqlite_readonly_connect(readdb.url_parts(url)[-1])
+        with _driver_rows(conn, name, sqlite3.Error, sqlite_relation, _sqlite_csv_body, conn.cursor) as rows:
+            yield rows
+    elif scheme == "postgresql+psycopg":
+        import psycopg
+
+        conn = readdb.psycopg_connect(url)
+        conn.read_only = True
+        # a server-side cursor streams the rows. (The statement is the archive's own, on a name found in the
+        # catalog: it needs none of the temporary login that guards `archive sql`.)
+        server_side = lambda: conn.cursor(name="archive_export")  # noqa: E731
+        with _driver_rows(conn, name, psycopg.Error, postgresql_relation, _postgresql_csv_body, server_side) as rows:
+            yield rows
+    else:
+        with sql.readonly_connection(url) as conn:
+            yield _relation_rows(conn, name)
+
+
+@contextmanager
+def _driver_rows(conn, name: str, errors, read_relation, csv_body, cursor) -> Iterator[sql.Rows]:
+    """The rows of table or view `name` on a read-only DB-API connection (closed when done), its columns
+    from the catalog (`read_relation`), typed as the driver types them (SQLite's by archive.sql's
+    converters); the driver's `errors` become QueryFailed, as on the SQLAlchemy path."""
+    try:
+        relation = read_relation(conn, name)
+        columns, key = ", ".join(map(_quoted, relation.columns)), ", ".join(map(_quoted, relation.key))
+
+        def rows() -> Iterator[tuple]:  # started when first read: a fast CSV export never reads it
+            with closing(cursor()) as cur:
+                cur.execute(f"SELECT {columns} FROM {_quoted(name)} ORDER BY {key}")
+                while batch := cur.fetchmany(BATCH_ROWS):
+                    yield from batch
+
+        yield sql.Rows(relation.columns, rows(), relation.kinds, csv_body(conn, _quoted, relation))
+    except errors as exc:
+        raise sql.driver_failure(exc) from exc
+    finally:
+        conn.close()  # a transaction (PostgreSQL's read-only one) ends with it
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -501,27 +713,16 @@ def _require(fmt: str):
 EXACT_DECIMAL = (38, 10)
 
 
-def _arrow_type(pa, sa_type):
-    """The Arrow type for a column's SQLAlchemy type (None: infer from the values)."""
-    if sa_type is None or isinstance(sa_type, types.NullType):
+def _arrow_type(pa, kind: Kind | None):
+    """The Arrow type for a column's Kind (None: infer from the values)."""
+    if kind is None:
         return None
-    if isinstance(sa_type, types.Numeric) and not isinstance(sa_type, types.Float):
-        if isinstance(sa_type, types.Integer):
-            return pa.int64()
-        return pa.decimal128(sa_type.precision or EXACT_DECIMAL[0], sa_type.scale if sa_type.scale is not None else EXACT_DECIMAL[1])
-    for sa_cls, arrow in (
-        (types.Boolean, pa.bool_()),
-        (types.Integer, pa.int64()),
-        (types.Float, pa.float64()),
-        (types.DateTime, pa.timestamp("us")),
-        (types.Date, pa.date32()),
-        (types.Time, pa.time64("us")),
-        (types.String, pa.string()),
-        (types.LargeBinary, pa.binary()),
-    ):
-        if isinstance(sa_type, sa_cls):
-            return arrow
-    return None
+    if kind.name == "decimal":
+        return pa.decimal128(kind.precision or EXACT_DECIMAL[0], kind.scale if kind.scale is not None else EXACT_DECIMAL[1])
+    return {
+        "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "datetime": pa.timestamp("us"), "date": pa.date32(),
+        "time": pa.time64("us"), "text": pa.string(), "binary": pa.binary(),
+    }[kind.name]
 
 
 def _inferred_type(pa, values: list):

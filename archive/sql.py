@@ -23,14 +23,16 @@ import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-import sqlparse
-from sqlalchemy import Connection, create_engine, pool
-from sqlalchemy.exc import DBAPIError
+from archive.readdb import open_sqlite_readonly
 
-from archive import grants
-from archive.db import DatabaseError, make_engine, parse_url, sqlite_connect_readonly
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.exc import DBAPIError
+
+# SQLAlchemy, sqlparse and grants are imported by the functions that use them: exporting a named table
+# or view runs on the DB-API driver alone (archive.export), and importing SQLAlchemy would be most of it.
 
 
 class QueryRejected(Exception):
@@ -61,6 +63,8 @@ BARE_PRAGMAS = frozenset(
 
 
 def first_keyword(statement: str) -> str:
+    import sqlparse
+
     parsed = sqlparse.parse(statement)[0]
     kind = parsed.get_type()
     if kind != "UNKNOWN":
@@ -84,6 +88,8 @@ EXECUTABLE_COMMENT = re.compile(r"/\*M?!")
 
 def check_statement(sql: str) -> str:
     """The one statement in `sql` (trailing `;` dropped), or QueryRejected saying why not."""
+    import sqlparse
+
     if EXECUTABLE_COMMENT.search(sql):
         raise QueryRejected("executable comments (/*! … */) are not allowed: MariaDB and MySQL would run them as SQL")
     statements = [s.strip().rstrip(";").strip() for s in sqlparse.split(sql)]
@@ -107,7 +113,11 @@ def check_statement(sql: str) -> str:
     return statements[0]
 
 
-driver_sql = grants.driver_sql
+def driver_sql(connection: Connection, statement: str) -> str:
+    """`statement` as the DBAPI driver expects it when no parameters are bound (a literal % doubled)."""
+    from archive import grants
+
+    return grants.driver_sql(connection, statement)
 
 
 # --- SQLite: a read-only connection with an authorizer -------------------------------------------
@@ -189,9 +199,10 @@ class TimeLimitExceeded(QueryFailed):
 
 
 def sqlite_readonly_connect(path: str, limit: TimeLimit | None = None) -> sqlite3.Connection:
-    """A connection to the SQLite file at `path` that can only read, whatever SQL it is given."""
-    # mode=ro, and immutable in a folder that cannot hold a WAL index (see archive.db)
-    conn = sqlite_connect_readonly(path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False, isolation_level=None)
+    """A connection to the SQLite file at `path` that can only read, whatever SQL it is given (a file that
+    cannot be read: archive.readdb.ReadError)."""
+    # mode=ro, and immutable in a folder that cannot hold a WAL index (see archive.readdb)
+    conn = open_sqlite_readonly(path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA query_only = 1")
     conn.set_authorizer(_authorize)
     if limit is not None and limit.seconds is not None:
@@ -210,6 +221,10 @@ def _refuse_multi_statements(dbapi_conn, _record) -> None:
 
 
 def _readonly_engine(url: str, limit: TimeLimit):
+    from sqlalchemy import create_engine, pool
+
+    from archive.db import DatabaseError, make_engine, parse_url
+
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -239,6 +254,10 @@ def readonly_connection(url: str, timeout: float | None = None) -> Iterator[Conn
     """A connection to the archive at `url` on which every write fails; rolled back when done.
 
     Statements run on it (execute) stop after `timeout` seconds; None or 0: no limit."""
+    from sqlalchemy.exc import DBAPIError
+
+    from archive import grants
+
     limit = TimeLimit(timeout)
     try:
         with grants.reader_url(url) as (reader, temporary):
@@ -307,9 +326,9 @@ def _code(orig) -> int | None:
     return args[0] if len(args) == 2 and isinstance(args[0], int) else None
 
 
-def _timed_out(exc: DBAPIError, limit: TimeLimit | None) -> bool:
-    """Whether the time limit, not the statement, ended it."""
-    orig = exc.orig
+def _timed_out(exc: DBAPIError | Exception, limit: TimeLimit | None) -> bool:
+    """Whether the time limit, not the statement, ended it (`exc`: SQLAlchemy's error or the driver's)."""
+    orig = getattr(exc, "orig", exc)
     return limit is not None and limit.seconds is not None and (
         limit.fired
         or getattr(orig, "sqlstate", None) == "57014"  # PostgreSQL: canceled (statement_timeout, or the watchdog)
@@ -318,10 +337,10 @@ def _timed_out(exc: DBAPIError, limit: TimeLimit | None) -> bool:
     )
 
 
-def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
+def _reason(exc: DBAPIError | Exception, limit: TimeLimit | None = None) -> str:
     if _timed_out(exc, limit):
         return limit.message()
-    orig = exc.orig
+    orig = getattr(exc, "orig", exc)
     args = getattr(orig, "args", ())
     code = _code(orig)
     if code is not None:  # PyMySQL: (code, message)
@@ -332,13 +351,18 @@ def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
     return reason
 
 
+def driver_failure(exc: Exception) -> QueryFailed:
+    """A DB-API driver's error (sqlite3's, psycopg's) as the one-line QueryFailed the SQLAlchemy path raises."""
+    return QueryFailed(_reason(exc))
+
+
 class Rows:
     """Column names and a stream of rows (tuples) from one read-only statement."""
 
     def __init__(self, columns: list[str], rows: Iterator[tuple], types: list | None = None, csv_body=None):
         self.columns = columns
         self.rows = rows
-        self.types = types  # SQLAlchemy types when known (a named table or view), else None
+        self.types = types  # each column's archive.export.Kind when known (a named table or view), else None
         # csv_body(out) -> batches written: the same CSV body (UTF-8, no header) by a faster route, when
         # the rows' source has one (archive.export: a SQLite table of integers and text)
         self.csv_body = csv_body
@@ -346,6 +370,8 @@ class Rows:
 
 def execute(conn: Connection, statement: str) -> Rows:
     """Run one checked read-only `statement` on `conn`, streaming its rows, within the connection's time limit."""
+    from sqlalchemy.exc import DBAPIError
+
     limit = conn.info.get(LIMIT_KEY) or TimeLimit()
     # yield_per implies a server-side cursor, which PostgreSQL opens only for SELECT-like statements.
     options = {"yield_per": BATCH_ROWS} if first_keyword(statement) in STREAMABLE else {}
@@ -365,6 +391,8 @@ def _failure(exc: DBAPIError, limit: TimeLimit) -> QueryFailed:
 
 
 def _guarded(result, limit: TimeLimit) -> Iterator[tuple]:
+    from sqlalchemy.exc import DBAPIError
+
     try:
         # a batch at a time: the driver's fetchmany, where iterating asked it for one row at a time
         for batch in result.partitions(BATCH_ROWS):
