@@ -290,7 +290,9 @@ def _date_sql(v: str) -> str:
     isoformat() writes it; NULL (the csv module's way) for anything else."""
     d = f"substr({v}, 1, 10)"
     return (
-        f"CASE WHEN typeof({v}) = 'text' AND {d} GLOB '{DIGITS * 4}-{DIGITS * 2}-{DIGITS * 2}' AND date({d}) = {d} "
+        # first the usual value, a date alone, which date() gives back unchanged (half the cost of the rest)
+        f"CASE WHEN date({v}) = {v} AND {v} >= '0001' THEN {v} "
+        f"WHEN typeof({v}) = 'text' AND {d} GLOB '{DIGITS * 4}-{DIGITS * 2}-{DIGITS * 2}' AND date({d}) = {d} "
         f"AND {d} >= '0001' THEN {d} WHEN {v} IS NULL THEN '' END"
     )
 
@@ -380,8 +382,10 @@ def _sqlite_csv_body(
     after, upto = f"{row_key} > {param}", f"{row_key} <= {param}"
     ncols = len(names)
 
-    def key_of(row) -> tuple:
-        return tuple(int(row[k]) for k in keys)
+    def keys_of(batch: list[tuple]) -> list[tuple]:
+        if len(keys) == 1:  # the usual case, without a generator a row
+            return [(int(v),) for v in map(operator.itemgetter(keys[0]), batch)]
+        return [tuple(int(row[k]) for k in keys) for row in batch]
 
     def typed_csv(where: str, params: tuple) -> Iterator[tuple[bytes, int]]:
         driver.text_factory = factory
@@ -405,7 +409,7 @@ def _sqlite_csv_body(
         try:
             while batch := rows.fetchmany(BATCH_ROWS):
                 try:
-                    batch_keys = list(map(key_of, batch))
+                    batch_keys = keys_of(batch)
                 except (TypeError, ValueError):  # a NULL or text key: not a key range
                     batch_keys = None
                 if batch_keys is None or (last is not None and batch_keys[0] <= last) or not all(
