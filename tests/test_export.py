@@ -248,6 +248,10 @@ def test_exporting_a_table_or_view_does_not_import_sqlalchemy(archive, tmp_path)
     for args in (["v_metric"], ["paragraph", "--format", "jsonl"], ["v_article", "-o", str(tmp_path / "a.csv")]):
         done = subprocess.run([sys.executable, "-c", EXPORT_PROBE, "--db", url, "export", *args], capture_output=True, text=True)
         assert done.returncode == 0 and "IMPORTED []" in done.stderr, done.stderr
+    if url.startswith("sqlite"):  # queries too, on SQLite (a server's need the temporary login: SQLAlchemy)
+        for args in (["sql", "SELECT count(*) FROM v_metric"], ["export", "--query", "SELECT * FROM v_article"]):
+            done = subprocess.run([sys.executable, "-c", EXPORT_PROBE, "--db", url, *args], capture_output=True, text=True)
+            assert done.returncode == 0 and "IMPORTED ['sqlparse']" in done.stderr, done.stderr
 
 
 def test_xlsx_continues_on_a_new_sheet_when_one_is_full(archive, tmp_path, monkeypatch):
