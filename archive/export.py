@@ -522,9 +522,16 @@ def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) ->
     if flags:
         line = f"CASE WHEN {' OR '.join(flags)} THEN NULL ELSE {line} END"
     values = ", ".join(f"{q(c)}::text" for c in columns)
+    source = q(relation.name)
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT relkind = 'v' FROM pg_class WHERE oid = to_regclass(%s)", (source,))
+        if cursor.fetchone()[0]:
+            # A view is computed once, then written: inlined, each of its columns would be computed again
+            # for every place the line names it (v_fact's `restated`, a subquery: 4 s instead of 1.7 s).
+            source = f"(SELECT * FROM {source} OFFSET 0) AS archive_view"
     statement = (
         f"SELECT archive_csv_line, CASE WHEN archive_csv_line IS NULL THEN json_build_array({values})::text END "
-        f"FROM (SELECT {line} AS archive_csv_line, * FROM {q(relation.name)}) AS s ORDER BY {', '.join(map(q, relation.key))}"
+        f"FROM (SELECT {line} AS archive_csv_line, * FROM {source}) AS s ORDER BY {', '.join(map(q, relation.key))}"
     )
     kinds = relation.kinds
 
