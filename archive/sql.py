@@ -362,7 +362,7 @@ class Rows:
     def __init__(self, columns: list[str], rows: Iterator[tuple], types: list | None = None, csv_body=None):
         self.columns = columns
         self.rows = rows
-        self.types = types  # each column's archive.export.Kind when known (a named table or view), else None
+        self.types = types  # each column's archive.catalog.Kind when known (a named table or view), else None
         # csv_body(out) -> batches written: the same CSV body (UTF-8, no header) by a faster route, when
         # the rows' source has one (archive.export: a SQLite table of integers and text)
         self.csv_body = csv_body

@@ -19,7 +19,7 @@ PARSE_HALF = [
 ]
 DATABASE = ("sqlalchemy", "alembic", "psycopg", "pymysql", "sqlite3", "archive.models", "archive.db", "archive.loader",
             "archive.bulk", "archive.searchindex", "archive.queries")
-READERS = ["queries", "search", "readdb", "export", "sql", "serve", "series", "output"]
+READERS = ["queries", "search", "readdb", "catalog", "export", "sql", "serve", "series", "output"]
 WRITER = ("archive.loader", "archive.bulk", "archive.prepare")
 
 

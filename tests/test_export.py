@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from archive import db, export, sql
+from archive import catalog, db, export, sql
 from tests.bi_data import METRICS, archive, build_archive, cli  # noqa: F401  (fixture)
 
 
@@ -154,10 +154,10 @@ def test_postgresql_exports_through_a_server_side_cursor(archive):
     watcher.dispose()
 
 
-def _catalog_relation(conn, name: str) -> export.Relation:
+def _catalog_relation(conn, name: str) -> catalog.Relation:
     """`name` as the DB-API path reads it from the catalog, on a SQLAlchemy connection's driver."""
     driver = conn.connection.driver_connection
-    return (export.sqlite_relation if conn.dialect.name == "sqlite" else export.postgresql_relation)(driver, name)
+    return (catalog.sqlite_relation if conn.dialect.name == "sqlite" else catalog.postgresql_relation)(driver, name)
 
 
 def test_the_catalog_reads_every_relation_as_sqlalchemy_reflects_it(archive):
@@ -167,19 +167,19 @@ def test_the_catalog_reads_every_relation_as_sqlalchemy_reflects_it(archive):
     if url.startswith("mysql"):
         pytest.skip("MariaDB exports through SQLAlchemy's reflection")
     with sql.readonly_connection(url) as conn:
-        names = export.relation_names(conn)
+        names = catalog.relation_names(conn)
         driver = conn.connection.driver_connection
-        lean_names = export.sqlite_relation_names(driver) if url.startswith("sqlite") else export.postgresql_relation_names(driver)
+        lean_names = catalog.sqlite_relation_names(driver) if url.startswith("sqlite") else catalog.postgresql_relation_names(driver)
         assert lean_names == names
         for name in names:
             try:
-                reflected = export.reflected_relation(conn, name)[0]
+                reflected = catalog.reflected_relation(conn, name)[0]
             except DBAPIError:  # SQLite's search index (a virtual table) cannot be opened read-only, either way
                 with pytest.raises(sqlite3.OperationalError, match="vtable constructor failed"):
                     _catalog_relation(conn, name)
                 continue
             assert _catalog_relation(conn, name) == reflected, name
-        with pytest.raises(export.UnknownRelation, match="no table or view named 'nope'"):
+        with pytest.raises(catalog.UnknownRelation, match="no table or view named 'nope'"):
             _catalog_relation(conn, "nope")
 
 
@@ -202,8 +202,8 @@ def test_sqlite_declared_types_are_read_as_sqlalchemy_reads_them(tmp_path):
     con.close()
     with sql.readonly_connection(f"sqlite:///{path}") as conn:
         for name in ("t", "k", "v"):
-            assert _catalog_relation(conn, name) == export.reflected_relation(conn, name)[0], name
-    assert export.sqlite_kind("NUMERIC(38, 10)") == export.Kind("decimal", 38, 10)
+            assert _catalog_relation(conn, name) == catalog.reflected_relation(conn, name)[0], name
+    assert catalog.sqlite_kind("NUMERIC(38, 10)") == catalog.Kind("decimal", 38, 10)
 
 
 def test_postgresql_types_are_read_as_sqlalchemy_reads_them():
@@ -224,7 +224,7 @@ def test_postgresql_types_are_read_as_sqlalchemy_reads_them():
         eng.dispose()
         with sql.readonly_connection(url) as conn:
             for name in ("t", "k", "v"):
-                assert _catalog_relation(conn, name) == export.reflected_relation(conn, name)[0], name
+                assert _catalog_relation(conn, name) == catalog.reflected_relation(conn, name)[0], name
 
 
 EXPORT_PROBE = """
@@ -337,7 +337,7 @@ def test_fast_csv_route_on_the_archive_tables(archive):
     if not url.startswith("sqlite"):
         pytest.skip("the fast route is SQLite's")
     with sql.readonly_connection(url) as conn:
-        names = export.relation_names(conn)
+        names = catalog.relation_names(conn)
     assert {"paragraph", "metric", "v_metric", "v_article", "v_paragraph"} <= set(names)
     exported = []
     for name in names:
@@ -456,7 +456,7 @@ def test_fast_csv_route_on_every_relation_of_each_engine(archive):
     """On SQLite and PostgreSQL every table and view has a fast route, which writes the csv module's bytes."""
     url, _ = archive
     with sql.readonly_connection(url) as conn:
-        names = export.relation_names(conn)
+        names = catalog.relation_names(conn)
     routes = {}
     for name in names:
         try:
