@@ -3,6 +3,10 @@
 Rows flow from a server-side cursor (or SQLite's lazy cursor) in batches to the writer, so memory does
 not grow with the row count. Dates are ISO 8601 in text formats and real dates in Parquet and XLSX;
 exact decimals stay exact in text formats and Parquet.
+
+A named table or view on SQLite or PostgreSQL (a URL archive.readdb reads) is read on the DB-API driver
+alone, its columns and key from the engine's catalog: importing SQLAlchemy and reflecting the relation
+took longer than writing most of them. Queries, MariaDB and other URLs go through SQLAlchemy (archive.sql).
 """
 
 from __future__ import annotations
@@ -15,51 +19,50 @@ import io
 import json
 import operator
 import sqlite3
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from decimal import Decimal
 from itertools import islice
-from typing import BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
-from sqlalchemy import Connection, MetaData, Table, inspect, select, types
-
-from archive import sql
-from archive.errors import NotFound, UnavailableError
+from archive import readdb, sql
+from archive.catalog import (  # noqa: F401  (UnknownRelation: raised through here)
+    Kind,
+    Relation,
+    UnknownRelation,
+    postgresql_relation,
+    quoted,
+    reflected_relation,
+    sqlite_relation,
+)
+from archive.errors import UnavailableError
 from archive.output import decimal_number
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 BINARY_FORMATS = ("parquet", "xlsx")
 EXTRAS = {"parquet": ("pyarrow", "parquet"), "xlsx": ("xlsxwriter", "xlsx")}
 BATCH_ROWS = sql.BATCH_ROWS
 
 
-class UnknownRelation(NotFound):
-    """No table or view of that name in the archive."""
-
-
 class ExportUnavailable(UnavailableError):
     """The export format needs an optional library that is not installed, or options that conflict."""
 
 
-def relation_names(conn: Connection) -> list[str]:
-    insp = inspect(conn)
-    return sorted(set(insp.get_table_names()) | set(insp.get_view_names()))
-
-
 def _relation_rows(conn: Connection, name: str) -> sql.Rows:
-    names = relation_names(conn)
-    if name not in names:
-        raise UnknownRelation(f"no table or view named {name!r}; there are: {', '.join(names)}")
-    # the name is a real one; quoting is SQLAlchemy's. Tables its foreign keys name are not needed.
-    table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
-    order = list(table.primary_key.columns) or list(table.columns)[:1]
-    # Run as plain SQL, so that values arrive as the driver types them on every engine (SQLite's typed by
-    # the declared column types, see archive.sql), not through SQLAlchemy's per-dialect converters.
-    statement = str(select(table).order_by(*order).compile(dialect=conn.dialect))
-    fast = _sqlite_csv_body(conn, table, order) or _postgresql_csv_body(conn, table, order)
+    """The rows of table or view `name` through SQLAlchemy (MariaDB, and URLs archive.readdb does not read)."""
+    relation, statement = reflected_relation(conn, name)
+    driver, quote = conn.connection.driver_connection, conn.dialect.identifier_preparer.quote
+    fast = None
+    if conn.dialect.name == "sqlite":
+        fast = _sqlite_csv_body(driver, quote, relation)
+    elif conn.dialect.name == "postgresql":
+        fast = _postgresql_csv_body(driver, quote, relation)
 
     def rows() -> Iterator[tuple]:  # started when first read: a fast CSV export never reads it
         yield from sql.execute(conn, statement).rows
 
-    return sql.Rows([c.name for c in table.columns], rows(), [c.type for c in table.columns], fast)
+    return sql.Rows(relation.columns, rows(), relation.kinds, fast)
 
 
 # --- SQLite: CSV from SQLite's own text ------------------------------------------------------------
@@ -114,7 +117,9 @@ def _date_sql(v: str) -> str:
     isoformat() writes it; NULL (the csv module's way) for anything else."""
     d = f"substr({v}, 1, 10)"
     return (
-        f"CASE WHEN typeof({v}) = 'text' AND {d} GLOB '{DIGITS * 4}-{DIGITS * 2}-{DIGITS * 2}' AND date({d}) = {d} "
+        # first the usual value, a date alone, which date() gives back unchanged (half the cost of the rest)
+        f"CASE WHEN date({v}) = {v} AND {v} >= '0001' THEN {v} "
+        f"WHEN typeof({v}) = 'text' AND {d} GLOB '{DIGITS * 4}-{DIGITS * 2}-{DIGITS * 2}' AND date({d}) = {d} "
         f"AND {d} >= '0001' THEN {d} WHEN {v} IS NULL THEN '' END"
     )
 
@@ -165,9 +170,11 @@ def _renderer(decltype: str):
     }.get(converter)
 
 
-def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[BinaryIO], Iterator[int]] | None:
-    """A CSV writer for a SQLite table or view ordered by integer keys, or None for another engine, a
-    relation of one column, or a column type with a converter this does not know.
+def _sqlite_csv_body(
+    driver: sqlite3.Connection, q: Callable[[str], str], relation: Relation
+) -> Callable[[BinaryIO], Iterator[int]] | None:
+    """A CSV writer for a SQLite table or view ordered by integer keys, or None for a relation of one
+    column, or a column type with a converter this does not know (`q` quotes a name).
 
     It writes what write_csv writes, byte for byte, three times as fast: SQLite turns each value into
     the UTF-8 text the csv module would write for the Python value (dates and exact decimals as
@@ -181,18 +188,15 @@ def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[B
     key range names exactly that batch's rows; from the first batch where they do not (a duplicate, a
     NULL, a text key), the rest is read by the plain SELECT from the last key written on.
     """
-    columns = list(table.columns)
-    if conn.dialect.name != "sqlite" or len(columns) < 2:  # a lone empty field is written as "" by the csv module
+    names = relation.columns
+    if len(names) < 2:  # a lone empty field is written as "" by the csv module
         return None
-    driver = conn.connection.driver_connection
-    q = conn.dialect.identifier_preparer.quote
-    name = q(table.name)
+    name = q(relation.name)
     info = [r for r in driver.execute(f"PRAGMA table_xinfo({name})").fetchall() if r[-1] != 1]  # not hidden
-    if [r[1] for r in info] != [c.name for c in columns]:
+    if [r[1] for r in info] != names:
         return None
     renderers = [_renderer(r[2]) for r in info]
-    names = [c.name for c in columns]
-    keys = [names.index(c.name) for c in order]
+    keys = [names.index(c) for c in relation.key]
     if None in renderers or any(renderers[k] not in (_text_sql, _numeric_sql) for k in keys):
         return None
     exprs = [(_key_sql if i in keys else render)(q(n)) for i, (n, render) in enumerate(zip(names, renderers))]
@@ -203,10 +207,12 @@ def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[B
     fast = f"SELECT {', '.join(exprs)} FROM {name} ORDER BY {key_cols}"
     plain = f"SELECT {', '.join(map(q, names))} FROM {name}"
     after, upto = f"{row_key} > {param}", f"{row_key} <= {param}"
-    ncols = len(columns)
+    ncols = len(names)
 
-    def key_of(row) -> tuple:
-        return tuple(int(row[k]) for k in keys)
+    def keys_of(batch: list[tuple]) -> list[tuple]:
+        if len(keys) == 1:  # the usual case, without a generator a row
+            return [(int(v),) for v in map(operator.itemgetter(keys[0]), batch)]
+        return [tuple(int(row[k]) for k in keys) for row in batch]
 
     def typed_csv(where: str, params: tuple) -> Iterator[tuple[bytes, int]]:
         driver.text_factory = factory
@@ -230,7 +236,7 @@ def _sqlite_csv_body(conn: Connection, table: Table, order: list) -> Callable[[B
         try:
             while batch := rows.fetchmany(BATCH_ROWS):
                 try:
-                    batch_keys = list(map(key_of, batch))
+                    batch_keys = keys_of(batch)
                 except (TypeError, ValueError):  # a NULL or text key: not a key range
                     batch_keys = None
                 if batch_keys is None or (last is not None and batch_keys[0] <= last) or not all(
@@ -283,46 +289,46 @@ def _csv_field(v: bytes | float) -> bytes:
 # --- PostgreSQL: CSV lines made by the server -------------------------------------------------------
 
 
-def _pg_field(t, v: str) -> tuple[str, str | None] | None:
+def _pg_field(t: Kind | None, v: str) -> tuple[str, str | None] | None:
     """SQL for a column's text as write_csv writes its Python value (NULL: empty), and SQL that is true
     where it cannot make it (the row is then written from its values); None for a type it does not know."""
-    if isinstance(t, types.Boolean):
+    kind = t.name if t else None
+    if kind == "bool":
         return f"CASE WHEN {v} THEN 'True' WHEN NOT {v} THEN 'False' END", None
-    if isinstance(t, types.Integer):
+    if kind == "int":
         return f"{v}::text", None
-    if isinstance(t, types.Numeric) and not isinstance(t, types.Float):
+    if kind == "decimal":
         # Decimal.normalize() rounds to 28 digits: longer numbers are written from their values
         return f"trim_scale({v})::text", f"length(trim_scale(abs({v}))::text) > 29"
     dates = f"NOT ({v} >= '0001-01-01' AND {v} < '10000-01-01')"  # Python's dates end at 9999 and begin at 1
-    if isinstance(t, types.DateTime) and not getattr(t, "timezone", False):
+    if kind == "datetime" and not t.timezone:
         fraction = f"CASE WHEN extract(microseconds FROM {v})::bigint % 1000000 <> 0 THEN to_char({v}, '.US') END"
         return f"to_char({v}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || coalesce({fraction}, '')", dates
-    if isinstance(t, types.Date):
+    if kind == "date":
         return f"to_char({v}, 'YYYY-MM-DD')", dates
-    if isinstance(t, types.String):
+    if kind == "text":
         special = " OR ".join(f"strpos({v}, chr({c})) > 0" for c in CSV_SPECIAL)
         return f"CASE WHEN {special} THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END", None
     return None
 
 
-def _pg_value(t, s: str | None) -> str:
+def _pg_value(t: Kind | None, s: str | None) -> str:
     """A value's text from PostgreSQL as write_csv writes the Python value psycopg makes of it."""
+    kind = t.name if t else None
     if s is None:
         return ""
-    if isinstance(t, types.Boolean):
+    if kind == "bool":
         return str(s == "true")
-    if isinstance(t, types.Integer):
-        return s
-    if isinstance(t, types.Numeric) and not isinstance(t, types.Float):
+    if kind == "decimal":
         return decimal_text(Decimal(s))
-    if isinstance(t, types.DateTime):
+    if kind == "datetime":
         return dt.datetime.fromisoformat(s).isoformat()
-    if isinstance(t, types.Date):
+    if kind == "date":
         return dt.date.fromisoformat(s).isoformat()
     return s
 
 
-def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callable[[BinaryIO], Iterator[int]] | None:
+def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) -> Callable[[BinaryIO], Iterator[int]] | None:
     """A CSV writer for a PostgreSQL table or view whose columns are integers, exact decimals, text,
     dates, timestamps or booleans, or None otherwise (and before PostgreSQL 13, which lacks trim_scale).
 
@@ -331,11 +337,10 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     differs from the csv module's: it quotes empty strings and carriage returns.) A row the server cannot write so
     comes with its values as JSON text and is written from them, as write_csv would.
     """
-    columns = list(table.columns)
-    if conn.dialect.name != "postgresql" or len(columns) < 2 or conn.connection.driver_connection.info.server_version < 130000:
+    columns = relation.columns
+    if len(columns) < 2 or driver.info.server_version < 130000:
         return None
-    q = conn.dialect.identifier_preparer.quote
-    fields = [_pg_field(c.type, q(c.name)) for c in columns]
+    fields = [_pg_field(t, q(c)) for c, t in zip(columns, relation.kinds)]
     if None in fields:
         return None
     # concat() writes NULL as nothing, in one call for the row
@@ -343,17 +348,24 @@ def _postgresql_csv_body(conn: Connection, table: Table, order: list) -> Callabl
     flags = [flag for _, flag in fields if flag]
     if flags:
         line = f"CASE WHEN {' OR '.join(flags)} THEN NULL ELSE {line} END"
-    values = ", ".join(f"{q(c.name)}::text" for c in columns)
+    values = ", ".join(f"{q(c)}::text" for c in columns)
+    source = q(relation.name)
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT relkind = 'v' FROM pg_class WHERE oid = to_regclass(%s)", (source,))
+        if cursor.fetchone()[0]:
+            # A view is computed once, then written: inlined, each of its columns would be computed again
+            # for every place the line names it (v_fact's `restated`, a subquery: 4 s instead of 1.7 s).
+            source = f"(SELECT * FROM {source} OFFSET 0) AS archive_view"
     statement = (
         f"SELECT archive_csv_line, CASE WHEN archive_csv_line IS NULL THEN json_build_array({values})::text END "
-        f"FROM (SELECT {line} AS archive_csv_line, * FROM {q(table.name)}) AS s ORDER BY {', '.join(q(c.name) for c in order)}"
+        f"FROM (SELECT {line} AS archive_csv_line, * FROM {source}) AS s ORDER BY {', '.join(map(q, relation.key))}"
     )
-    kinds = [c.type for c in columns]
+    kinds = relation.kinds
 
     def write(out: BinaryIO) -> Iterator[int]:
         # COPY streams the rows without a round trip per batch, and the server plans the statement for
         # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+        with driver.cursor() as cursor, cursor.copy(
             f"COPY ({statement}) TO STDOUT (FORMAT binary)"
         ) as copy:
             copy.set_types(["text", "text"])
@@ -393,8 +405,46 @@ def open_rows(
         with sql.query(url, query, timeout) as rows:
             yield rows
         return
-    with sql.readonly_connection(url) as conn:
-        yield _relation_rows(conn, name)
+    scheme = (readdb.url_parts(url) or ("",))[0]
+    if scheme == "sqlite":
+        conn = sql.sqlite_readonly_connect(readdb.url_parts(url)[-1])
+        with _driver_rows(conn, name, sqlite3.Error, sqlite_relation, _sqlite_csv_body, conn.cursor) as rows:
+            yield rows
+    elif scheme == "postgresql+psycopg":
+        import psycopg
+
+        conn = readdb.psycopg_connect(url)
+        conn.read_only = True
+        # a server-side cursor streams the rows. (The statement is the archive's own, on a name found in the
+        # catalog: it needs none of the temporary login that guards `archive sql`.)
+        server_side = lambda: conn.cursor(name="archive_export")  # noqa: E731
+        with _driver_rows(conn, name, psycopg.Error, postgresql_relation, _postgresql_csv_body, server_side) as rows:
+            yield rows
+    else:
+        with sql.readonly_connection(url) as conn:
+            yield _relation_rows(conn, name)
+
+
+@contextmanager
+def _driver_rows(conn, name: str, errors, read_relation, csv_body, cursor) -> Iterator[sql.Rows]:
+    """The rows of table or view `name` on a read-only DB-API connection (closed when done), its columns
+    from the catalog (`read_relation`), typed as the driver types them (SQLite's by archive.sql's
+    converters); the driver's `errors` become QueryFailed, as on the SQLAlchemy path."""
+    try:
+        relation = read_relation(conn, name)
+        columns, key = ", ".join(map(quoted, relation.columns)), ", ".join(map(quoted, relation.key))
+
+        def rows() -> Iterator[tuple]:  # started when first read: a fast CSV export never reads it
+            with closing(cursor()) as cur:
+                cur.execute(f"SELECT {columns} FROM {quoted(name)} ORDER BY {key}")
+                while batch := cur.fetchmany(BATCH_ROWS):
+                    yield from batch
+
+        yield sql.Rows(relation.columns, rows(), relation.kinds, csv_body(conn, quoted, relation))
+    except errors as exc:
+        raise sql.driver_failure(exc) from exc
+    finally:
+        conn.close()  # a transaction (PostgreSQL's read-only one) ends with it
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -501,27 +551,16 @@ def _require(fmt: str):
 EXACT_DECIMAL = (38, 10)
 
 
-def _arrow_type(pa, sa_type):
-    """The Arrow type for a column's SQLAlchemy type (None: infer from the values)."""
-    if sa_type is None or isinstance(sa_type, types.NullType):
+def _arrow_type(pa, kind: Kind | None):
+    """The Arrow type for a column's Kind (None: infer from the values)."""
+    if kind is None:
         return None
-    if isinstance(sa_type, types.Numeric) and not isinstance(sa_type, types.Float):
-        if isinstance(sa_type, types.Integer):
-            return pa.int64()
-        return pa.decimal128(sa_type.precision or EXACT_DECIMAL[0], sa_type.scale if sa_type.scale is not None else EXACT_DECIMAL[1])
-    for sa_cls, arrow in (
-        (types.Boolean, pa.bool_()),
-        (types.Integer, pa.int64()),
-        (types.Float, pa.float64()),
-        (types.DateTime, pa.timestamp("us")),
-        (types.Date, pa.date32()),
-        (types.Time, pa.time64("us")),
-        (types.String, pa.string()),
-        (types.LargeBinary, pa.binary()),
-    ):
-        if isinstance(sa_type, sa_cls):
-            return arrow
-    return None
+    if kind.name == "decimal":
+        return pa.decimal128(kind.precision or EXACT_DECIMAL[0], kind.scale if kind.scale is not None else EXACT_DECIMAL[1])
+    return {
+        "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "datetime": pa.timestamp("us"), "date": pa.date32(),
+        "time": pa.time64("us"), "text": pa.string(), "binary": pa.binary(),
+    }[kind.name]
 
 
 def _inferred_type(pa, values: list):

@@ -131,7 +131,7 @@ def _failed(url: str, exc: Exception) -> ReadError:
 def connect(url: str) -> Reader | None:
     """A Reader on the database at `url` checked to be at HEAD_REVISION, or None where the URL needs
     SQLAlchemy to be read exactly as it means."""
-    parts = _parts(url)
+    parts = url_parts(url)
     if parts is None:
         return None
     scheme, user, password, host, port, database = parts
@@ -140,12 +140,7 @@ def connect(url: str) -> Reader | None:
     elif scheme == "postgresql+psycopg":
         import psycopg
 
-        kwargs = {k: v for k, v in dict(user=user, password=password, host=host, port=port, dbname=database).items() if v}
-        try:
-            conn = psycopg.connect(**kwargs)
-        except psycopg.Error as exc:
-            raise _failed(url, exc) from exc
-        reader = Reader(conn, "postgresql", url, psycopg.Error)
+        reader = Reader(psycopg_connect(url), "postgresql", url, psycopg.Error)
     else:  # mysql+pymysql / mariadb+pymysql
         import pymysql
 
@@ -165,7 +160,19 @@ def connect(url: str) -> Reader | None:
     return reader
 
 
-def _parts(url: str) -> tuple[str, str, str, str, str, str] | None:
+def psycopg_connect(url: str):
+    """A psycopg connection to the postgresql+psycopg `url` (one url_parts reads)."""
+    import psycopg
+
+    _scheme, user, password, host, port, database = url_parts(url)
+    kwargs = {k: v for k, v in dict(user=user, password=password, host=host, port=port, dbname=database).items() if v}
+    try:
+        return psycopg.connect(**kwargs)
+    except psycopg.Error as exc:
+        raise _failed(url, exc) from exc
+
+
+def url_parts(url: str) -> tuple[str, str, str, str, str, str] | None:
     """(scheme, user, password, host, port, database) of a URL this module reads, else None."""
     scheme, sep, rest = url.partition("://")
     if not sep:

@@ -23,15 +23,18 @@ import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-import sqlparse
-from sqlalchemy import Connection, create_engine, pool
-from sqlalchemy.exc import DBAPIError
+from archive.readdb import ReadError, open_sqlite_readonly, url_parts
 
-from archive import grants
-from archive.db import DatabaseError, make_engine, parse_url, sqlite_connect_readonly
 from archive.errors import QueryError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.exc import DBAPIError
+
+# SQLAlchemy, sqlparse and grants are imported by the functions that use them: exporting a named table
+# or view runs on the DB-API driver alone (archive.export), and importing SQLAlchemy would be most of it.
 
 
 class QueryRejected(QueryError):
@@ -62,6 +65,8 @@ BARE_PRAGMAS = frozenset(
 
 
 def first_keyword(statement: str) -> str:
+    import sqlparse
+
     parsed = sqlparse.parse(statement)[0]
     kind = parsed.get_type()
     if kind != "UNKNOWN":
@@ -85,6 +90,8 @@ EXECUTABLE_COMMENT = re.compile(r"/\*M?!")
 
 def check_statement(sql: str) -> str:
     """The one statement in `sql` (trailing `;` dropped), or QueryRejected saying why not."""
+    import sqlparse
+
     if EXECUTABLE_COMMENT.search(sql):
         raise QueryRejected("executable comments (/*! … */) are not allowed: MariaDB and MySQL would run them as SQL")
     statements = [s.strip().rstrip(";").strip() for s in sqlparse.split(sql)]
@@ -108,7 +115,11 @@ def check_statement(sql: str) -> str:
     return statements[0]
 
 
-driver_sql = grants.driver_sql
+def driver_sql(connection: Connection, statement: str) -> str:
+    """`statement` as the DBAPI driver expects it when no parameters are bound (a literal % doubled)."""
+    from archive import grants
+
+    return grants.driver_sql(connection, statement)
 
 
 # --- SQLite: a read-only connection with an authorizer -------------------------------------------
@@ -190,9 +201,10 @@ class TimeLimitExceeded(QueryFailed):
 
 
 def sqlite_readonly_connect(path: str, limit: TimeLimit | None = None) -> sqlite3.Connection:
-    """A connection to the SQLite file at `path` that can only read, whatever SQL it is given."""
-    # mode=ro, and immutable in a folder that cannot hold a WAL index (see archive.db)
-    conn = sqlite_connect_readonly(path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False, isolation_level=None)
+    """A connection to the SQLite file at `path` that can only read, whatever SQL it is given (a file that
+    cannot be read: archive.readdb.ReadError)."""
+    # mode=ro, and immutable in a folder that cannot hold a WAL index (see archive.readdb)
+    conn = open_sqlite_readonly(path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA query_only = 1")
     conn.set_authorizer(_authorize)
     if limit is not None and limit.seconds is not None:
@@ -211,6 +223,10 @@ def _refuse_multi_statements(dbapi_conn, _record) -> None:
 
 
 def _readonly_engine(url: str, limit: TimeLimit):
+    from sqlalchemy import create_engine, pool
+
+    from archive.db import DatabaseError, make_engine, parse_url
+
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -240,6 +256,10 @@ def readonly_connection(url: str, timeout: float | None = None) -> Iterator[Conn
     """A connection to the archive at `url` on which every write fails; rolled back when done.
 
     Statements run on it (execute) stop after `timeout` seconds; None or 0: no limit."""
+    from sqlalchemy.exc import DBAPIError
+
+    from archive import grants
+
     limit = TimeLimit(timeout)
     try:
         with grants.reader_url(url) as (reader, temporary):
@@ -308,9 +328,9 @@ def _code(orig) -> int | None:
     return args[0] if len(args) == 2 and isinstance(args[0], int) else None
 
 
-def _timed_out(exc: DBAPIError, limit: TimeLimit | None) -> bool:
-    """Whether the time limit, not the statement, ended it."""
-    orig = exc.orig
+def _timed_out(exc: DBAPIError | Exception, limit: TimeLimit | None) -> bool:
+    """Whether the time limit, not the statement, ended it (`exc`: SQLAlchemy's error or the driver's)."""
+    orig = getattr(exc, "orig", exc)
     return limit is not None and limit.seconds is not None and (
         limit.fired
         or getattr(orig, "sqlstate", None) == "57014"  # PostgreSQL: canceled (statement_timeout, or the watchdog)
@@ -319,10 +339,10 @@ def _timed_out(exc: DBAPIError, limit: TimeLimit | None) -> bool:
     )
 
 
-def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
+def _reason(exc: DBAPIError | Exception, limit: TimeLimit | None = None) -> str:
     if _timed_out(exc, limit):
         return limit.message()
-    orig = exc.orig
+    orig = getattr(exc, "orig", exc)
     args = getattr(orig, "args", ())
     code = _code(orig)
     if code is not None:  # PyMySQL: (code, message)
@@ -333,13 +353,18 @@ def _reason(exc: DBAPIError, limit: TimeLimit | None = None) -> str:
     return reason
 
 
+def driver_failure(exc: Exception) -> QueryFailed:
+    """A DB-API driver's error (sqlite3's, psycopg's) as the one-line QueryFailed the SQLAlchemy path raises."""
+    return QueryFailed(_reason(exc))
+
+
 class Rows:
     """Column names and a stream of rows (tuples) from one read-only statement."""
 
     def __init__(self, columns: list[str], rows: Iterator[tuple], types: list | None = None, csv_body=None):
         self.columns = columns
         self.rows = rows
-        self.types = types  # SQLAlchemy types when known (a named table or view), else None
+        self.types = types  # each column's archive.catalog.Kind when known (a named table or view), else None
         # csv_body(out) -> batches written: the same CSV body (UTF-8, no header) by a faster route, when
         # the rows' source has one (archive.export: a SQLite table of integers and text)
         self.csv_body = csv_body
@@ -347,6 +372,8 @@ class Rows:
 
 def execute(conn: Connection, statement: str) -> Rows:
     """Run one checked read-only `statement` on `conn`, streaming its rows, within the connection's time limit."""
+    from sqlalchemy.exc import DBAPIError
+
     limit = conn.info.get(LIMIT_KEY) or TimeLimit()
     # yield_per implies a server-side cursor, which PostgreSQL opens only for SELECT-like statements.
     options = {"yield_per": BATCH_ROWS} if first_keyword(statement) in STREAMABLE else {}
@@ -361,11 +388,13 @@ def execute(conn: Connection, statement: str) -> Rows:
     return Rows(list(result.keys()), _guarded(result, limit))
 
 
-def _failure(exc: DBAPIError, limit: TimeLimit) -> QueryFailed:
+def _failure(exc: DBAPIError | Exception, limit: TimeLimit) -> QueryFailed:
     return TimeLimitExceeded(limit.message()) if _timed_out(exc, limit) else QueryFailed(_reason(exc, limit))
 
 
 def _guarded(result, limit: TimeLimit) -> Iterator[tuple]:
+    from sqlalchemy.exc import DBAPIError
+
     try:
         # a batch at a time: the driver's fetchmany, where iterating asked it for one row at a time
         for batch in result.partitions(BATCH_ROWS):
@@ -380,5 +409,53 @@ def _guarded(result, limit: TimeLimit) -> Iterator[tuple]:
 def query(url: str, sql: str, timeout: float | None = DEFAULT_TIMEOUT) -> Iterator[Rows]:
     """Check `sql`, then run it read-only on the archive at `url`, for at most `timeout` seconds."""
     statement = check_statement(sql)
+    path = _sqlite_file(url)
+    if path is not None:
+        with _sqlite_query(path, statement, timeout) as rows:
+            yield rows
+        return
     with readonly_connection(url, timeout) as conn:
         yield execute(conn, statement)
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a sqlite:///FILE URL archive.readdb reads; None for any other URL (SQLAlchemy's to read)."""
+    try:
+        parts = url_parts(url)
+    except ReadError:  # an in-memory database: SQLAlchemy's path says what archive sql needs
+        return None
+    return parts[-1] if parts and parts[0] == "sqlite" else None
+
+
+def _regexp(pattern: str, value: str | None) -> bool | None:
+    return None if value is None else re.search(pattern, value) is not None
+
+
+@contextmanager
+def _sqlite_query(path: str, statement: str, timeout: float | None) -> Iterator[Rows]:
+    """`statement` on the sqlite3 driver alone: the same connection, limit and errors as the SQLAlchemy
+    path, without importing SQLAlchemy (most of a short query's time)."""
+    limit = TimeLimit(timeout)
+    conn = sqlite_readonly_connect(path, limit)
+    try:
+        # the functions SQLAlchemy's SQLite driver adds to every connection, which archive sql offered
+        conn.create_function("regexp", 2, _regexp, deterministic=True)
+        conn.create_function("floor", 1, math.floor, deterministic=True)
+        limit.start()
+        cursor = conn.execute(statement)
+        if cursor.description is None:
+            yield Rows([], iter(()))
+        else:
+            yield Rows([d[0] for d in cursor.description], _fetched(cursor, limit))
+    except (sqlite3.Error, sqlite3.Warning) as exc:  # Warning: more than one statement
+        raise _failure(exc, limit) from exc
+    finally:
+        limit.stop()
+        conn.close()
+
+
+def _fetched(cursor: sqlite3.Cursor, limit: TimeLimit) -> Iterator[tuple]:
+    while batch := cursor.fetchmany(BATCH_ROWS):
+        yield from batch
+        if limit.expired():  # between batches the progress handler is not running
+            raise TimeLimitExceeded(limit.message())

@@ -21,7 +21,7 @@ PARSE_HALF = [
 ]
 DATABASE = ("sqlalchemy", "alembic", "psycopg", "pymysql", "sqlite3", "archive.models", "archive.db", "archive.loader",
             "archive.bulk", "archive.searchindex", "archive.searchquery", "archive.queries", "archive.writer")
-READERS = ["queries", "search", "searchquery", "readdb", "export", "sql", "serve", "series", "output"]
+READERS = ["queries", "search", "searchquery", "readdb", "catalog", "export", "sql", "serve", "series", "output"]
 WRITER = ("archive.loader", "archive.writer", "archive.bulk", "archive.prepare", "archive.searchindex")
 
 

@@ -6,13 +6,15 @@ import datetime as dt
 import io
 import json
 import re
+import sqlite3
 import tracemalloc
 import zipfile
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
-from archive import db, export, sql
+from archive import catalog, db, export, sql
 from tests.bi_data import METRICS, archive, build_archive, cli  # noqa: F401  (fixture)
 
 
@@ -137,11 +139,119 @@ def test_postgresql_exports_through_a_server_side_cursor(archive):
     url, _ = archive
     if not url.startswith("postgresql"):
         pytest.skip("server-side cursors are checked on PostgreSQL (SQLite reads lazily; PyMySQL buffering shows in the memory test)")
-    with sql.readonly_connection(url) as conn:
+    with sql.readonly_connection(url) as conn:  # through SQLAlchemy (URLs the DB-API path does not read)
         rows = export._relation_rows(conn, "v_paragraph")
         next(rows.rows)
         declared = conn.exec_driver_sql("SELECT statement FROM pg_cursors").scalars().all()
         assert [d for d in declared if "v_paragraph" in d and d.startswith("DECLARE")], declared
+    watcher = db.make_engine(url)  # the URL's own login sees what the other sessions run
+    with export.open_rows(url, name="v_paragraph") as rows, watcher.connect() as other:  # on psycopg alone
+        next(rows.rows)
+        fetching = other.exec_driver_sql(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).scalars().all()
+        assert [q for q in fetching if q.startswith("FETCH") and "archive_export" in q], fetching
+    watcher.dispose()
+
+
+def _catalog_relation(conn, name: str) -> catalog.Relation:
+    """`name` as the DB-API path reads it from the catalog, on a SQLAlchemy connection's driver."""
+    driver = conn.connection.driver_connection
+    return (catalog.sqlite_relation if conn.dialect.name == "sqlite" else catalog.postgresql_relation)(driver, name)
+
+
+def test_the_catalog_reads_every_relation_as_sqlalchemy_reflects_it(archive):
+    """The DB-API export path reads columns, their kinds and the key from the catalog: for every table and
+    view of the archive they are what SQLAlchemy's reflection gave, so the bytes written cannot differ."""
+    url, _ = archive
+    if url.startswith("mysql"):
+        pytest.skip("MariaDB exports through SQLAlchemy's reflection")
+    with sql.readonly_connection(url) as conn:
+        names = catalog.relation_names(conn)
+        driver = conn.connection.driver_connection
+        lean_names = catalog.sqlite_relation_names(driver) if url.startswith("sqlite") else catalog.postgresql_relation_names(driver)
+        assert lean_names == names
+        for name in names:
+            try:
+                reflected = catalog.reflected_relation(conn, name)[0]
+            except DBAPIError:  # SQLite's search index (a virtual table) cannot be opened read-only, either way
+                with pytest.raises(sqlite3.OperationalError, match="vtable constructor failed"):
+                    _catalog_relation(conn, name)
+                continue
+            assert _catalog_relation(conn, name) == reflected, name
+        with pytest.raises(catalog.UnknownRelation, match="no table or view named 'nope'"):
+            _catalog_relation(conn, "nope")
+
+
+SQLITE_DECLARED = ["INTEGER", "int(11)", "UNSIGNED BIG INT", "VARCHAR(20)", "varchar(20)", "NVARCHAR(5)", "TEXT", "CLOB",
+                   "NUMERIC(38, 10)", "NUMERIC(5)", "NUMERIC", "DECIMAL(10,2)", "MONEY", "DOUBLE PRECISION", "DOUBLE", "FLOAT",
+                   "REAL", "BLOB", "", "DATE", "DATETIME", "DATETIME(6)", "TIMESTAMP", "TIME", "BOOLEAN", "BOOL", "JSON",
+                   "SMALLINT", "BIGINT", "CHAR(3)", "VARCHAR (20)"]
+
+
+@pytest.mark.filterwarnings("ignore:Could not instantiate type")  # INT(11): SQLAlchemy drops the 11, and says so
+def test_sqlite_declared_types_are_read_as_sqlalchemy_reads_them(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "types.db"
+    con = sqlite3.connect(path)
+    columns = ", ".join(f"c{i} {t}" for i, t in enumerate(SQLITE_DECLARED))
+    con.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, {columns})")
+    con.execute("CREATE TABLE k (a INTEGER, b VARCHAR(5), c TEXT, PRIMARY KEY (b, a))")
+    con.execute("CREATE VIEW v AS SELECT c8 AS n, c0 + 1 AS plus, id FROM t")
+    con.close()
+    with sql.readonly_connection(f"sqlite:///{path}") as conn:
+        for name in ("t", "k", "v"):
+            assert _catalog_relation(conn, name) == catalog.reflected_relation(conn, name)[0], name
+    assert catalog.sqlite_kind("NUMERIC(38, 10)") == catalog.Kind("decimal", 38, 10)
+
+
+def test_postgresql_types_are_read_as_sqlalchemy_reads_them():
+    from sqlalchemy import create_engine
+
+    from tests.conftest import server_database
+
+    declared = ["integer", "smallint", "bigint", "numeric(38,10)", "numeric(5)", "numeric", "real", "double precision",
+                "boolean", "date", "timestamp", "timestamp(3)", "timestamptz", "time", "timetz", "text", "varchar(20)",
+                "varchar", "char(3)", "bytea", "tsvector", "json", "jsonb", "uuid", "interval", "integer[]", "money"]
+    for url in server_database("postgresql"):
+        eng = create_engine(url)
+        with eng.begin() as c:
+            columns = ", ".join(f"c{i} {t}" for i, t in enumerate(declared))
+            c.exec_driver_sql(f"CREATE TABLE t (id serial PRIMARY KEY, {columns})")
+            c.exec_driver_sql("CREATE TABLE k (a integer, b varchar(5), c text, PRIMARY KEY (b, a))")
+            c.exec_driver_sql("CREATE VIEW v AS SELECT c3 * 2 AS twice, count(*) OVER () AS n, id FROM t")
+        eng.dispose()
+        with sql.readonly_connection(url) as conn:
+            for name in ("t", "k", "v"):
+                assert _catalog_relation(conn, name) == catalog.reflected_relation(conn, name)[0], name
+
+
+EXPORT_PROBE = """
+import sys
+from archive.cli import main
+try:
+    main(sys.argv[1:], prog_name="archive")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print("IMPORTED", sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "alembic", "sqlparse")}), file=sys.stderr)
+"""
+
+
+def test_exporting_a_table_or_view_does_not_import_sqlalchemy(archive, tmp_path):
+    import subprocess
+    import sys
+
+    url, _ = archive
+    if url.startswith("mysql"):
+        pytest.skip("MariaDB exports through SQLAlchemy")
+    for args in (["v_metric"], ["paragraph", "--format", "jsonl"], ["v_article", "-o", str(tmp_path / "a.csv")]):
+        done = subprocess.run([sys.executable, "-c", EXPORT_PROBE, "--db", url, "export", *args], capture_output=True, text=True)
+        assert done.returncode == 0 and "IMPORTED []" in done.stderr, done.stderr
+    if url.startswith("sqlite"):  # queries too, on SQLite (a server's need the temporary login: SQLAlchemy)
+        for args in (["sql", "SELECT count(*) FROM v_metric"], ["export", "--query", "SELECT * FROM v_article"]):
+            done = subprocess.run([sys.executable, "-c", EXPORT_PROBE, "--db", url, *args], capture_output=True, text=True)
+            assert done.returncode == 0 and "IMPORTED ['sqlparse']" in done.stderr, done.stderr
 
 
 def test_xlsx_continues_on_a_new_sheet_when_one_is_full(archive, tmp_path, monkeypatch):
@@ -227,7 +337,7 @@ def test_fast_csv_route_on_the_archive_tables(archive):
     if not url.startswith("sqlite"):
         pytest.skip("the fast route is SQLite's")
     with sql.readonly_connection(url) as conn:
-        names = export.relation_names(conn)
+        names = catalog.relation_names(conn)
     assert {"paragraph", "metric", "v_metric", "v_article", "v_paragraph"} <= set(names)
     exported = []
     for name in names:
@@ -346,7 +456,7 @@ def test_fast_csv_route_on_every_relation_of_each_engine(archive):
     """On SQLite and PostgreSQL every table and view has a fast route, which writes the csv module's bytes."""
     url, _ = archive
     with sql.readonly_connection(url) as conn:
-        names = export.relation_names(conn)
+        names = catalog.relation_names(conn)
     routes = {}
     for name in names:
         try:
