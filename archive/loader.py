@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from archive import bulk, searchindex
+from archive import bulk, searchindex, shard
 from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
 from archive.inputs import iter_files, os_path, path_text
@@ -208,6 +208,7 @@ def write_parsed(
     already has its row; with `keep`, articles, sections and paragraphs at the positions of earlier
     rows take those rows' ids."""
     rows = parsed if isinstance(parsed, Rows) else rows_of(parsed)
+    shard.route(conn, source_id)  # a sharded coordinator: the rows below go to the source's shard
     if next_ids is None:
         next_ids = bulk.next_ids(conn, *ID_TABLES)
     issue_id = _issue_id(conn, rows.newspaper, rows.issue, next_ids)
@@ -460,6 +461,7 @@ def load_paths(
 ) -> LoadReport:
     """Load files and directories: parse in worker processes, write each file in its own transaction."""
     files = list(iter_files(paths))
+    shard.heal(engine)  # a sharded coordinator: a file half-stored by a crash loads again
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     report = LoadReport()
     for item in _prepared_stream(files, encoding, fmt, meta, workers):
