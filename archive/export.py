@@ -50,7 +50,7 @@ def _relation_rows(conn: Connection, name: str) -> sql.Rows:
         raise UnknownRelation(f"no table or view named {name!r}; there are: {', '.join(names)}")
     # the name is a real one; quoting is SQLAlchemy's. Tables its foreign keys name are not needed.
     table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
-    order = list(table.primary_key.columns) or list(table.columns)[:1]
+    order = list(table.primary_key.columns) or _model_key(table) or list(table.columns)[:1]
     # Run as plain SQL, so that values arrive as the driver types them on every engine (SQLite's typed by
     # the declared column types, see archive.sql), not through SQLAlchemy's per-dialect converters.
     statement = str(select(table).order_by(*order).compile(dialect=conn.dialect))
@@ -60,6 +60,14 @@ def _relation_rows(conn: Connection, name: str) -> sql.Rows:
         yield from sql.execute(conn, statement).rows
 
     return sql.Rows([c.name for c in table.columns], rows(), [c.type for c in table.columns], fast)
+
+
+def _model_key(view: Table) -> list:
+    """A view standing in for a model's table (a sharded coordinator's, archive/shard.py): that table's key."""
+    from archive.models import Base
+
+    model = Base.metadata.tables.get(view.name)
+    return [view.c[c.name] for c in model.primary_key.columns] if model is not None else []
 
 
 # --- SQLite: CSV from SQLite's own text ------------------------------------------------------------

@@ -22,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, create_engine, make_url, pool, text
+from sqlalchemy.exc import OperationalError
 
+from archive import searchindex
 from archive.grants import driver_sql
 
 SCHEMA = "shards"
@@ -76,6 +78,13 @@ def heal(engine: Engine) -> tuple[list[int], list[int]]:
     with engine.connect() as conn:
         if not is_sharded(conn):
             return [], []
+    try:
+        return _heal(engine)
+    except OperationalError:  # a shard is down: its files fail one by one as they are stored
+        return [], []
+
+
+def _heal(engine: Engine) -> tuple[list[int], list[int]]:
     # Each read in its own transaction, in this order: the shard commits before the coordinator, so a
     # source committed before the first read has its mark by the second.
     sources = _ids(engine, "SELECT id FROM source")
@@ -90,13 +99,14 @@ def heal(engine: Engine) -> tuple[list[int], list[int]]:
         # in progress: a load that has committed on the shard and is committing on the coordinator
         orphans = sorted(i for i, s in status.items() if s != "in progress" and i not in now)
     with engine.begin() as conn:
+        if orphans:
+            for table in (*reversed(CONTENT), MARK):
+                conn.execute(text(f"DELETE FROM {SCHEMA}.{table} WHERE source_id = ANY(:ids)"), {"ids": orphans})
         if unmarked:
             conn.execute(text("DELETE FROM source WHERE id = ANY(:ids)"), {"ids": unmarked})
             conn.execute(text("DELETE FROM issue i WHERE NOT EXISTS (SELECT 1 FROM article a WHERE a.issue_id = i.id)"))
             conn.execute(text("DELETE FROM newspaper n WHERE NOT EXISTS (SELECT 1 FROM issue i WHERE i.newspaper_id = n.id)"))
-        if orphans:
-            for table in (*reversed(CONTENT), MARK):
-                conn.execute(text(f"DELETE FROM {SCHEMA}.{table} WHERE source_id = ANY(:ids)"), {"ids": orphans})
+            searchindex.recount_chars(conn)  # the coordinator counted the texts its shard lost
     return unmarked, orphans
 
 
