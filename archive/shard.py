@@ -143,15 +143,22 @@ def shard(engine: Engine, shard_urls: list[str]) -> list[str]:
             raise ShardError("shard an empty archive, then load it: this one already holds sources")
         layout = {t: (_columns(conn, t), _primary_key(conn, t), _indexes(conn, t)) for t in CONTENT}
         source_type = next(c.type for c in layout["article"][0] if c.name == "source_id")
-        for url in shard_urls:
-            _make_shard_tables(url, layout, source_type)
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgres_fdw"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        servers = [_add_server(conn, n, url) for n, url in enumerate(shard_urls, 1)]
-        with views.views_set_aside(conn):
-            for table in CONTENT:
-                _move_table(conn, table, layout[table][0], source_type, servers)
-        _add_marks(conn, source_type, servers)
+        made: list[str] = []
+        try:
+            for url in shard_urls:
+                _make_shard_tables(url, layout, source_type)
+                made.append(url)
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgres_fdw"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+            servers = [_add_server(conn, n, url) for n, url in enumerate(shard_urls, 1)]
+            with views.views_set_aside(conn):
+                for table in CONTENT:
+                    _move_table(conn, table, layout[table][0], source_type, servers)
+            _add_marks(conn, source_type, servers)
+        except Exception:
+            for url in made:  # the coordinator's part rolls back: leave the shards empty again, for a rerun
+                _drop_shard_tables(url)
+            raise
         database = conn.execute(text("SELECT current_database()")).scalar_one()
         for setting in ("enable_partitionwise_aggregate", "enable_partitionwise_join"):
             _run(conn, f'ALTER DATABASE "{database}" SET {setting} = on')
@@ -234,6 +241,15 @@ def _make_shard_tables(url: str, layout: dict, source_type: str) -> None:
                 f"COMMENT ON TABLE {MARK} IS 'Sources whose rows this shard holds, written in the same transaction as the rows "
                 "(xid: the coordinator''s transaction). Maintained by the loader (archive/shard.py).'"
             )
+    finally:
+        engine.dispose()
+
+
+def _drop_shard_tables(url: str) -> None:
+    engine = _shard_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {MARK}, {', '.join(reversed(CONTENT))}")
     finally:
         engine.dispose()
 

@@ -313,6 +313,29 @@ def test_explain_shows_the_work_pushed_to_the_shards(cluster, seed_dir):
     engine.dispose()
 
 
+def test_a_failed_shard_command_leaves_the_shards_empty(single):
+    servers = shard_servers()
+    name = make_url(single).database
+    shards = [make_url(s).set(database=name).render_as_string(hide_password=False) for s in servers]
+    try:
+        for server in servers:
+            _admin(server, f"CREATE DATABASE {name}")
+        run(single, "db", "upgrade")
+        _admin(single, "CREATE SCHEMA shards")  # the coordinator's part fails: the schema is taken
+        failed = run(single, "db", "shard", "--shards", " ".join(shards), ok=False)
+        assert failed.exit_code == 1 and "already sharded" in failed.output
+        _admin(single, "DROP SCHEMA shards")
+        _admin(shards[1], "CREATE TABLE metric (id integer)")  # the second shard is not empty
+        failed = run(single, "db", "shard", "--shards", " ".join(shards), ok=False)
+        assert failed.exit_code == 1 and "already holds archive tables (metric)" in failed.output
+        assert Cluster(single, shards[:1]).shard_rows("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [[(0,)]]
+        _admin(shards[1], "DROP TABLE metric")
+        run(single, "db", "shard", "--shards", " ".join(shards))
+    finally:
+        for server in servers:
+            _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def test_shard_refuses_what_it_cannot_do(cluster, sqlite_url, tmp_path):
     again = run(cluster.coordinator, "db", "shard", "--shards", cluster.shards[0], ok=False)
     assert again.exit_code == 1 and "already sharded" in again.output
