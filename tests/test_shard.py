@@ -10,8 +10,10 @@ import os
 import shutil
 import subprocess
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -75,27 +77,36 @@ def _admin(url: str, statement: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def cluster():
+@contextmanager
+def shard_databases(coordinator: str) -> Iterator[list[str]]:
+    """A database named as the coordinator's on each shard server; their URLs; dropped afterwards."""
     servers = shard_servers()
-    coordinator = server_database("postgresql")
-    url = next(coordinator)
-    name = make_url(url).database
-    shards = [make_url(s).set(database=name).render_as_string(hide_password=False) for s in servers]
+    name = make_url(coordinator).database
     try:
         for server in servers:
             _admin(server, f"CREATE DATABASE {name}")
-        run(url, "db", "upgrade")
-        result = run(url, "db", "shard", "--shards", " ".join(shards))
-        assert result.output.splitlines()[-1] == f"content tables partitioned on source_id across {len(shards)} shards"
-        yield Cluster(url, shards)
+        yield [make_url(s).set(database=name).render_as_string(hide_password=False) for s in servers]
     finally:
-        coordinator.close()
         for server in servers:
             try:
                 _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             except DBAPIError:
                 pass  # a shard a test left stopped: the next start keeps an unused database
+
+
+@pytest.fixture
+def cluster():
+    shard_servers()  # skip before making anything
+    coordinator = server_database("postgresql")
+    url = next(coordinator)
+    try:
+        with shard_databases(url) as shards:
+            run(url, "db", "upgrade")
+            result = run(url, "db", "shard", "--shards", " ".join(shards))
+            assert result.output.splitlines()[-1] == f"content tables partitioned on source_id across {len(shards)} shards"
+            yield Cluster(url, shards)
+    finally:
+        coordinator.close()
 
 
 @pytest.fixture
@@ -314,26 +325,15 @@ def test_explain_shows_the_work_pushed_to_the_shards(cluster, seed_dir):
 
 
 def test_a_failed_shard_command_leaves_the_shards_empty(single):
-    servers = shard_servers()
-    name = make_url(single).database
-    shards = [make_url(s).set(database=name).render_as_string(hide_password=False) for s in servers]
-    try:
-        for server in servers:
-            _admin(server, f"CREATE DATABASE {name}")
+    with shard_databases(single) as shards:
         run(single, "db", "upgrade")
-        _admin(single, "CREATE SCHEMA shards")  # the coordinator's part fails: the schema is taken
-        failed = run(single, "db", "shard", "--shards", " ".join(shards), ok=False)
-        assert failed.exit_code == 1 and "already sharded" in failed.output
-        _admin(single, "DROP SCHEMA shards")
         _admin(shards[1], "CREATE TABLE metric (id integer)")  # the second shard is not empty
         failed = run(single, "db", "shard", "--shards", " ".join(shards), ok=False)
         assert failed.exit_code == 1 and "already holds archive tables (metric)" in failed.output
+        # the first shard's tables were made, then dropped again
         assert Cluster(single, shards[:1]).shard_rows("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [[(0,)]]
         _admin(shards[1], "DROP TABLE metric")
         run(single, "db", "shard", "--shards", " ".join(shards))
-    finally:
-        for server in servers:
-            _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_shard_refuses_what_it_cannot_do(cluster, sqlite_url, tmp_path):
