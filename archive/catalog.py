@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from archive.columns import PRIMARY_KEYS, TABLES
 from archive.errors import NotFound
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def sqlite_relation(conn: sqlite3.Connection, name: str) -> Relation:
         raise _unknown(name, names)
     info = [r for r in conn.execute(f"PRAGMA table_xinfo({quoted(name)})").fetchall() if r[-1] != 1]  # not hidden
     columns = [r[1] for r in info]
-    key = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])] or columns[:1]
+    key = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])] or model_key(name) or columns[:1]
     return Relation(name, columns, [sqlite_kind(r[2]) for r in info], key)
 
 
@@ -167,7 +168,7 @@ def postgresql_relation(conn, name: str) -> Relation:
             "WHERE i.indrelid = %s AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", (oid,)
         )]
     columns = [r[0] for r in info]
-    return Relation(name, columns, [postgresql_kind(r[1]) for r in info], key or columns[:1])
+    return Relation(name, columns, [postgresql_kind(r[1]) for r in info], key or model_key(name) or columns[:1])
 
 
 def relation_names(conn: Connection) -> list[str]:
@@ -176,6 +177,14 @@ def relation_names(conn: Connection) -> list[str]:
 
     insp = inspect(conn)
     return sorted(set(insp.get_table_names()) | set(insp.get_view_names()))
+
+
+def model_key(name: str) -> list[str]:
+    """The key of the archive's table `name` (none for another name): what a view standing in for that
+    table on a sharded coordinator (archive/shard.py) is ordered by, as the table itself would be."""
+    if name not in TABLES:
+        return []
+    return list(PRIMARY_KEYS.get(name, ("id",)))
 
 
 def reflected_relation(conn: Connection, name: str) -> tuple[Relation, str]:
@@ -187,7 +196,7 @@ def reflected_relation(conn: Connection, name: str) -> tuple[Relation, str]:
         raise _unknown(name, names)
     # the name is a real one; quoting is SQLAlchemy's. Tables its foreign keys name are not needed.
     table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
-    order = list(table.primary_key.columns) or list(table.columns)[:1]
+    order = list(table.primary_key.columns) or [table.c[c] for c in model_key(name)] or list(table.columns)[:1]
     relation = Relation(name, [c.name for c in table.columns], [sqlalchemy_kind(c.type) for c in table.columns], [c.name for c in order])
     # Run as plain SQL, so that values arrive as the driver types them on every engine (SQLite's typed by
     # the declared column types, see archive.sql), not through SQLAlchemy's per-dialect converters.

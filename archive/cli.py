@@ -634,6 +634,23 @@ def restore(obj: Context, backup_file: str) -> None:
     click.echo(f"restored {path} from {backup_file}; at revision {db.current_revision(obj.engine) or 'base'}")
 
 
+@db_group.command("shard")
+@click.option("--shards", "shard_urls", multiple=True, required=True, metavar="URL",
+              help="A shard's database (PostgreSQL, empty); repeat, or give several separated by spaces.")
+@db_command
+def shard_cmd(obj: Context, shard_urls: tuple[str, ...]) -> None:
+    """Make this PostgreSQL archive (at head, still empty) the coordinator of shard databases (docs/scaling.md)."""
+    from archive import shard
+
+    try:
+        lines = shard.shard(obj.engine, [u for urls in shard_urls for u in urls.split()])
+    except shard.ShardError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in lines:
+        click.echo(line)
+    click.echo(f"content tables partitioned on source_id across {len(lines)} shards")
+
+
 @db_group.command("grant-readonly")
 @click.argument("role")
 @click.option("--password-env", metavar="VAR", help="Set the role's password from this environment variable.")

@@ -15,6 +15,12 @@ STRING_LENGTHS: dict[str, tuple[tuple[str, int], ...]] = {
     'section': (('heading', 500),),
 }
 
+# The primary key of every table whose key is not `id` alone (the rest: ('id',)). A sharded coordinator
+# (archive/shard.py) stands a view in for each content table: a view has no key in the catalog, and an
+# export orders its rows by the table's key all the same (archive.catalog.model_key).
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {'id_watermark': ('table_name',), 'article_author': ('article_id', 'ordinal')}
+TABLES = ('id_watermark', 'newspaper', 'source', 'issue', 'source_path', 'article', 'article_author', 'section', 'paragraph', 'metric')
+
 # (column, precision, scale) of the metric table's NUMERIC columns.
 METRIC_NUMERIC: tuple[tuple[str, int, int], ...] = (('value', 38, 10), ('value_high', 38, 10), ('value_base', 38, 10))
 

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator
 from sqlalchemy import Connection, Engine, bindparam, func, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from archive import bulk, writer
+from archive import bulk, shard, writer
 from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
 from archive.inputs import iter_files, path_text
@@ -245,6 +245,7 @@ def load_paths(
 ) -> LoadReport:
     """Load files and directories: parse in worker processes, write each file in its own transaction."""
     files = list(iter_files(paths))
+    shard.heal(engine)  # a sharded coordinator: a file half-stored by a crash loads again
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     report = LoadReport()
     for item in _prepared_stream(files, encoding, fmt, meta, workers):

@@ -91,6 +91,12 @@ def create_char_count(bind: Connection) -> None:
     """PostgreSQL's per-character count table, filled from every stored text (migration 0011)."""
     for stmt in CHAR_COUNT_DDL:
         bind.execute(text(stmt))
+    recount_chars(bind)
+
+
+def recount_chars(bind) -> None:
+    """Count again, from every stored text, how many texts hold each character (PostgreSQL)."""
+    bind.execute(text("DELETE FROM search_char_count"))
     for docs in _stored_batches(bind):
         _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1, present=True)
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, sele
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from archive import bulk, searchindex
+from archive import bulk, searchindex, shard
 from archive.document import ParseError
 from archive.errors import NotFound
 from archive.formats.metadata import Metadata
@@ -160,6 +160,7 @@ def write_parsed(
     already has its row; with `keep`, articles, sections and paragraphs at the positions of earlier
     rows take those rows' ids."""
     rows = parsed if isinstance(parsed, Rows) else rows_of(parsed)
+    shard.route(conn, source_id)  # a sharded coordinator: the rows below go to the source's shard
     if next_ids is None:
         next_ids = bulk.next_ids(conn, *ID_TABLES)
     issue_id = _issue_id(conn, rows.newspaper, rows.issue, next_ids)

@@ -54,7 +54,7 @@ def test_readers_never_reach_the_writer(module):
 
 def test_every_module_is_placed():
     """A new module must be placed on one side of these rules (or knowingly left out here)."""
-    others = {"__init__", "__main__", "_forkserver", "backup", "bulk", "cli", "config", "dataloss", "db",
+    others = {"__init__", "__main__", "_forkserver", "backup", "bulk", "cli", "config", "dataloss", "db", "shard",
               "dictionary", "grants", "loader", "models", "progress", "searchindex", "views", "workers", "writer"}
     found = {str(p.relative_to(PACKAGE).with_suffix("")) for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
     assert found == set(PARSE_HALF) | set(READERS) | others
@@ -81,5 +81,10 @@ def test_the_column_bounds_the_parse_half_reads_are_the_models():
 
     assert tuple(f.name for f in dataclasses.fields(Metric)) == columns.METRIC_FIELDS
     assert set(columns.METRIC_FIELDS) <= set(models.Metric.__table__.columns.keys())
+    # the tables and their keys, which a sharded coordinator's views are ordered by
+    assert columns.TABLES == tuple(t.name for t in models.Base.metadata.sorted_tables)
+    assert {t.name: tuple(c.name for c in t.primary_key.columns) for t in models.Base.metadata.sorted_tables} == {
+        t: columns.PRIMARY_KEYS.get(t, ("id",)) for t in columns.TABLES
+    }
     # every table with a bounded string column that the parsed document fills is covered
     assert {"article", "article_author", "issue", "metric", "newspaper", "paragraph", "section"} <= set(lengths)
