@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import sys
 
@@ -93,6 +94,10 @@ class Archive(click.Group):
     keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
+        # psycopg logs a second account of a failure it also raises ("error ignored terminating
+        # <psycopg.Pipeline …>: pipeline aborted" when a server goes away mid-batch); with no handler
+        # configured Python would print it to stderr beside the file's one `path:line: reason` line.
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:  # the commands' own, and click's: passwords hidden too
