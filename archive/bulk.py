@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
-from sqlalchemy import ColumnClause, Connection, Dialect, Insert, Label, Select, Table, func, literal_column, select
+from sqlalchemy import ColumnClause, CompoundSelect, Connection, Dialect, Insert, Label, Select, Table, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -66,7 +66,7 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[st
     return compiled.string, names, _processors(dialect, [compiled.binds[n].type for n in names])
 
 
-def rows(conn: Connection, statement: Select[Any], params: dict | None = None) -> list[tuple]:
+def rows(conn: Connection, statement: Select[Any] | CompoundSelect, params: dict | None = None) -> list[tuple]:
     """The rows of a prebuilt query, as plain tuples (values as the driver returns them)."""
     if not direct(conn):
         return [tuple(r) for r in conn.execute(statement, params or {})]

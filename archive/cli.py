@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+
 import click
 
 from archive import __version__
@@ -19,6 +21,14 @@ from archive.searchtext import ORDERS as SEARCH_ORDERS
 # Each command imports what it uses in its own body: starting the CLI imports neither SQLAlchemy nor
 # Alembic nor the parsers (~300 ms), and the read commands never import them (archive.readdb).
 # Choices named here for the same reason; tests check them against the modules that own them.
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy import Engine
+
+    from archive.readdb import Bind
+
+F = TypeVar("F", bound=Callable[..., Any])
 AUTO, LAYOUT_NAMES = "auto", ("page", "article", "markdown")  # archive.formats
 EXPORT_FORMATS, BINARY_FORMATS = ("csv", "jsonl", "parquet", "xlsx"), ("parquet", "xlsx")  # archive.export
 SQL_TIMEOUT = 30.0  # archive.sql.DEFAULT_TIMEOUT
@@ -27,15 +37,15 @@ SQL_TIMEOUT = 30.0  # archive.sql.DEFAULT_TIMEOUT
 class Context:
     def __init__(self, url: str | None = None):
         self.explicit_url = url
-        self._engine = None
-        self._reader = None
+        self._engine: Engine | None = None
+        self._reader: Engine | None = None
 
     @property
     def url(self) -> str:
         return resolve_database_url(self.explicit_url)
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         if self._engine is None:
             from archive import db
 
@@ -43,7 +53,7 @@ class Context:
         return self._engine
 
     @property
-    def reader(self):
+    def reader(self) -> Engine:
         """A SQLAlchemy engine for commands that only read: never waits for a loader, works on a
         read-only file (SQLite mode=ro, deferred transactions)."""
         if self._reader is None:
@@ -53,7 +63,7 @@ class Context:
         return self._reader
 
     @contextlib.contextmanager
-    def reading(self):
+    def reading(self) -> Iterator[Bind]:
         """A bind for the commands that only read: the lean DB-API Reader, or, for a URL it does not
         read (another driver, URL options), a SQLAlchemy connection. Both run the readers' SQL text."""
         from archive import readdb
@@ -67,7 +77,7 @@ class Context:
             yield conn
 
 
-def _set_db(ctx: click.Context, _param, value):
+def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value:
         ctx.ensure_object(Context).explicit_url = value
     return value
@@ -93,7 +103,7 @@ class Archive(click.Group):
     errors become `Error: …` lines (exit 1), with passwords hidden; any other exception is a bug and
     keeps its traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         # psycopg logs a second account of a failure it also raises ("error ignored terminating
         # <psycopg.Pipeline …>: pipeline aborted" when a server goes away mid-batch); with no handler
         # configured Python would print it to stderr beside the file's one `path:line: reason` line.
@@ -101,7 +111,8 @@ class Archive(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:  # the commands' own, and click's: passwords hidden too
-            exc.message = redact(exc.message, _url(ctx))
+            # click declares message Final; redacted in place, the exception keeps its class (a UsageError its exit code 2)
+            exc.message = redact(exc.message, _url(ctx))  # type: ignore[misc]
             raise
         except Exception as exc:
             url = _url(ctx)
@@ -116,7 +127,7 @@ def _url(ctx: click.Context) -> str | None:
     return obj.url if obj else None
 
 
-def db_command(f):
+def db_command(f: Callable[..., Any]) -> Callable[..., Any]:
     """What every command on the database shares: --db (on the command as well as on the group:
     `archive load x --db URL` works too) and the context."""
     return click.option(
@@ -129,7 +140,7 @@ def db_command(f):
     )(pass_ctx(f))
 
 
-def format_option(choices=FORMATS, default="table"):
+def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help="Output format.")
 
 
@@ -163,7 +174,8 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 @click.option("--name-pattern", callback=lambda _c, _p, v: _check_pattern(v), help="Read metadata from file names, e.g. '{date:%Y%m%d}-{page}-{ordinal}.txt' (fields: newspaper, date, page, page_name, ordinal).")
 @click.option("-v", "--verbose", is_flag=True, help="Say which format each file was read as.")
 @db_command
-def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date, page, name_pattern, verbose) -> None:
+def load(obj: Context, paths: tuple[str, ...], encoding: str | None, quiet: bool, workers: int | None, layout: str,
+         newspaper: str | None, date: dt.datetime | None, page: str | None, name_pattern: str | None, verbose: bool) -> None:
     """Load files, and the *.txt and *.md files under directories (one transaction per file)."""
     from archive import db, loader, progress
     from archive.formats.metadata import Metadata
@@ -180,7 +192,7 @@ def load(obj: Context, paths, encoding, quiet, workers, layout, newspaper, date,
     def on_result(r: loader.FileResult) -> None:
         handled.append(r.status)
         if r.status == "failed":
-            line = f"{r.message} (format: {r.format})" if verbose and r.format else r.message
+            line = f"{r.message} (format: {r.format})" if verbose and r.format else (r.message or "")
             if bar:
                 bar.message(line)  # above the bar, not through it
             else:
@@ -244,7 +256,7 @@ def purge(obj: Context, target: str) -> None:
 @main.command()
 @click.argument("source_ids", nargs=-1, type=int)
 @db_command
-def reparse(obj: Context, source_ids) -> None:
+def reparse(obj: Context, source_ids: tuple[int, ...]) -> None:
     """Re-derive articles, paragraphs and metrics of stored sources (all, or SOURCE_IDS) from their text."""
     from archive import db, writer
 
@@ -303,7 +315,7 @@ def stats(obj: Context, fmt: str) -> None:
 @click.option("--newspaper", help="Only this newspaper (exact name).")
 @format_option()
 @db_command
-def issues_cmd(obj: Context, newspaper, fmt) -> None:
+def issues_cmd(obj: Context, newspaper: str | None, fmt: str) -> None:
     """List issues."""
     from archive import queries
 
@@ -320,7 +332,8 @@ def issues_cmd(obj: Context, newspaper, fmt) -> None:
 @click.option("--limit", type=click.IntRange(0), help="At most this many articles.")
 @format_option()
 @db_command
-def articles(obj: Context, date, date_from, date_to, newspaper, limit, fmt) -> None:
+def articles(obj: Context, date: dt.datetime | None, date_from: dt.datetime | None, date_to: dt.datetime | None,
+             newspaper: str | None, limit: int | None, fmt: str) -> None:
     """List articles, with the page (版次) and page name each is on."""
     from archive import queries
 
@@ -353,7 +366,8 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 @click.option("--limit", type=click.IntRange(0), help="At most this many metrics.")
 @format_option()
 @db_command
-def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from, date_to, limit, fmt) -> None:
+def metrics(obj: Context, unit: str | None, kind: str | None, subject: str | None, subject_key: str | None,
+            newspaper: str | None, date_from: dt.datetime | None, date_to: dt.datetime | None, limit: int | None, fmt: str) -> None:
     """List the quantitative facts stated in the text."""
     from archive import queries
 
@@ -382,7 +396,8 @@ def metrics(obj: Context, unit, kind, subject, subject_key, newspaper, date_from
 @click.option("--order", type=click.Choice(SEARCH_ORDERS), default="date", show_default=True, help="Newest first, or best match first.")
 @format_option()
 @db_command
-def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset, order, fmt) -> None:
+def search_cmd(obj: Context, query: str, newspaper: str | None, date_from: dt.datetime | None, date_to: dt.datetime | None,
+               limit: int, offset: int, order: str, fmt: str) -> None:
     """Find paragraphs, titles, subtitles, kickers and headings containing every term of QUERY (exact substrings).
 
     Each hit says which of them matched. Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
@@ -403,7 +418,8 @@ def search_cmd(obj: Context, query, newspaper, date_from, date_to, limit, offset
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the series to this .png or .svg file (needs the plot extra).")
 @format_option()
 @db_command
-def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt) -> None:
+def series_cmd(obj: Context, measure: str, place: str | None, date_from: dt.datetime | None, date_to: dt.datetime | None,
+               plot_path: str | None, fmt: str) -> None:
     """One measure's figures in time order, each fact once (MEASURE: a key from `archive measures`, or its subject)."""
     from archive import series as series_mod
 
@@ -418,7 +434,7 @@ def series_cmd(obj: Context, measure, place, date_from, date_to, plot_path, fmt)
 @click.option("--contains", help="Only measures whose key contains this text.")
 @format_option()
 @db_command
-def measures_cmd(obj: Context, contains, fmt) -> None:
+def measures_cmd(obj: Context, contains: str | None, fmt: str) -> None:
     """The measures (series) in the database: facts, printings, places and the dates they cover."""
     from archive import series as series_mod
 
@@ -429,7 +445,7 @@ def measures_cmd(obj: Context, contains, fmt) -> None:
 # ---------------------------------------------------------------- SQL, exports, the data dictionary and the web view (issue 6)
 
 
-def _progress(label: str):
+def _progress(label: str) -> Callable[[int], None]:
     """Rows-so-far on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         return lambda _n: None
@@ -440,7 +456,7 @@ def _progress(label: str):
     return show
 
 
-def timeout_option(f):
+def timeout_option(f: F) -> F:
     return click.option(
         "--timeout", type=click.FloatRange(0), default=SQL_TIMEOUT, show_default=True, metavar="SECONDS",
         help="Stop the query after this many seconds (0: no limit).",
@@ -468,7 +484,7 @@ def sql_cmd(obj: Context, query: str, fmt: str, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def _writing(output: str | None):
+def _writing(output: str | None) -> Iterator[None]:
     """An output that cannot be written (a full disk, a closed pipe) is one line, not a traceback."""
     try:
         yield
@@ -489,7 +505,8 @@ def _writing(output: str | None):
 @click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding, e.g. gb18030 for older tools.")
 @timeout_option
 @db_command
-def export_cmd(obj: Context, name, query, fmt, output, excel, encoding, timeout) -> None:
+def export_cmd(obj: Context, name: str | None, query: str | None, fmt: str, output: str | None, excel: bool,
+               encoding: str, timeout: float) -> None:
     """Export a table or view (NAME) or a query's rows, streamed, as csv, jsonl, parquet or xlsx."""
     if fmt in BINARY_FORMATS and not output:
         raise click.UsageError(f"{fmt} is a binary format: give --output FILE")
@@ -577,7 +594,7 @@ def downgrade(obj: Context, revision: str, yes: bool) -> None:
         click.echo(dataloss.aftermath(lost, restore))
 
 
-def _migrate(engine, direction: str, revision: str):
+def _migrate(engine: Engine, direction: str, revision: str) -> Path | None:
     from archive import backup, db
 
     saved = backup.backup(engine)
@@ -619,12 +636,10 @@ def check(obj: Context) -> None:
 @db_command
 def reindex(obj: Context) -> None:
     """Rebuild the search index from the stored titles, subtitles, kickers, headings and paragraphs."""
-    from sqlalchemy.orm import Session
-
     from archive import searchindex
 
-    with Session(obj.engine) as s, s.begin():
-        n = searchindex.rebuild(s)
+    with obj.engine.begin() as conn:
+        n = searchindex.rebuild(conn)
     click.echo(f"indexed {n} texts (titles, subtitles, kickers, headings, paragraphs)")
 
 

@@ -10,9 +10,9 @@ from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, Engine, Select, bindparam, func, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from archive import bulk, shard, writer
@@ -77,7 +77,7 @@ _paths_of = SourcePath.__table__.alias("other")
 
 # The source holding these bytes (a row per path it has), and the source this path was last seen with,
 # each with how many paths it has.
-def _sources_where(condition):
+def _sources_where(condition: ColumnElement[bool]) -> Select[Any]:
     return (
         select(
             _source.c.id,

@@ -94,7 +94,7 @@ def create_char_count(bind: Connection) -> None:
     recount_chars(bind)
 
 
-def recount_chars(bind) -> None:
+def recount_chars(bind: Connection) -> None:
     """Count again, from every stored text, how many texts hold each character (PostgreSQL)."""
     bind.execute(text("DELETE FROM search_char_count"))
     for docs in _stored_batches(bind):

@@ -226,7 +226,7 @@ def _shard_engine(url: str) -> Engine:
     return create_engine(url, poolclass=pool.NullPool)
 
 
-def _make_shard_tables(url: str, layout: dict, source_type: str) -> None:
+def _make_shard_tables(url: str, layout: dict[str, tuple[list[Column], list[str], list[str]]], source_type: str) -> None:
     engine = _shard_engine(url)
     try:
         with engine.begin() as conn:
@@ -234,7 +234,8 @@ def _make_shard_tables(url: str, layout: dict, source_type: str) -> None:
             if held:
                 raise ShardError(f"{_redacted(url)} already holds archive tables ({', '.join(held)}): give each shard an empty database")
             for table in CONTENT:
-                for statement in _shard_ddl(table, *layout[table], source_type):
+                columns, key, indexes = layout[table]
+                for statement in _shard_ddl(table, columns, key, indexes, source_type):
                     _run(conn, statement)
             _run(conn, f"CREATE TABLE {MARK} (source_id {source_type} PRIMARY KEY, xid xid8 NOT NULL)")
             _run(conn, 
