@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, pool, text
 from sqlalchemy.exc import OperationalError
 
 from archive import searchindex
+from archive.errors import DatabaseError
 from archive.grants import driver_sql
 
 SCHEMA = "shards"
@@ -41,7 +42,7 @@ MARK = "source_mark"
 SETTING = "archive.source_id"
 
 
-class ShardError(Exception):
+class ShardError(DatabaseError):
     """The database cannot be sharded as asked (not PostgreSQL, not at head, content already loaded …)."""
 
 
