@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import os
 import sys
 
@@ -47,8 +46,14 @@ class Context:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            import logging
+
             from archive import db
 
+            # psycopg logs a second account of a failure it also raises ("error ignored terminating
+            # <psycopg.Pipeline …>: pipeline aborted" when a shard goes away mid-batch); with no handler
+            # configured Python would print it beside the file's one `path:line: reason` line.
+            logging.getLogger("psycopg").addHandler(logging.NullHandler())
             self._engine = db.make_engine(self.url)
         return self._engine
 
@@ -104,10 +109,6 @@ class Archive(click.Group):
     keeps its traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        # psycopg logs a second account of a failure it also raises ("error ignored terminating
-        # <psycopg.Pipeline …>: pipeline aborted" when a server goes away mid-batch); with no handler
-        # configured Python would print it to stderr beside the file's one `path:line: reason` line.
-        logging.getLogger("psycopg").addHandler(logging.NullHandler())
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:  # the commands' own, and click's: passwords hidden too
