@@ -738,7 +738,9 @@ _RULES = (
 )
 
 
-def _check(text: str, m: re.Match[str], is_pct: bool, spans, starts) -> _Cand | None:
+def _check(
+    text: str, m: re.Match[str], is_pct: bool, spans: list[tuple[int, int]], starts: list[int]
+) -> _Cand | None:
     """The candidate a span makes, or None when a rule finds it is no metric."""
     r = _Reading(text, m, is_pct, spans, starts)
     for rule in _RULES:
@@ -792,7 +794,7 @@ def _unit_misread(text: str, num: str, unit: str, unit_end: int, nxt: str, ns: i
 def _threshold(c: _Cand, ops: dict[str, str]) -> str:
     """The condition a bounded number sets: >=18岁. A range bounded by 以上/以下 (七八万元以下: its
     qualifier says approx) is bounded at the end the word names: <=80000元."""
-    below = c.post.endswith("以下")
+    below = c.post is not None and c.post.endswith("以下")
     op = ops.get(c.qualifier or "") or ("<=" if below else ">=")
     value = c.value_high if below and c.value_high is not None and c.qualifier not in ops else c.value
     return f"{op}{value.normalize():f}{c.unit}"
@@ -801,7 +803,7 @@ def _threshold(c: _Cand, ops: dict[str, str]) -> str:
 def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
     """A bounded number followed in the same clause by another metric conditions that metric."""
     keep: list[_Cand] = []
-    skip = set()
+    skip: set[int] = set()
     ops = {"at_least": ">=", "at_most": "<=", "more_than": ">", "less_than": "<"}
     for i, c in enumerate(cands):
         if i in skip:

@@ -84,7 +84,7 @@ class Rows(NamedTuple):
     sections: list[tuple]  # (article index, SECTION_COLUMNS)
     paragraphs: list[tuple]  # (section index, PARAGRAPH_COLUMNS), in section order
     metrics: list[tuple]  # (paragraph index, METRIC_COLUMNS)
-    index: list[tuple[str, int]]  # index_texts' (field, position), their texts left out
+    index_fields: list[tuple[str, int]]  # index_texts' (field, position), their texts left out
     index_tokens: tuple[str, ...]  # the token text of each
     format: str
     without_body: int
@@ -94,7 +94,11 @@ def rows_of(parsed: Parsed) -> Rows:
     """The rows of a parsed document; its token text made here when the Parsed came without it."""
     doc = parsed.document
     paper, issue = doc.newspaper, doc.issue
-    articles, authors, sections, paragraphs, metrics = [], [], [], [], []
+    articles: list[tuple] = []
+    authors: list[tuple] = []
+    sections: list[tuple] = []
+    paragraphs: list[tuple] = []
+    metrics: list[tuple] = []
     no_facts = (None,) * len(FACT_COLUMNS)
     for a_index, a in enumerate(doc.articles):
         body = a.paragraphs
@@ -137,16 +141,21 @@ class Prepared:
     meta: Metadata | None = None  # what the options and file name said about this file
     rows: Rows | None = None
 
+    def _parsed_document(self) -> Parsed:
+        """`parsed`, which is set whenever `rows` is not (flat() sets the one as it clears the other)."""
+        assert self.parsed is not None, "a Prepared holds its parsed document or its rows"
+        return self.parsed
+
     def table_rows(self) -> Rows:
-        return self.rows if self.rows is not None else rows_of(self.parsed)
+        return self.rows if self.rows is not None else rows_of(self._parsed_document())
 
     @property
     def format(self) -> str:
-        return self.rows.format if self.rows is not None else self.parsed.format
+        return self.rows.format if self.rows is not None else self._parsed_document().format
 
     @property
     def without_body(self) -> int:
-        return self.rows.without_body if self.rows is not None else self.parsed.document.without_body
+        return self.rows.without_body if self.rows is not None else self._parsed_document().document.without_body
 
     def flat(self) -> Prepared:
         """This file as a worker sends it to the writer: rows, not the document's objects."""

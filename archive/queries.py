@@ -13,16 +13,16 @@ from decimal import Decimal
 from archive import columns
 from archive.errors import NotFound
 from archive.output import decimal_number
-from archive.readdb import text
+from archive.readdb import Bind, text
 
 TABLES = ("newspaper", "issue", "source", "source_path", "article", "article_author", "section", "paragraph", "metric")
 
 
-def _iso(v) -> str | None:
+def _iso(v: dt.date | str | None) -> str | None:
     return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
 
 
-def _numeric(v):
+def _numeric(v: Decimal | float | None) -> Decimal | None:
     """A NUMERIC value as a Decimal on every engine (SQLite's driver gives a float: made as SQLAlchemy's
     Numeric(38, 10) makes it)."""
     if v is None or isinstance(v, Decimal):
@@ -30,11 +30,11 @@ def _numeric(v):
     return Decimal("%.10f" % v)
 
 
-def _rows(bind, sql: str, params: dict | None = None) -> list[tuple]:
+def _rows(bind: Bind, sql: str, params: dict | None = None) -> list[tuple]:
     return list(bind.execute(text(sql), params or {}))
 
 
-def stats(bind) -> dict:
+def stats(bind: Bind) -> dict:
     counts = {t: _rows(bind, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
     first, last = _rows(bind, "SELECT min(date), max(date) FROM issue")[0]
     return {
@@ -45,7 +45,7 @@ def stats(bind) -> dict:
     }
 
 
-def list_issues(bind, newspaper: str | None = None) -> list[dict]:
+def list_issues(bind: Bind, newspaper: str | None = None) -> list[dict]:
     sql = (
         "SELECT issue.id, newspaper.name, issue.date, issue.weekday, issue.number, "
         "(SELECT count(article.id) FROM article WHERE article.issue_id = issue.id) "
@@ -62,7 +62,7 @@ WITH_ISSUE = " JOIN issue ON article.issue_id = issue.id JOIN newspaper ON issue
 
 
 def list_articles(
-    bind,
+    bind: Bind,
     date: dt.date | None = None,
     newspaper: str | None = None,
     *,
@@ -90,8 +90,15 @@ def list_articles(
 def _where(*conditions: tuple[str, object]) -> tuple[str, dict]:
     """' WHERE a AND b' for the conditions whose value is given, and their parameters by name."""
     used = [(c, v) for c, v in conditions if v]
-    params = {re.search(r":(\w+)", c).group(1): v for c, v in used}
+    params = {_parameter(c): v for c, v in used}
     return (" WHERE " + " AND ".join(c for c, _ in used) if used else ""), params
+
+
+def _parameter(condition: str) -> str:
+    """The name of the `:name` parameter a condition is written with (every condition has one)."""
+    m = re.search(r":(\w+)", condition)
+    assert m is not None, f"condition without a parameter: {condition}"
+    return m.group(1)
 
 
 def _plain(d: dict) -> dict:
@@ -112,7 +119,7 @@ METRIC_FIELDS = ("id", *columns.METRIC_FIELDS)
 _NUMERIC_METRIC_FIELDS = {"value", "value_high"}
 
 
-def article_document(bind, article_id: int) -> dict:
+def article_document(bind: Bind, article_id: int) -> dict:
     """{"newspaper", "issue", "article"} for one article, rebuilt from the database (metrics included)."""
     found = _rows(
         bind,
@@ -212,7 +219,7 @@ def article_text(doc: dict) -> str:
 
 
 def list_metrics(
-    bind,
+    bind: Bind,
     *,
     unit: str | None = None,
     kind: str | None = None,

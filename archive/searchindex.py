@@ -237,7 +237,7 @@ def index_document(conn: Connection, rows: Rows, article_ids: Sequence[int], sec
     paragraphs."""
     ids = {**dict.fromkeys(ARTICLE_FIELDS, article_ids), "heading": section_ids, "paragraph": paragraph_ids}
     day = rows.issue[0]
-    keys = [doc_key(day, ids[f][i], f) for f, i in rows.index]
+    keys = [doc_key(day, ids[f][i], f) for f, i in rows.index_fields]
     # the loader writes only at the head revision, where PostgreSQL's character counts exist
     add_tokens(conn, list(zip(keys, rows.index_tokens)), char_count=True)
 

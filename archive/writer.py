@@ -8,7 +8,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, select, update
 from sqlalchemy.exc import DBAPIError
@@ -46,8 +46,9 @@ from archive.prepare import (
     rows_of,
 )
 
+T = TypeVar("T")
 RETRIES = 5  # how often a transaction that lost a race or a deadlock is run again
-_source, _path = Source.__table__, SourcePath.__table__
+_source, _path = bulk.table_of(Source), bulk.table_of(SourcePath)
 # Tables whose ids the loader hands out itself on SQLite (see bulk.insert_many).
 ID_TABLES = (Newspaper, Source, Issue, Article, Section, Paragraph, Metric)
 
@@ -87,7 +88,7 @@ def drop_empty_issues(conn: Connection, issue_ids: list[int]) -> None:
 
 
 # Statements are built once: building one costs more than SQLite takes to run it (see archive.bulk).
-_newspaper, _issue = Newspaper.__table__, Issue.__table__
+_newspaper, _issue = bulk.table_of(Newspaper), bulk.table_of(Issue)
 NEWSPAPER_FIELDS = NEWSPAPER_COLUMNS[1:]  # what a page may say of its newspaper besides the name
 # The newspaper and, if it is there already, its issue of that date: one round trip for both.
 PAPER_AND_ISSUE = (
@@ -126,8 +127,8 @@ def _issue_id(conn: Connection, paper: tuple, issue: tuple, next_ids: dict[str, 
                 conn.execute(update(_issue).where(_issue.c.id == issue_id).values(**missing))
             return issue_id
     weekday = printed_weekday or weekday_of(date)  # a reader wants it whether or not the page printed it
-    values = dict(newspaper_id=newspaper_id, date=date, weekday=weekday, number=printed_number)
-    return bulk.insert_many(conn, Issue, [values], next_ids)[0]
+    row = dict(newspaper_id=newspaper_id, date=date, weekday=weekday, number=printed_number)
+    return bulk.insert_many(conn, Issue, [row], next_ids)[0]
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ class KeptIds:
     def of_source(cls, conn: Connection, source_id: int) -> KeptIds:
         articles = dict(conn.execute(select(Article.ordinal, Article.id).where(Article.source_id == source_id)).all())
         by_id = {i: o for o, i in articles.items()}
-        sections, paragraphs = {}, {}
+        sections: dict[tuple[int, int], int] = {}
+        paragraphs: dict[tuple[int, int], int] = {}
         for model, out in ((Section, sections), (Paragraph, paragraphs)):
             rows = conn.execute(select(model.article_id, model.ordinal, model.id).where(model.article_id.in_(list(by_id))))
             out.update({(by_id[a], o): i for a, o, i in rows})
@@ -176,7 +178,7 @@ def write_parsed(
         kept(keep.articles, (a[0] for a in articles)),
     )
     bulk.insert_tuples(
-        conn, ArticleAuthor.__table__, ("article_id", *AUTHOR_COLUMNS), [(article_ids[a],) + c for a, c in rows.authors]
+        conn, bulk.table_of(ArticleAuthor), ("article_id", *AUTHOR_COLUMNS), [(article_ids[a],) + c for a, c in rows.authors]
     )
     section_ids = bulk.insert_rows(
         conn, Section, ("article_id", *SECTION_COLUMNS), [(article_ids[a],) + c for a, c in sections], next_ids,
@@ -330,11 +332,18 @@ def _meta_from_rows(session: Session, source_id: int) -> Metadata | None:
         select(Newspaper.name, Issue.date, Article.page, Article.page_name, Article.ordinal)
         .join(Issue, Article.issue_id == Issue.id).join(Newspaper, Issue.newspaper_id == Newspaper.id)
         .where(Article.source_id == source_id)
-    ).all()
+    ).tuples().all()
     if not rows:
         return None
-    one = lambda i: rows[0][i] if len({r[i] for r in rows}) == 1 else None  # noqa: E731
-    return Metadata(newspaper=one(0), date=one(1), page=one(2), page_name=one(3), ordinal=rows[0][4] if len(rows) == 1 else None)
+    return Metadata(
+        newspaper=_shared([r[0] for r in rows]), date=_shared([r[1] for r in rows]), page=_shared([r[2] for r in rows]),
+        page_name=_shared([r[3] for r in rows]), ordinal=rows[0][4] if len(rows) == 1 else None,
+    )
+
+
+def _shared(values: list[T]) -> T | None:
+    """The value every one of `values` has, or None when they differ."""
+    return values[0] if len(set(values)) == 1 else None
 
 
 # MariaDB/MySQL: 1213 deadlock, 1205 lock wait timeout; PostgreSQL: 40P01 deadlock, 40001 serialization.
@@ -343,20 +352,23 @@ DEADLOCK_CODES = {1213, 1205, "40P01", "40001"}
 
 def is_deadlock(exc: DBAPIError) -> bool:
     orig = exc.orig
-    code = getattr(orig, "sqlstate", None) or (orig.args[0] if getattr(orig, "args", None) else None)
+    args = getattr(orig, "args", None)
+    code = getattr(orig, "sqlstate", None) or (args[0] if args else None)
     return code in DEADLOCK_CODES
 
 
-def retry_deadlocks(transaction: Callable[[], object]):
+def retry_deadlocks(transaction: Callable[[], T]) -> T:
     """Run a short write transaction again when the server chose it as a deadlock victim (it was rolled
     back whole, so running it again is safe); a few times, then the error stands."""
-    for attempt in range(RETRIES):
+    attempts = 0
+    while True:
         try:
             return transaction()
         except DBAPIError as exc:
-            if attempt == RETRIES - 1 or not is_deadlock(exc):
+            attempts += 1
+            if attempts == RETRIES or not is_deadlock(exc):
                 raise
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(0.05 * attempts)
 
 
 # ---------------------------------------------------------------- purge

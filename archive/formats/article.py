@@ -85,8 +85,8 @@ def sniff(text: str) -> float:
     body = [(ln, ind) for ln, ind in lines[TITLE_SLOTS:] if ln.text]
     if not head:
         # an indented body under an empty title block is an article file that lost its title: say so
-        indented = [ind for _, ind in body]
-        return 0.3 if indented and sum(indented) / len(indented) >= 0.5 else 0.0
+        indents = [ind for _, ind in body]
+        return 0.3 if indents and sum(indents) / len(indents) >= 0.5 else 0.0
     if any(is_masthead_date(t) for t in head) or MARKDOWN_LINE.match(head[0]):
         return 0.0
     titled = len(head[0]) <= TITLE_MAX and not SENTENCE_END.search(head[0])
@@ -178,6 +178,7 @@ def parse(text: str, meta: Metadata | None = None) -> Document:
                 photographers.extend(found.people)
             else:
                 found = credits.label_credit(t)
+                assert found is not None, "furniture() calls a line a credit only when one of the three reads it"
                 others.extend(found.people)
             bylines.append(found.text)
         elif kind is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
+from typing import Iterator
 
 import yaml
 from markdown_it import MarkdownIt
@@ -78,13 +79,13 @@ def _front_matter(text: str) -> tuple[dict, int, str]:
     return fields, text.count("\n", 0, m.end()), text[m.end():]
 
 
-def _key_lines(block: str):
+def _key_lines(block: str) -> Iterator[tuple[int, str]]:
     for n, line in enumerate(block.splitlines(), start=2):
         if m := re.match(r"^([^\s:#][^:]*):", line):
             yield n, m.group(1).strip()
 
 
-def _date(value, line: int) -> dt.date:
+def _date(value: object, line: int) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -97,7 +98,7 @@ def _date(value, line: int) -> dt.date:
     raise ParseError(line, f"date {value!r} is not a date such as 2021-03-05 or 2021年3月5日")
 
 
-def _authors(value) -> tuple[str, tuple[Contributor, ...]]:
+def _authors(value: object) -> tuple[str, tuple[Contributor, ...]]:
     names = [str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
     people: list[Contributor] = []
     for name in names:
@@ -212,7 +213,9 @@ def _metadata_block(content: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in content.splitlines():
         m = METADATA_LINE.match(line)
-        field = FIELD_OF.get(m.group(1).lower()) if m else None
+        if m is None:
+            return {}
+        field = FIELD_OF.get(m.group(1).lower())
         if field is None or field == "title":
             return {}
         found.setdefault(field, m.group(2))

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import PurePath
+from typing import Literal, overload
 
 import parse as parselib
 
@@ -98,6 +99,10 @@ class Metadata:
             values["date"] = dt.date.fromisoformat(values["date"])
         return cls(**values)
 
+    @overload
+    def require(self, field: Literal["newspaper", "page", "page_name"], line: int = 1) -> str: ...
+    @overload
+    def require(self, field: Literal["date"], line: int = 1) -> dt.date: ...
     def require(self, field: str, line: int = 1) -> object:
         """The value of `field`, or a ParseError saying how to supply it."""
         value = getattr(self, field)

@@ -57,10 +57,14 @@ PAGE_LINE = re.compile(r"^第?\s*([A-Za-z]?\d{1,3}[A-Za-z]?)\s*版$")
 PAGE_NAME_LABEL = re.compile(r"^版名\s*[:：]\s*(.+)$")
 HEADER_LINES = 6  # an inside-page header printed on one line sits among the first lines
 
+# each simplified character of a role with its traditional form
+_ROLE_CHARACTERS: dict[str, str | int | None] = {
+    "报": "[报報]", "约": "[约約]", "记": "[记記]", "见": "[见見]", "习": "[习習]", "实": "[实實]", "讯": "[讯訊]", "员": "[员員]",
+    "摄": "[摄攝]",
+}
 ROLE = re.compile(
     "^(本报特约记者|本报见习记者|本报实习生|本报通讯员|本报记者|特约记者|见习记者|实习记者|摄影记者|实习生|通讯员|记者|摄影|撰稿)".translate(
-        str.maketrans({"报": "[报報]", "约": "[约約]", "记": "[记記]", "见": "[见見]", "习": "[习習]", "实": "[实實]",
-                       "讯": "[讯訊]", "员": "[员員]", "摄": "[摄攝]"})
+        str.maketrans(_ROLE_CHARACTERS)
     )
 )
 NAME_SEPARATORS = re.compile(r"[●•·]")
