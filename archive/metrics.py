@@ -803,11 +803,8 @@ def _threshold(c: _Cand, ops: dict[str, str]) -> str:
 def _apply_thresholds(text: str, cands: list[_Cand]) -> list[_Cand]:
     """A bounded number followed in the same clause by another metric conditions that metric."""
     keep: list[_Cand] = []
-    skip: set[int] = set()
     ops = {"at_least": ">=", "at_most": "<=", "more_than": ">", "less_than": "<"}
     for i, c in enumerate(cands):
-        if i in skip:
-            continue
         # thresholds bound an attribute (age, score, income, temperature, seniority…); a bounded
         # count (培训5000人以上并发放证书300本) is a fact of its own
         if c.post in ("以上", "及以上", "以下", "及以下") and c.kind != "count" and i + 1 < len(cands):
