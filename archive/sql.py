@@ -23,7 +23,7 @@ import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from archive.readdb import ReadError, open_sqlite_readonly, url_parts
 
@@ -363,6 +363,16 @@ def driver_failure(exc: Exception) -> QueryFailed:
     return QueryFailed(_reason(exc))
 
 
+class ByteSink(Protocol):
+    """Where a fast CSV writer writes its bytes: a binary file, or archive.export's transcoding wrapper."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
+# csv_body(out) -> the number of rows written after each batch (see Rows)
+CsvBody = Callable[[ByteSink], Iterator[int]]
+
+
 class Rows:
     """Column names and a stream of rows (tuples) from one read-only statement."""
 
@@ -371,7 +381,7 @@ class Rows:
         columns: list[str],
         rows: Iterator[tuple],
         types: list[Kind | None] | None = None,
-        csv_body: Callable[[BinaryIO], Iterator[int]] | None = None,
+        csv_body: CsvBody | None = None,
     ):
         self.columns = columns
         self.rows = rows
