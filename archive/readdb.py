@@ -152,7 +152,9 @@ def connect(url: str) -> Reader | None:
     else:  # mysql+pymysql / mariadb+pymysql
         import pymysql
 
-        kwargs: dict[str, str | int | None] = dict(user=user or None, password=password or "", host=host or "localhost", database=database or None, charset="utf8mb4")
+        kwargs: dict[str, str | int | None] = dict(
+            user=user or None, password=password or "", host=host or "localhost", database=database or None, charset="utf8mb4"
+        )
         if port:
             kwargs["port"] = int(port)
         try:
