@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive.columns import PRIMARY_KEYS, TABLES
 from archive.errors import NotFound
 
 if TYPE_CHECKING:
+    import psycopg
     from sqlalchemy import Connection
+    from sqlalchemy.types import TypeEngine
 
 
 class UnknownRelation(NotFound):
@@ -99,26 +101,32 @@ def postgresql_kind(formatted: str) -> Kind | None:
     kind = PG_KINDS.get(base)
     if kind == "decimal":
         numbers = [int(a) for a in re.findall(r"\d+", formatted)]
-        return Kind(kind, *numbers[:2]) if numbers else Kind(kind)
+        return Kind(kind, numbers[0], numbers[1] if len(numbers) > 1 else None) if numbers else Kind(kind)
     if kind == "datetime":
         return Kind(kind, timezone=base.endswith("with time zone"))
     return Kind(kind) if kind else None
 
 
-def sqlalchemy_kind(t) -> Kind | None:
+def sqlalchemy_kind(t: TypeEngine[Any]) -> Kind | None:
     """The Kind of a column SQLAlchemy reflected as type `t`."""
     from sqlalchemy import types
 
-    for cls, kind in ((types.NullType, None), (types.Boolean, "bool"), (types.Integer, "int"), (types.Float, "float")):
+    first: tuple[tuple[type[TypeEngine[Any]], str | None], ...] = (
+        (types.NullType, None), (types.Boolean, "bool"), (types.Integer, "int"), (types.Float, "float")
+    )
+    for cls, kind in first:
         if isinstance(t, cls):
             return Kind(kind) if kind else None
     if isinstance(t, types.Numeric):
         return Kind("decimal", t.precision, t.scale)
     if isinstance(t, types.DateTime):
         return Kind("datetime", timezone=bool(t.timezone))
-    for cls, kind in ((types.Date, "date"), (types.Time, "time"), (types.String, "text"), (types.LargeBinary, "binary")):
+    last: tuple[tuple[type[TypeEngine[Any]], str], ...] = (
+        (types.Date, "date"), (types.Time, "time"), (types.String, "text"), (types.LargeBinary, "binary")
+    )
+    for cls, name in last:
         if isinstance(t, cls):
-            return Kind(kind)
+            return Kind(name)
     return None
 
 
@@ -145,20 +153,23 @@ PG_RELATIONS = (
 )
 
 
-def postgresql_relation_names(conn) -> list[str]:
+def postgresql_relation_names(conn: psycopg.Connection[Any]) -> list[str]:
     with conn.cursor() as cur:
         return [r[0] for r in cur.execute(PG_RELATIONS)]
 
 
-def postgresql_relation(conn, name: str) -> Relation:
+def postgresql_relation(conn: psycopg.Connection[Any], name: str) -> Relation:
     """Table or view `name` (in the current schema) from PostgreSQL's catalog, on a psycopg connection."""
     names = postgresql_relation_names(conn)
     if name not in names:
         raise _unknown(name, names)
     with conn.cursor() as cur:
-        oid = cur.execute(
+        found = cur.execute(
             "SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = %s", (name,)
-        ).fetchone()[0]
+        ).fetchone()
+        if found is None:  # dropped since its name was read
+            raise _unknown(name, [n for n in names if n != name])
+        oid = found[0]
         info = cur.execute(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
             "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (oid,)

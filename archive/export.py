@@ -22,7 +22,8 @@ import sqlite3
 from contextlib import closing, contextmanager
 from decimal import Decimal
 from itertools import islice
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence, TypeVar
 
 from archive import readdb, sql
 from archive.catalog import (  # noqa: F401  (UnknownRelation: raised through here)
@@ -38,6 +39,8 @@ from archive.errors import UnavailableError
 from archive.output import decimal_number
 
 if TYPE_CHECKING:
+    import psycopg
+    import pyarrow
     from sqlalchemy import Connection
 
 BINARY_FORMATS = ("parquet", "xlsx")
@@ -53,6 +56,7 @@ def _relation_rows(conn: Connection, name: str) -> sql.Rows:
     """The rows of table or view `name` through SQLAlchemy (MariaDB, and URLs archive.readdb does not read)."""
     relation, statement = reflected_relation(conn, name)
     driver, quote = conn.connection.driver_connection, conn.dialect.identifier_preparer.quote
+    assert driver is not None  # reading conn.connection revalidates it: a live DB-API connection
     fast = None
     if conn.dialect.name == "sqlite":
         fast = _sqlite_csv_body(driver, quote, relation)
@@ -159,20 +163,21 @@ def _converter_key(decltype: str) -> str:
     return decltype.split("(")[0].split(" ")[0].upper()
 
 
-def _renderer(decltype: str):
+def _renderer(decltype: str) -> Callable[[str], str] | None:
     """The SQL that writes a column's values as write_csv would, or None if there is none."""
     converter = sqlite3.converters.get(_converter_key(decltype)) if decltype else None
-    return {
+    renderers: dict[Callable[[bytes], object] | None, Callable[[str], str]] = {
         None: _text_sql,
         sql._convert_decimal: _numeric_sql,
         sql._convert_date: _date_sql,
         sql._convert_datetime: _datetime_sql,
-    }.get(converter)
+    }
+    return renderers.get(converter)
 
 
 def _sqlite_csv_body(
     driver: sqlite3.Connection, q: Callable[[str], str], relation: Relation
-) -> Callable[[BinaryIO], Iterator[int]] | None:
+) -> sql.CsvBody | None:
     """A CSV writer for a SQLite table or view ordered by integer keys, or None for a relation of one
     column, or a column type with a converter this does not know (`q` quotes a name).
 
@@ -195,9 +200,10 @@ def _sqlite_csv_body(
     info = [r for r in driver.execute(f"PRAGMA table_xinfo({name})").fetchall() if r[-1] != 1]  # not hidden
     if [r[1] for r in info] != names:
         return None
-    renderers = [_renderer(r[2]) for r in info]
+    known = [_renderer(r[2]) for r in info]
+    renderers = [r for r in known if r is not None]
     keys = [names.index(c) for c in relation.key]
-    if None in renderers or any(renderers[k] not in (_text_sql, _numeric_sql) for k in keys):
+    if len(renderers) < len(known) or any(renderers[k] not in (_text_sql, _numeric_sql) for k in keys):
         return None
     exprs = [(_key_sql if i in keys else render)(q(n)) for i, (n, render) in enumerate(zip(names, renderers))]
     key_cols = ", ".join(q(names[k]) for k in keys)
@@ -224,7 +230,7 @@ def _sqlite_csv_body(
 
     factory = driver.text_factory
 
-    def write(out: BinaryIO) -> Iterator[int]:
+    def write(out: sql.ByteSink) -> Iterator[int]:
         # One snapshot for every statement, as one SELECT would have: SQLite keeps a read transaction
         # open while a statement is unfinished, and this one (two rows at least) stays unfinished.
         # (The read-only connection's authorizer allows no BEGIN.)
@@ -243,10 +249,11 @@ def _sqlite_csv_body(
                     map(operator.lt, batch_keys, batch_keys[1:])
                 ):
                     where, params = (" WHERE " + after, last) if last is not None else ("", ())
-                    for body, n in typed_csv(where, params):
-                        out.write(body)
+                    for chunk, n in typed_csv(where, params):
+                        out.write(chunk)
                         yield n
                     return
+                body: bytes | None
                 try:
                     body = b"\n".join(map(b",".join, batch))
                 except TypeError:  # a real (Python writes its repr) or a value SQLite did not render
@@ -301,7 +308,7 @@ def _pg_field(t: Kind | None, v: str) -> tuple[str, str | None] | None:
         # Decimal.normalize() rounds to 28 digits: longer numbers are written from their values
         return f"trim_scale({v})::text", f"length(trim_scale(abs({v}))::text) > 29"
     dates = f"NOT ({v} >= '0001-01-01' AND {v} < '10000-01-01')"  # Python's dates end at 9999 and begin at 1
-    if kind == "datetime" and not t.timezone:
+    if kind == "datetime" and t is not None and not t.timezone:
         fraction = f"CASE WHEN extract(microseconds FROM {v})::bigint % 1000000 <> 0 THEN to_char({v}, '.US') END"
         return f"to_char({v}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || coalesce({fraction}, '')", dates
     if kind == "date":
@@ -328,7 +335,7 @@ def _pg_value(t: Kind | None, s: str | None) -> str:
     return s
 
 
-def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) -> Callable[[BinaryIO], Iterator[int]] | None:
+def _postgresql_csv_body(driver: psycopg.Connection[Any], q: Callable[[str], str], relation: Relation) -> sql.CsvBody | None:
     """A CSV writer for a PostgreSQL table or view whose columns are integers, exact decimals, text,
     dates, timestamps or booleans, or None otherwise (and before PostgreSQL 13, which lacks trim_scale).
 
@@ -340,8 +347,9 @@ def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) ->
     columns = relation.columns
     if len(columns) < 2 or driver.info.server_version < 130000:
         return None
-    fields = [_pg_field(t, q(c)) for c, t in zip(columns, relation.kinds)]
-    if None in fields:
+    found = [_pg_field(t, q(c)) for c, t in zip(columns, relation.kinds)]
+    fields = [f for f in found if f is not None]
+    if len(fields) < len(found):
         return None
     # concat() writes NULL as nothing, in one call for the row
     line = "concat(" + ", ',', ".join(f for f, _ in fields) + ")"
@@ -352,7 +360,8 @@ def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) ->
     source = q(relation.name)
     with driver.cursor() as cursor:
         cursor.execute("SELECT relkind = 'v' FROM pg_class WHERE oid = to_regclass(%s)", (source,))
-        if cursor.fetchone()[0]:
+        view = cursor.fetchone()
+        if view is not None and view[0]:  # (no row: dropped meanwhile, and the COPY below says so)
             # A view is computed once, then written: inlined, each of its columns would be computed again
             # for every place the line names it (v_fact's `restated`, a subquery: 4 s instead of 1.7 s).
             source = f"(SELECT * FROM {source} OFFSET 0) AS archive_view"
@@ -362,7 +371,7 @@ def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) ->
     )
     kinds = relation.kinds
 
-    def write(out: BinaryIO) -> Iterator[int]:
+    def write(out: sql.ByteSink) -> Iterator[int]:
         # COPY streams the rows without a round trip per batch, and the server plans the statement for
         # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
         with driver.cursor() as cursor, cursor.copy(
@@ -388,7 +397,7 @@ def _postgresql_csv_body(driver, q: Callable[[str], str], relation: Relation) ->
     return write
 
 
-def _first(row):
+def _first(row: tuple[Any, ...]) -> Any:  # a line, or None: the join above then fails with TypeError
     return row[0]
 
 
@@ -405,28 +414,41 @@ def open_rows(
         with sql.query(url, query, timeout) as rows:
             yield rows
         return
-    scheme = (readdb.url_parts(url) or ("",))[0]
-    if scheme == "sqlite":
-        conn = sql.sqlite_readonly_connect(readdb.url_parts(url)[-1])
-        with _driver_rows(conn, name, sqlite3.Error, sqlite_relation, _sqlite_csv_body, conn.cursor) as rows:
+    assert name is not None  # given exactly one of name and query, and not the query
+    parts = readdb.url_parts(url)
+    scheme = parts[0] if parts else ""
+    if parts is not None and scheme == "sqlite":
+        lite = sql.sqlite_readonly_connect(parts[-1])
+        with _driver_rows(lite, name, sqlite3.Error, sqlite_relation, _sqlite_csv_body, lite.cursor) as rows:
             yield rows
     elif scheme == "postgresql+psycopg":
         import psycopg
 
-        conn = readdb.psycopg_connect(url)
-        conn.read_only = True
+        pg = readdb.psycopg_connect(url)
+        pg.read_only = True
         # a server-side cursor streams the rows. (The statement is the archive's own, on a name found in the
         # catalog: it needs none of the temporary login that guards `archive sql`.)
-        server_side = lambda: conn.cursor(name="archive_export")  # noqa: E731
-        with _driver_rows(conn, name, psycopg.Error, postgresql_relation, _postgresql_csv_body, server_side) as rows:
+        server_side = lambda: pg.cursor(name="archive_export")  # noqa: E731
+        with _driver_rows(pg, name, psycopg.Error, postgresql_relation, _postgresql_csv_body, server_side) as rows:
             yield rows
     else:
         with sql.readonly_connection(url) as conn:
             yield _relation_rows(conn, name)
 
 
+# a DB-API connection the export reads a named relation on
+DriverConnection = TypeVar("DriverConnection", bound="sqlite3.Connection | psycopg.Connection[Any]")
+
+
 @contextmanager
-def _driver_rows(conn, name: str, errors, read_relation, csv_body, cursor) -> Iterator[sql.Rows]:
+def _driver_rows(
+    conn: DriverConnection,
+    name: str,
+    errors: type[Exception],
+    read_relation: Callable[[DriverConnection, str], Relation],
+    csv_body: Callable[[DriverConnection, Callable[[str], str], Relation], sql.CsvBody | None],
+    cursor: Callable[[], sqlite3.Cursor | psycopg.ServerCursor[Any]],
+) -> Iterator[sql.Rows]:
     """The rows of table or view `name` on a read-only DB-API connection (closed when done), its columns
     from the catalog (`read_relation`), typed as the driver types them (SQLite's by archive.sql's
     converters); the driver's `errors` become QueryFailed, as on the SQLAlchemy path."""
@@ -455,7 +477,7 @@ def decimal_text(v: Decimal) -> str:
     return format(v.normalize(), "f")
 
 
-def _portable(v, decimal: Callable[[Decimal], object]):
+def _portable(v: object, decimal: Callable[[Decimal], object]) -> object:
     if isinstance(v, (dt.date, dt.datetime, dt.time)):
         return v.isoformat()
     if isinstance(v, Decimal):
@@ -465,12 +487,12 @@ def _portable(v, decimal: Callable[[Decimal], object]):
     return v
 
 
-def text_value(v):
+def text_value(v: object) -> object:
     """A value for CSV and the terminal: ISO 8601 dates, exact decimals, empty for null."""
     return "" if v is None else _portable(v, decimal_text)
 
 
-def json_value(v):
+def json_value(v: object) -> object:
     """A value for JSON: ISO 8601 dates, decimals as numbers (as strings beyond 15 digits)."""
     return _portable(v, decimal_number)
 
@@ -493,7 +515,7 @@ def _text_rows(batch: list[tuple]) -> Iterator[tuple]:
 
     Converting value by value was two thirds of a CSV export; most columns of the archive are
     numbers and text, which the csv module writes the same way itself."""
-    columns = list(zip(*batch))
+    columns: list[Sequence[object]] = list(zip(*batch))
     for i, values in enumerate(columns):
         if not _PLAIN.issuperset(map(type, values)):
             columns[i] = list(map(text_value, values))
@@ -503,7 +525,7 @@ def _text_rows(batch: list[tuple]) -> Iterator[tuple]:
 class _Transcoded:
     """A binary file that takes UTF-8 and writes `encoding` (the fast routes write whole lines)."""
 
-    def __init__(self, out: BinaryIO, encoding: str):
+    def __init__(self, out: sql.ByteSink, encoding: str):
         self.out, self.encoding = out, encoding
 
     def write(self, data: bytes) -> int:
@@ -512,12 +534,11 @@ class _Transcoded:
 
 def write_csv(rows: sql.Rows, out: BinaryIO, encoding: str = "utf-8", bom: bool = False) -> Iterator[int]:
     if rows.csv_body is not None and not bom:
-        if codecs.lookup(encoding).name != "utf-8":
-            out = _Transcoded(out, encoding)
+        sink: sql.ByteSink = out if codecs.lookup(encoding).name == "utf-8" else _Transcoded(out, encoding)
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow(rows.columns)
-        out.write(header.getvalue().encode("utf-8"))
-        yield from rows.csv_body(out)
+        sink.write(header.getvalue().encode("utf-8"))
+        yield from rows.csv_body(sink)
         return
     text = io.TextIOWrapper(out, encoding=encoding, newline="", write_through=True)
     if bom:
@@ -540,7 +561,7 @@ def write_jsonl(rows: sql.Rows, out: BinaryIO) -> Iterator[int]:
         yield len(batch)
 
 
-def _require(fmt: str):
+def _require(fmt: str) -> ModuleType:
     module, extra = EXTRAS[fmt]
     try:
         return importlib.import_module(module)
@@ -551,7 +572,7 @@ def _require(fmt: str):
 EXACT_DECIMAL = (38, 10)
 
 
-def _arrow_type(pa, kind: Kind | None):
+def _arrow_type(pa: ModuleType, kind: Kind | None) -> pyarrow.DataType | None:
     """The Arrow type for a column's Kind (None: infer from the values)."""
     if kind is None:
         return None
@@ -563,7 +584,7 @@ def _arrow_type(pa, kind: Kind | None):
     }[kind.name]
 
 
-def _inferred_type(pa, values: list):
+def _inferred_type(pa: ModuleType, values: list[object]) -> pyarrow.DataType:
     sample = next((v for v in values if v is not None), None)
     for py, arrow in (
         (bool, pa.bool_()),
@@ -579,7 +600,7 @@ def _inferred_type(pa, values: list):
     return pa.string()
 
 
-def _arrow_column(pa, values: list, arrow_type):
+def _arrow_column(pa: ModuleType, values: list[Any], arrow_type: pyarrow.DataType) -> pyarrow.Array:
     if pa.types.is_string(arrow_type):
         values = [None if v is None else str(v) for v in values]
     elif pa.types.is_decimal(arrow_type):

@@ -16,11 +16,19 @@ import re
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Protocol, TypeAlias, TypedDict, Unpack
 from urllib.parse import quote, unquote, urlsplit
 
 from archive.config import redact_url
 from archive.errors import DatabaseError, SchemaError
+
+if TYPE_CHECKING:
+    import psycopg
+    import pymysql.connections
+    from sqlalchemy import TextClause
+
+    # The DB-API connections a Reader holds (PyMySQL ships no types: its connection is Any to mypy).
+    DriverConnection: TypeAlias = sqlite3.Connection | psycopg.Connection[Any] | pymysql.connections.Connection
 
 # The Alembic head this code reads, known without importing Alembic (a test checks it against the
 # migration scripts: a new migration must update it).
@@ -67,24 +75,24 @@ class _Dialect:
 class Result:
     """The rows of one statement, with the few accessors of SQLAlchemy's Result the readers use."""
 
-    def __init__(self, rows: list[tuple]):
+    def __init__(self, rows: list[tuple[Any, ...]]):
         self._rows = rows
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self._rows)
 
-    def one(self) -> tuple:
+    def one(self) -> tuple[Any, ...]:
         if len(self._rows) != 1:
             raise ReadError(f"expected one row, got {len(self._rows)}")
         return self._rows[0]
 
-    def scalar(self):
+    def scalar(self) -> Any:
         return self._rows[0][0] if self._rows else None
 
-    def scalar_one(self):
+    def scalar_one(self) -> Any:
         return self.one()[0]
 
-    def scalars(self) -> list:
+    def scalars(self) -> list[Any]:
         return [r[0] for r in self._rows]
 
 
@@ -92,12 +100,12 @@ class Reader:
     """One read-only DB-API connection. `dialect.name` is SQLAlchemy's name for the engine, so code that
     asks a bind which engine it is on (searchquery.engine_kind) works on either."""
 
-    def __init__(self, conn, dialect: str, url: str, errors: type[BaseException]):
+    def __init__(self, conn: DriverConnection, dialect: str, url: str, errors: type[Exception]):
         self.conn, self.dialect, self.url, self._errors = conn, _Dialect(dialect), url, errors
         self._pyformat = dialect != "sqlite"
 
-    def execute(self, statement, params: dict | None = None) -> Result:
-        sql = getattr(statement, "text", statement)  # SQLAlchemy's TextClause, or SQL text
+    def execute(self, statement: str | TextClause, params: dict[str, Any] | None = None) -> Result:
+        sql = statement if isinstance(statement, str) else statement.text  # SQL text, or SQLAlchemy's TextClause
         params = dict(params or {})
         if self._pyformat:  # psycopg and pymysql take %(name)s; a literal % is written %%
             sql = _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
@@ -119,7 +127,7 @@ class Reader:
     def __enter__(self) -> Reader:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -144,7 +152,9 @@ def connect(url: str) -> Reader | None:
     else:  # mysql+pymysql / mariadb+pymysql
         import pymysql
 
-        kwargs = dict(user=user or None, password=password or "", host=host or "localhost", database=database or None, charset="utf8mb4")
+        kwargs: dict[str, str | int | None] = dict(
+            user=user or None, password=password or "", host=host or "localhost", database=database or None, charset="utf8mb4"
+        )
         if port:
             kwargs["port"] = int(port)
         try:
@@ -160,14 +170,18 @@ def connect(url: str) -> Reader | None:
     return reader
 
 
-def psycopg_connect(url: str):
+def psycopg_connect(url: str) -> psycopg.Connection[Any]:
     """A psycopg connection to the postgresql+psycopg `url` (one url_parts reads)."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
-    _scheme, user, password, host, port, database = url_parts(url)
+    parts = url_parts(url)
+    if parts is None:
+        raise ReadError(f"{redact_url(url)}: not a URL archive.readdb reads")
+    _scheme, user, password, host, port, database = parts
     kwargs = {k: v for k, v in dict(user=user, password=password, host=host, port=port, dbname=database).items() if v}
     try:
-        return psycopg.connect(**kwargs)
+        return psycopg.connect(make_conninfo("", **kwargs))
     except psycopg.Error as exc:
         raise _failed(url, exc) from exc
 
@@ -197,10 +211,18 @@ def url_parts(url: str) -> tuple[str, str, str, str, str, str] | None:
     return scheme, unquote(split.username or ""), unquote(split.password or ""), split.hostname or "", str(port or ""), database
 
 
+class SQLiteOptions(TypedDict, total=False):
+    """The sqlite3.connect options open_sqlite_readonly passes on (archive.sql's typed, any-thread connection)."""
+
+    detect_types: int
+    check_same_thread: bool
+    isolation_level: Literal["DEFERRED", "EXCLUSIVE", "IMMEDIATE"] | None
+
+
 _warned: set[str] = set()  # files already warned about in this process: one warning line each
 
 
-def open_sqlite_readonly(path: str, **connect_kwargs) -> sqlite3.Connection:
+def open_sqlite_readonly(path: str, **connect_kwargs: Unpack[SQLiteOptions]) -> sqlite3.Connection:
     """The SQLite file at `path` opened `mode=ro`: never created or written (a file the user may only
     read opens too), and in WAL mode a reader reads the last committed snapshot, never waiting for a
     writer. A folder that cannot hold the WAL index (-shm) is read `immutable=1`, with a one-line

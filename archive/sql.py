@@ -23,15 +23,19 @@ import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from archive.readdb import ReadError, open_sqlite_readonly, url_parts
 
 from archive.errors import QueryError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    import pymysql.connections
+    from sqlalchemy import Connection, CursorResult, Engine
     from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+    from archive.catalog import Kind
 
 # SQLAlchemy, sqlparse and grants are imported by the functions that use them: exporting a named table
 # or view runs on the DB-API driver alone (archive.export), and importing SQLAlchemy would be most of it.
@@ -127,7 +131,7 @@ def driver_sql(connection: Connection, statement: str) -> str:
 _ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 
 
-def _authorize(action, arg1, arg2, _db, _trigger) -> int:
+def _authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
     if action in _ALLOWED_ACTIONS:
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA:
@@ -214,7 +218,7 @@ def sqlite_readonly_connect(path: str, limit: TimeLimit | None = None) -> sqlite
     return conn
 
 
-def _refuse_multi_statements(dbapi_conn, _record) -> None:
+def _refuse_multi_statements(dbapi_conn: pymysql.connections.Connection, _record: ConnectionPoolEntry) -> None:
     from pymysql.constants import CLIENT
 
     # Without this flag the server takes one statement per query: `SELECT 1; DROP …` is a syntax error.
@@ -222,7 +226,7 @@ def _refuse_multi_statements(dbapi_conn, _record) -> None:
         raise QueryRejected("the database URL turns on multi-statements (client_flag): archive sql refuses it")
 
 
-def _readonly_engine(url: str, limit: TimeLimit):
+def _readonly_engine(url: str, limit: TimeLimit) -> Engine:
     from sqlalchemy import create_engine, pool
 
     from archive.db import DatabaseError, make_engine, parse_url
@@ -297,6 +301,7 @@ def _start_limit(conn: Connection, limit: TimeLimit) -> None:
     if limit.seconds is None:
         return
     driver = conn.connection.driver_connection
+    assert driver is not None  # reading conn.connection revalidates it: a live DB-API connection
     ms = math.ceil(limit.seconds * 1000)
     if conn.dialect.name == "postgresql":
         limit.mechanism = "PostgreSQL statement_timeout"
@@ -322,9 +327,9 @@ def _start_limit(conn: Connection, limit: TimeLimit) -> None:
         limit.start()
 
 
-def _code(orig) -> int | None:
+def _code(orig: object) -> int | None:
     """PyMySQL's error number: its errors are (code, message)."""
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     return args[0] if len(args) == 2 and isinstance(args[0], int) else None
 
 
@@ -340,10 +345,10 @@ def _timed_out(exc: DBAPIError | Exception, limit: TimeLimit | None) -> bool:
 
 
 def _reason(exc: DBAPIError | Exception, limit: TimeLimit | None = None) -> str:
-    if _timed_out(exc, limit):
+    if limit is not None and _timed_out(exc, limit):
         return limit.message()
     orig = getattr(exc, "orig", exc)
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     code = _code(orig)
     if code is not None:  # PyMySQL: (code, message)
         return str(args[1]).strip().splitlines()[0]
@@ -358,10 +363,26 @@ def driver_failure(exc: Exception) -> QueryFailed:
     return QueryFailed(_reason(exc))
 
 
+class ByteSink(Protocol):
+    """Where a fast CSV writer writes its bytes: a binary file, or archive.export's transcoding wrapper."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
+# csv_body(out) -> the number of rows written after each batch (see Rows)
+CsvBody = Callable[[ByteSink], Iterator[int]]
+
+
 class Rows:
     """Column names and a stream of rows (tuples) from one read-only statement."""
 
-    def __init__(self, columns: list[str], rows: Iterator[tuple], types: list | None = None, csv_body=None):
+    def __init__(
+        self,
+        columns: list[str],
+        rows: Iterator[tuple],
+        types: list[Kind | None] | None = None,
+        csv_body: CsvBody | None = None,
+    ):
         self.columns = columns
         self.rows = rows
         self.types = types  # each column's archive.catalog.Kind when known (a named table or view), else None
@@ -392,7 +413,7 @@ def _failure(exc: DBAPIError | Exception, limit: TimeLimit) -> QueryFailed:
     return TimeLimitExceeded(limit.message()) if _timed_out(exc, limit) else QueryFailed(_reason(exc, limit))
 
 
-def _guarded(result, limit: TimeLimit) -> Iterator[tuple]:
+def _guarded(result: CursorResult[Any], limit: TimeLimit) -> Iterator[tuple]:
     from sqlalchemy.exc import DBAPIError
 
     try:
