@@ -637,10 +637,11 @@ def check(obj: Context) -> None:
 @db_command
 def reindex(obj: Context) -> None:
     """Rebuild the search index from the stored titles, subtitles, kickers, headings and paragraphs."""
-    from archive import searchindex
+    from archive import searchindex, shard
 
     with obj.engine.begin() as conn:
-        n = searchindex.rebuild(conn)
+        # on a sharded coordinator each source's texts are indexed on its own shard
+        n = searchindex.rebuild(conn, route=shard.route if shard.is_sharded(conn) else None)
     click.echo(f"indexed {n} texts (titles, subtitles, kickers, headings, paragraphs)")
 
 

@@ -14,7 +14,7 @@ the SQL that reads the index is archive.searchquery's.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from archive.readdb import text
 from archive.searchkey import ARTICLE_FIELDS, doc_key
@@ -97,7 +97,7 @@ def create_char_count(bind: Connection) -> None:
 def recount_chars(bind: Connection) -> None:
     """Count again, from every stored text, how many texts hold each character (PostgreSQL)."""
     bind.execute(text("DELETE FROM search_char_count"))
-    for docs in _stored_batches(bind):
+    for _source, docs in _stored_batches(bind):
         _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1, present=True)
 
 
@@ -263,9 +263,10 @@ def remove_articles(bind: Connection, article_ids: Sequence[int]) -> None:
         remove(bind, stored_docs(bind, article_ids))
 
 
-def rebuild(bind: Connection) -> int:
+def rebuild(bind: Connection, route: Callable[[Connection, int], None] | None = None) -> int:
     """Empty the index and index every stored text again (titles, subtitles, kickers, headings,
-    paragraphs); return how many."""
+    paragraphs); return how many. With `route` (a sharded coordinator's archive.shard.route), texts are
+    indexed source by source, `route(bind, source_id)` called before each source's."""
     if engine_kind(bind) == "sqlite":
         bind.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
     else:
@@ -274,14 +275,22 @@ def rebuild(bind: Connection) -> int:
     if counted:
         bind.execute(text("DELETE FROM search_char_count"))
     count = 0
-    for docs in _stored_batches(bind):
+    for source_id, docs in _stored_batches(bind, by_source=route is not None):
+        if route is not None:
+            route(bind, source_id)
         add(bind, docs, counted)
         count += len(docs)
     return count
 
 
-def _stored_batches(bind: Connection) -> Iterator[list[tuple[int, str]]]:
-    """Every stored text as (key, text), BATCH articles at a time: memory stays bounded."""
-    article_ids = list(bind.execute(text("SELECT id FROM article ORDER BY id")).scalars())
-    for i in range(0, len(article_ids), BATCH):
-        yield stored_docs(bind, article_ids[i : i + BATCH])
+def _stored_batches(bind: Connection, by_source: bool = False) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+    """Every stored text as (key, text), BATCH articles at a time (memory stays bounded), with the source
+    of the batch's last article; `by_source`: no batch mixes two sources."""
+    rows = bind.execute(text("SELECT id, source_id FROM article ORDER BY source_id, id" if by_source else "SELECT id, source_id FROM article ORDER BY id")).all()
+    batch: list[int] = []
+    for i, (article_id, source_id) in enumerate(rows):
+        batch.append(article_id)
+        last = i + 1 == len(rows)
+        if last or len(batch) == BATCH or (by_source and rows[i + 1][1] != source_id):
+            yield source_id, stored_docs(bind, batch)
+            batch = []

@@ -179,6 +179,25 @@ def test_reload_and_purge_reach_the_shards(cluster, corpus, tmp_path):
     assert [r[0][0] for r in left] == [0] * len(cluster.shards)
 
 
+def test_reindex_on_a_coordinator_indexes_each_source_on_its_shard(cluster, single, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i in range(8):
+        (pages / f"p{i}.txt").write_text(build_page(20 + i, articles=2)[0], encoding="utf-8")
+    for url in (cluster.coordinator, single):
+        run(url, "load", str(pages))
+    before = run(cluster.coordinator, *COMMANDS["search"]).output
+    out = run(cluster.coordinator, "db", "reindex").output
+    assert out == run(single, "db", "reindex").output and out.startswith("indexed ")
+    assert run(cluster.coordinator, *COMMANDS["search"]).output == before == run(single, *COMMANDS["search"]).output
+    assert run(cluster.coordinator, "search", "警", "--format", "json").output == run(single, "search", "警", "--format", "json").output
+    # every shard holds the index of its own sources only, and all of them are indexed somewhere
+    strays = cluster.shard_rows("SELECT count(*) FROM search_doc d WHERE NOT EXISTS (SELECT 1 FROM source_mark m WHERE m.source_id = d.source_id)")
+    assert [r[0][0] for r in strays] == [0] * len(cluster.shards)
+    held = cluster.shard_rows("SELECT count(DISTINCT source_id) FROM search_doc")
+    assert sum(r[0][0] for r in held) == 8
+
+
 def test_a_half_stored_file_is_healed_on_the_next_load(cluster, single, tmp_path):
     pages = []
     for i in range(4):
