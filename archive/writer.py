@@ -332,7 +332,7 @@ def _meta_from_rows(session: Session, source_id: int) -> Metadata | None:
         select(Newspaper.name, Issue.date, Article.page, Article.page_name, Article.ordinal)
         .join(Issue, Article.issue_id == Issue.id).join(Newspaper, Issue.newspaper_id == Newspaper.id)
         .where(Article.source_id == source_id)
-    ).tuples().all()
+    ).all()
     if not rows:
         return None
     return Metadata(
