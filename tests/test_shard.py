@@ -26,7 +26,7 @@ from tests.dbcheck import archive as archive_process
 from tests.pagegen import build_page
 
 SHARDS_ENV = "ARCHIVE_TEST_SHARD_URLS"
-PAGES_ENV = "ARCHIVE_TEST_SHARD_PAGES"  # the generated corpus's size; 2,000 by hand (docs/scaling.md)
+PAGES_ENV = "ARCHIVE_TEST_SHARD_PAGES"  # the generated corpus's size; .ci/run sets 2,000 (docs/scaling.md)
 PAGES = int(os.environ.get(PAGES_ENV, "300"))
 SCRIPT = Path(__file__).parent.parent / "scripts" / "shards"
 
