@@ -100,6 +100,7 @@ def run(pages: int, server: str | None, shard_urls: str) -> None:
             results[name] = measure(server, shards, directory, Path(tmp), f"s{n}")
             r = results[name]
             click.echo(f"{name}: {r['summary']}; load {r['load_s']:.1f} s ({pages / r['load_s']:.1f} pages/s); load average {load_average()}")
+            click.echo("  " + "; ".join(f"{read} {ms:.0f} ms" for read, ms in r["reads"].items()), nl=True)
     names = list(results)
     click.echo("\n| | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     click.echo(f"| `archive load` of {pages:,} pages | " + " | ".join(f"{r['load_s']:.0f} s — {pages / r['load_s']:.1f} pages/s" for r in results.values()) + " |")
