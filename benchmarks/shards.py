@@ -2,7 +2,7 @@
 with one shard, and into a coordinator with two shards (archive/shard.py); load time, search and read
 latency, and the size on each server.
 
-    python -m benchmarks.shards [--pages N] [--server URL] [--shards "URL URL"]
+    python -m benchmarks.shards [--pages N] [--server URL] [--shards "URL URL"] [--layout 0|1|2 ...]
 
 Defaults: 2,000 pages, $ARCHIVE_TEST_POSTGRES_URL and $ARCHIVE_TEST_SHARD_URLS (scripts/shards start).
 Every database is made fresh and dropped afterwards. On one shared 2-core machine the shards compete
@@ -86,7 +86,8 @@ def measure(server: str, shard_servers: list[str], directory: Path, workdir: Pat
 @click.option("--pages", type=int, default=2000, show_default=True)
 @click.option("--server", default=lambda: os.environ.get("ARCHIVE_TEST_POSTGRES_URL"), help="The coordinator's (and the one server's) PostgreSQL.")
 @click.option("--shards", "shard_urls", default=lambda: os.environ.get("ARCHIVE_TEST_SHARD_URLS", ""), help="Shard servers, space-separated.")
-def run(pages: int, server: str | None, shard_urls: str) -> None:
+@click.option("--layout", "only", type=click.IntRange(0, 2), multiple=True, help="Only these layouts: 0 (one server), 1 or 2 shards; repeat (default: all three).")
+def run(pages: int, server: str | None, shard_urls: str, only: tuple[int, ...]) -> None:
     shard_servers = shard_urls.split()
     if not server or len(shard_servers) < 2:
         raise click.UsageError("needs --server and two --shards (or ARCHIVE_TEST_POSTGRES_URL and ARCHIVE_TEST_SHARD_URLS)")
@@ -95,6 +96,7 @@ def run(pages: int, server: str | None, shard_urls: str) -> None:
         directory = Path(tmp) / "pages"
         corpus.write_corpus(directory, pages)
         layouts = {"one server": [], "coordinator + 1 shard": shard_servers[:1], "coordinator + 2 shards": shard_servers[:2]}
+        layouts = {name: shards for name, shards in layouts.items() if not only or len(shards) in only}
         results = {}
         for n, (name, shards) in enumerate(layouts.items()):
             results[name] = measure(server, shards, directory, Path(tmp), f"s{n}")
