@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, create_engine, make_url, pool, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from archive import searchindex
 from archive.errors import DatabaseError
@@ -51,6 +51,52 @@ class Column:
     name: str
     type: str
     not_null: bool
+
+
+# ---------------------------------------------------------------- archive db check
+
+
+def check(conn: Connection) -> list[str]:
+    """What differs between the models and a coordinator's content tables, one line each: each view in
+    public has its model's columns, with their types and comments, and its table's comment; every
+    partition on every shard answers a query naming those columns (a shard that lacks one, or is down, says so)."""
+    from sqlalchemy import inspect
+
+    from archive.models import Base
+
+    problems = []
+    inspector = inspect(conn)
+    views = set(inspector.get_view_names())
+    for table in CONTENT:
+        model = Base.metadata.tables.get(table)
+        if model is None:  # search_doc: the index, not a model table
+            continue
+        if table not in views:
+            problems.append(f"{table}: no view public.{table}")
+            continue
+        # by name, as Alembic compares a table (migrations add columns at the end, not where the model has them)
+        want = {c.name: (c.type.compile(conn.dialect), c.comment) for c in model.columns}
+        got = {c["name"]: (c["type"].compile(conn.dialect), c.get("comment")) for c in inspector.get_columns(table)}
+        problems += [f"{table}: no column {name}" for name in want if name not in got]
+        problems += [f"{table}: column {name} is not in the model" for name in got if name not in want]
+        problems += [f"{table}.{name}: {what} {got[name][i]!r}, the model has {want[name][i]!r}"
+                     for name in want if name in got for i, what in ((0, "type"), (1, "comment")) if want[name][i] != got[name][i]]
+        if (comment := inspector.get_table_comment(table)["text"]) != model.comment:
+            problems.append(f"{table}: comment {comment!r}, the model has {model.comment!r}")
+        columns = ", ".join(f'"{c.name}"' for c in model.columns)
+        partitions = conn.scalars(
+            text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = CAST(:t AS regclass) ORDER BY 1"),
+            {"t": f"{SCHEMA}.{table}"},
+        ).all()
+        if not partitions:
+            problems.append(f"{SCHEMA}.{table}: no partitions")
+        for partition in partitions:
+            try:
+                with conn.begin_nested():
+                    conn.execute(text(f"SELECT {columns} FROM {partition} LIMIT 1")).all()
+            except DBAPIError as exc:
+                problems.append(f"{partition}: {str(exc.orig).strip().splitlines()[0]}")
+    return problems
 
 
 # ---------------------------------------------------------------- the loader's side

@@ -328,6 +328,22 @@ def test_the_read_only_role_reads_the_coordinator_and_cannot_write_to_shards(clu
         admin.dispose()
 
 
+def test_db_check_on_a_coordinator_compares_the_views_and_each_shard(cluster):
+    assert run(cluster.coordinator, "db", "check").output == "schema matches the models\n"
+    _admin(cluster.coordinator, "COMMENT ON COLUMN public.metric.unit IS 'changed'")
+    _admin(cluster.shards[1], "ALTER TABLE paragraph RENAME COLUMN lead TO lede")
+    result = run(cluster.coordinator, "db", "check", ok=False)
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: the sharded content tables differ from the models: ")
+    assert "metric.unit: comment 'changed', the model has " in line
+    assert 'shards.paragraph_shard2: column "lead" does not exist' in line
+    assert "shards.paragraph_shard1" not in line and "article" not in line.replace("article_id", "")
+    # the rest of the schema is still Alembic's to compare
+    _admin(cluster.coordinator, "ALTER TABLE issue ADD COLUMN extra integer")
+    assert "extra" in run(cluster.coordinator, "db", "check", ok=False).output
+
+
 def test_explain_shows_the_work_pushed_to_the_shards(cluster, seed_dir):
     run(cluster.coordinator, "load", str(seed_dir))
     engine = create_engine(cluster.coordinator)
