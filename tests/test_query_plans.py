@@ -79,7 +79,7 @@ def _brute_articles(rows: list[tuple], date=None, newspaper=None, date_from=None
 LIMITS = (0, 1, 5, 20, 100_000)
 
 
-def test_pages_are_a_brute_force_sort_on_every_engine(two_papers):
+def test_pages_are_a_brute_force_sort_on_every_engine(two_papers, monkeypatch):
     engine = db.make_engine(two_papers)
     reader = readdb.connect(two_papers)
     assert reader is not None
@@ -96,7 +96,8 @@ def test_pages_are_a_brute_force_sort_on_every_engine(two_papers):
             {"subject_key": rare_key}, {"newspaper": "江城晚报"}, {"newspaper": "内蒙古法制报"}, {"newspaper": "无"},
             {"date_from": d}, {"date_to": d}, {"date_from": d, "date_to": d + dt.timedelta(days=3), "newspaper": "江城晚报"},
         ]
-        for bind in (reader, s):  # the lean reader and SQLAlchemy run the same SQL
+        for bind, first_issues in ((reader, 64), (s, 64), (reader, 2), (reader, 1)):  # the lean reader and SQLAlchemy run the same SQL
+            monkeypatch.setattr(queries, "FIRST_ISSUES", first_issues)  # few: the walk's fallback to SQLite's own plan
             for f in metric_filters:
                 every = queries.list_metrics(bind, **f)  # no limit: the planner's own plan
                 want = _brute_metrics(metrics, **f)
@@ -149,7 +150,7 @@ def test_first_pages_walk_the_issue_date_index_on_sqlite(sqlite_url, tmp_path, f
     write_corpus(tmp_path / "corpus", 4)
     run(sqlite_url, "load", str(tmp_path / "corpus"))
     plans = _page_plans(sqlite_url, **filters)
-    assert len(plans) == 2
+    assert len(plans) >= 2
     for plan in plans:
         if "newspaper" in filters:  # that newspaper's issues in date order, from the unique index on (newspaper_id, date)
             assert plan[0] == "SEARCH newspaper USING COVERING INDEX sqlite_autoindex_newspaper_1 (name=?)", plan
@@ -159,6 +160,25 @@ def test_first_pages_walk_the_issue_date_index_on_sqlite(sqlite_url, tmp_path, f
         # sorted a date at a time, never all rows at once, and no index built over a whole table per query
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
         assert not any("AUTOMATIC" in step or step.startswith("SCAN") for step in plan[1:]), plan
+
+
+def test_a_filter_on_the_metric_walks_the_first_issues_then_leaves_it_to_sqlite(sqlite_url, tmp_path, monkeypatch):
+    write_corpus(tmp_path / "corpus", 12)
+    run(sqlite_url, "load", str(tmp_path / "corpus"))
+    monkeypatch.setattr(queries, "FIRST_ISSUES", 5)
+    reader = readdb.connect(sqlite_url)
+    assert reader is not None and isinstance(reader.conn, sqlite3.Connection)
+    with reader:
+        rare = reader.execute("SELECT subject_key FROM metric WHERE subject_key IS NOT NULL GROUP BY 1 ORDER BY count(*), 1").scalars()[0]
+        for filters, fallback in (({"subject_key": "民警"}, False), ({"subject_key": rare}, True), ({"unit": "无此单位"}, True)):
+            rec = Recorder(reader)
+            queries.list_metrics(rec, limit=5, **filters)
+            plans = [_plan(reader.conn, sql, params) for sql, params in rec.sent]
+            assert "OFFSET 4" in rec.sent[0][0] and plans[0][0] == "SCAN issue USING INDEX ix_issue_date", rec.sent[0]
+            assert plans[1][0] == "SEARCH issue USING INDEX ix_issue_date (date<?)", plans[1]  # the first 5 issues' dates
+            assert len(plans) == (3 if fallback else 2), (filters, rec.sent)
+            if filters.get("subject_key") == rare:
+                assert "SEARCH metric USING INDEX ix_metric_subject_key (subject_key=?)" in plans[2], plans[2]
 
 
 def _steps(url: str, page: Any) -> int:
@@ -186,13 +206,6 @@ def test_first_page_work_does_not_grow_with_the_archive(sqlite_url, tmp_path):
     write_corpus(tmp_path / "corpus", 20)
     run(sqlite_url, "load", str(tmp_path / "corpus"))
     small = {name: _steps(sqlite_url, page) for name, page in pages.items()}
-    # a subject key: walked when its metrics are common enough to fill a page early, else read from its index
-    with readdb.connect(sqlite_url) as reader:
-        keys = reader.execute("SELECT subject_key, count(*) FROM metric WHERE subject_key IS NOT NULL GROUP BY 1 ORDER BY 2, 1").scalars()
-    [common_plan] = _page_plans(sqlite_url, subject_key="民警")[:1]
-    assert common_plan[0] == "SCAN issue USING INDEX ix_issue_date", common_plan
-    [rare_plan] = _page_plans(sqlite_url, subject_key=keys[0])[:1]
-    assert "SEARCH metric USING INDEX ix_metric_subject_key (subject_key=?)" in rare_plan, rare_plan
     every_small = _steps(sqlite_url, lambda r: queries.list_metrics(r))
     write_corpus(tmp_path / "corpus", 60)  # the same 20 pages, and 40 more of later dates
     run(sqlite_url, "load", str(tmp_path / "corpus"))
