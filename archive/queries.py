@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
 from archive import columns
 from archive.errors import NotFound
@@ -60,6 +61,39 @@ def list_issues(bind: Bind, newspaper: str | None = None) -> list[dict]:
 # an article row joined to its issue and newspaper (the readers' common FROM)
 WITH_ISSUE = " JOIN issue ON article.issue_id = issue.id JOIN newspaper ON issue.newspaper_id = newspaper.id"
 
+# The first page of `articles` and `metrics` on SQLite. Written as JOINs, SQLite's planner scans every
+# article (or metric), joins each to its issue and sorts them all before it takes 20 (`SCAN metric … USE
+# TEMP B-TREE FOR ORDER BY`: 44 ms at 2,000 pages, 680 ms at 20,000). Both lists are in issue
+# date order first, so loop over the issues along ix_issue_date and over each issue's articles (and their
+# metrics) along their issue_id (article_id) index: SQLite then sorts only the rows of one date at a time
+# on the rest of the ORDER BY (`USE TEMP B-TREE FOR RIGHT PART OF ORDER BY`) and stops once the LIMIT is
+# met. CROSS JOIN is how SQLite is told the order of the loops (its planner never reorders one);
+# INDEXED BY keeps it from building an automatic index over the whole inner table instead (without ANALYZE
+# statistics it believes the outer loop to be huge). INDEXED BY is SQLite's own syntax and CROSS JOIN
+# takes no ON clause elsewhere, so the other engines keep the JOINs, which their planners order
+# themselves. Only a page (a LIMIT) is walked: every row is read as fast by SQLite's own plan (and a
+# filter on the metric walks a few issues first: list_metrics). The rows and their order are the same
+# either way (tests/test_query_plans.py holds the plans, the work and the order).
+ISSUE_JOIN = "newspaper.id = issue.newspaper_id"
+IN_ISSUE_ORDER_JOINS = (ISSUE_JOIN, "article.issue_id = issue.id")
+
+
+def issues_in_order(newspaper: str | None) -> str:
+    """The issues in date order, as SQLite is to loop over them. One newspaper's come in date order from
+    the unique index on (newspaper_id, date): its issues alone are read, not every issue."""
+    return "newspaper CROSS JOIN issue" if newspaper else "issue CROSS JOIN newspaper"
+
+
+def in_issue_order(newspaper: str | None) -> str:
+    """The tables of a page of articles in the order SQLite is to loop over them (joined by IN_ISSUE_ORDER_JOINS)."""
+    return issues_in_order(newspaper) + " CROSS JOIN article INDEXED BY ix_article_issue_id"
+
+
+def is_sqlite(bind: Bind) -> bool:
+    """Whether `bind` (a Reader, a SQLAlchemy connection, or a session) reads a SQLite database."""
+    holder: Any = bind.get_bind() if hasattr(bind, "get_bind") else bind
+    return bool(holder.dialect.name == "sqlite")
+
 
 def list_articles(
     bind: Bind,
@@ -71,14 +105,21 @@ def list_articles(
     limit: int | None = None,
 ) -> list[dict]:
     """Articles in issue order (date, newspaper, file, position in it), with the page each is on."""
-    where, params = _where(
+    conditions = (
         ("issue.date = :date", date), ("issue.date >= :date_from", date_from), ("issue.date <= :date_to", date_to),
         ("newspaper.name = :newspaper", newspaper),
     )
+    if limit is not None and is_sqlite(bind):  # a page: walk the issues in date order and stop at the limit (in_issue_order)
+        where, params = _where(*conditions, joins=IN_ISSUE_ORDER_JOINS)
+        tables = in_issue_order(newspaper)
+    else:
+        where, params = _where(*conditions)
+        tables = "article" + WITH_ISSUE
+    # article.id last: (source, position in it) already names one article; the id keeps the order total regardless
     sql = (
         "SELECT article.id, newspaper.name, issue.date, article.page, article.page_name, article.ordinal, "
-        "article.title, article.byline, article.paragraph_count, article.char_count FROM article"
-        + WITH_ISSUE + where + " ORDER BY issue.date, newspaper.name, article.source_id, article.ordinal"
+        "article.title, article.byline, article.paragraph_count, article.char_count FROM "
+        + tables + where + " ORDER BY issue.date, newspaper.name, article.source_id, article.ordinal, article.id"
     )
     if limit is not None:
         sql += " LIMIT :limit"
@@ -87,11 +128,13 @@ def list_articles(
     return [_plain(dict(zip(keys, r))) for r in _rows(bind, sql, params)]
 
 
-def _where(*conditions: tuple[str, object]) -> tuple[str, dict]:
-    """' WHERE a AND b' for the conditions whose value is given, and their parameters by name."""
+def _where(*conditions: tuple[str, object], joins: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """' WHERE a AND b' for the join conditions and the conditions whose value is given, and their
+    parameters by name."""
     used = [(c, v) for c, v in conditions if v]
     params = {_parameter(c): v for c, v in used}
-    return (" WHERE " + " AND ".join(c for c, _ in used) if used else ""), params
+    clauses = [*joins, *(c for c, _ in used)]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _parameter(condition: str) -> str:
@@ -231,26 +274,58 @@ def list_metrics(
     limit: int | None = None,
 ) -> list[dict]:
     """Metrics with where they were stated: date, newspaper, article, subject, value, unit, qualifier."""
-    where, params = _where(
+    of_metric = (
         ("metric.unit = :unit", unit), ("metric.kind = :kind", kind),
         ("metric.subject LIKE :subject ESCAPE '/'", subject and "%" + _like_escaped(subject) + "%"),
-        ("metric.subject_key = :subject_key", subject_key), ("newspaper.name = :newspaper", newspaper),
-        ("issue.date >= :date_from", date_from), ("issue.date <= :date_to", date_to),
+        ("metric.subject_key = :subject_key", subject_key),
     )
+    of_issue = (("newspaper.name = :newspaper", newspaper), ("issue.date >= :date_from", date_from), ("issue.date <= :date_to", date_to))
+    if limit is None or not is_sqlite(bind):
+        return _metric_rows(bind, PLANNED_METRICS, _where(*of_metric, *of_issue), limit)
+    walk, joins = in_issue_order(newspaper) + METRICS_IN_ISSUE_ORDER, (*IN_ISSUE_ORDER_JOINS, *METRICS_IN_ISSUE_ORDER_JOINS)
+    if not any(v for _, v in of_metric):  # a page: see in_issue_order
+        return _metric_rows(bind, walk, _where(*of_metric, *of_issue, joins=joins), limit)
+    # A filter on the metric itself may match few metrics, or none, and then the walk would visit every
+    # metric to find them, slower than SQLite's own plan (a scan, or ix_metric_subject_key) and a sort of
+    # the matches (at 20,000 pages, `--unit` that matches nothing: 287 ms against 111). So walk the first
+    # FIRST_ISSUES issues only; when they hold less than the page, SQLite's plan finds it.
+    where, params = _where(*of_issue, joins=(ISSUE_JOIN,))
+    last = _rows(bind, f"SELECT issue.date FROM {issues_in_order(newspaper)}{where} ORDER BY issue.date LIMIT 1 OFFSET {FIRST_ISSUES - 1}", params)
+    if not last:  # no more issues than that: walk them all
+        return _metric_rows(bind, walk, _where(*of_metric, *of_issue, joins=joins), limit)
+    # every issue up to that one's date (all of that date's): their metrics come first in the order
+    page = _metric_rows(bind, walk, _where(*of_metric, *of_issue, ("issue.date <= :first_issues_end", last[0][0]), joins=joins), limit)
+    if len(page) == limit:
+        return page
+    return _metric_rows(bind, PLANNED_METRICS, _where(*of_metric, *of_issue), limit)
+
+
+# SQLite's own plan for metrics, and the other engines' (see in_issue_order)
+PLANNED_METRICS = "metric JOIN article ON metric.article_id = article.id JOIN paragraph ON metric.paragraph_id = paragraph.id" + WITH_ISSUE
+# in_issue_order's loops carried on to each article's metrics and their paragraphs.
+METRICS_IN_ISSUE_ORDER = " CROSS JOIN metric INDEXED BY ix_metric_article_id CROSS JOIN paragraph"
+METRICS_IN_ISSUE_ORDER_JOINS = ("metric.article_id = article.id", "paragraph.id = metric.paragraph_id")
+FIRST_ISSUES = 64  # issues walked for a page of metrics filtered on the metric, before SQLite's plan is tried
+_METRIC_KEYS = ("id", "date", "newspaper", "article_id", "title", "subject", "subject_key", "value", "value_high",
+                "unit", "qualifier", "kind", "surface")
+
+
+def _metric_rows(bind: Bind, tables: str, where: tuple[str, dict], limit: int | None) -> list[dict]:
+    """list_metrics' rows from these tables (joined by `where`, with its parameters), in its order."""
+    condition, params = where
+    # metric.id last: (article, paragraph's position, metric's position) already names one metric; the id
+    # keeps the order total regardless
     sql = (
         "SELECT metric.id, issue.date, newspaper.name, article.id, article.title, metric.subject, metric.subject_key, "
-        "metric.value, metric.value_high, metric.unit, metric.qualifier, metric.kind, metric.surface FROM metric "
-        "JOIN article ON metric.article_id = article.id JOIN paragraph ON metric.paragraph_id = paragraph.id"
-        + WITH_ISSUE + where + " ORDER BY issue.date, article.id, paragraph.ordinal, metric.ordinal"
+        "metric.value, metric.value_high, metric.unit, metric.qualifier, metric.kind, metric.surface FROM "
+        + tables + condition + " ORDER BY issue.date, article.id, paragraph.ordinal, metric.ordinal, metric.id"
     )
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = int(limit)
-    keys = ("id", "date", "newspaper", "article_id", "title", "subject", "subject_key", "value", "value_high",
-            "unit", "qualifier", "kind", "surface")
     out = []
     for r in _rows(bind, sql, params):
-        row = dict(zip(keys, r))
+        row = dict(zip(_METRIC_KEYS, r))
         row["value"], row["value_high"] = _numeric(row["value"]), _numeric(row["value_high"])
         out.append(_plain(row))
     return out

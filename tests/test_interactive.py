@@ -107,10 +107,11 @@ def test_head_revision_constant_matches_the_migrations():
 
 
 def test_cli_choices_match_the_modules_that_own_them():
-    from archive import export, sql
+    from archive import export, searchtext, sql
 
     assert cli.EXPORT_FORMATS == export.FORMATS and cli.BINARY_FORMATS == export.BINARY_FORMATS
     assert cli.SQL_TIMEOUT == sql.DEFAULT_TIMEOUT
+    assert cli.SEARCH_ORDERS == searchtext.ORDERS
 
 
 def test_a_missing_file_is_one_line_and_is_not_created(tmp_path):
