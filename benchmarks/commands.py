@@ -123,14 +123,15 @@ def compile_package() -> None:
     compileall.compile_dir(str(Path(archive.__file__).parent), quiet=1)
 
 
-def command_rows(db_path: Path, runs: int = 5) -> list[Row]:
-    """One row a command: its median wall time, the sqlite3 shell's for the same SQL, and the ratio."""
+def command_rows(db_path: Path, runs: int = 5, commands: tuple[tuple[str, list[str]], ...] = COMMANDS) -> list[Row]:
+    """One row a command (`commands`: label and arguments): its median wall time, the sqlite3 shell's for
+    the same SQL, and the ratio."""
     url = f"sqlite:///{db_path}"
     compile_package()
     archive = shutil.which("archive") or str(Path(sys.executable).with_name("archive"))
     shell = shutil.which("sqlite3")
     rows = [Row("commands", "python -c pass (interpreter start)", _wall_ms([sys.executable, "-c", "pass"], runs=runs), "ms")]
-    for label, args in COMMANDS:
+    for label, args in commands:
         try:
             value = _wall_ms([archive, "--db", url, *args], runs=runs)
         except subprocess.CalledProcessError as exc:  # an option this version lacks: say so, go on

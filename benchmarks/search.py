@@ -146,6 +146,16 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
     return statistics.median(times), times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))], result
 
 
+def time_term(s: Session, term: str, repeat: int = REPEAT) -> dict:
+    """The first page as `archive search` makes it (20 hits newest first, with snippets, no count) and
+    the count of every hit, each timed `repeat` times in this process: medians and p95s in ms."""
+    q = parse_query(term)
+    page_med, page_p95, _ = timed(lambda: hits_for_keys(s, q, find_keys(s, q, limit=20, count=False)[1]), repeat)
+    count_med, count_p95, (hits, _) = timed(lambda: find_keys(s, q, limit=0), repeat)
+    return dict(query=term, length=len(term), hits=hits, page_median_ms=page_med, page_p95_ms=page_p95,
+                count_median_ms=count_med, count_p95_ms=count_p95)
+
+
 def sizes(engine) -> dict:
     with engine.connect() as c:
         if engine.dialect.name == "sqlite":
@@ -157,10 +167,14 @@ def sizes(engine) -> dict:
         else:
             index = c.execute(text("SELECT data_length + index_length FROM information_schema.tables "
                                    "WHERE table_schema = DATABASE() AND table_name = 'search_doc'")).scalar()
-        text_bytes = c.execute(text("SELECT sum(octet_length(text)) FROM paragraph")
-                               if engine.dialect.name != "sqlite" else
-                               text("SELECT sum(length(CAST(text AS BLOB))) FROM paragraph")).scalar()
-    return {"index_bytes": int(index), "text_bytes": int(text_bytes)}
+        size = "octet_length({})" if engine.dialect.name != "sqlite" else "length(CAST({} AS BLOB))"
+        text_bytes = c.execute(text(f"SELECT sum({size.format('text')}) FROM paragraph")).scalar() or 0
+        # every text the index holds: paragraphs, and the titles, subtitles, kickers and section headings
+        others = c.execute(text(
+            f"SELECT (SELECT coalesce(sum({size.format('title')}), 0) + coalesce(sum({size.format('subtitle')}), 0)"
+            f" + coalesce(sum({size.format('kicker')}), 0) FROM article)"
+            f" + (SELECT coalesce(sum({size.format('heading')}), 0) FROM section)")).scalar()
+    return {"index_bytes": int(index or 0), "text_bytes": int(text_bytes), "indexed_bytes": int(text_bytes + others)}
 
 
 def run(n_paragraphs: int, url: str | None = None) -> list[dict]:
@@ -194,20 +208,17 @@ def run(n_paragraphs: int, url: str | None = None) -> list[dict]:
     rows = []
     with Session(engine) as s:
         for term in SINGLE + COMMON + RARE + LONG:
-            q = parse_query(term)
-            page_med, page_p95, _ = timed(lambda: hits_for_keys(s, q, find_keys(s, q, limit=20, count=False)[1]), REPEAT)
-            count_med, count_p95, (hits, _) = timed(lambda: find_keys(s, q, limit=0), REPEAT)
+            row = time_term(s, term)
             like = {"p": f"%{term}%"}
             like_page, _, _ = timed(lambda: s.execute(text(LIKE_PAGE), like).all(), LIKE_REPEAT)
             like_count, _, _ = timed(lambda: s.execute(text(
                 "SELECT count(*) FROM paragraph WHERE text LIKE :p"), like).scalar(), LIKE_REPEAT)
-            row = dict(query=term, length=len(term), hits=hits, page_median_ms=page_med, page_p95_ms=page_p95,
-                       count_median_ms=count_med, count_p95_ms=count_p95, like_page_ms=like_page,
-                       like_count_ms=like_count)
+            row.update(like_page_ms=like_page, like_count_ms=like_count)
             rows.append(row)
-            print(f"{term + ' ' * (14 - width(term))} {len(term):>3} {hits:>8,} | {page_med:>8.1f} {page_p95:>7.1f} | "
-                  f"{count_med:>9.1f} {count_p95:>7.1f} | {like_page:>9.1f} {like_count:>10.1f} | "
-                  f"{like_page / page_med:>6.0f} {like_count / count_med:>7.0f}", flush=True)
+            page_med, count_med = row["page_median_ms"], row["count_median_ms"]
+            print(f"{term + ' ' * (14 - width(term))} {len(term):>3} {row['hits']:>8,} | {page_med:>8.1f} "
+                  f"{row['page_p95_ms']:>7.1f} | {count_med:>9.1f} {row['count_p95_ms']:>7.1f} | {like_page:>9.1f} "
+                  f"{like_count:>10.1f} | {like_page / page_med:>6.0f} {like_count / count_med:>7.0f}", flush=True)
     engine.dispose()
     return rows
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 
 from benchmarks import corpus
@@ -66,3 +68,48 @@ def test_command_floor_replays_the_commands_own_sql(tmp_path, seed_dir):
     with sqlite3.connect(path) as conn:
         conn.executescript(script)  # every captured statement runs as it stands
     assert script.count("SELECT") >= 2
+
+
+def test_scale_nests_the_corpus_and_counts_the_cpu_of_orphaned_processes(tmp_path):
+    """`benchmarks.scale`: the smaller corpora are the larger one's first pages, and the CPU of a load counts
+    the processes its forkserver leaves behind (a grandchild burning 0.4 CPU-s after its parent exited)."""
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.scale import nest
+
+    files = corpus.write_corpus(tmp_path / "big", 3)
+    small = nest(files[:2], tmp_path / "small")
+    assert sorted(p.name for p in small.iterdir()) == [f.name for f in files[:2]]
+    assert (small / files[0].name).stat().st_ino == files[0].stat().st_ino
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass"
+    orphaning = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {burn!r}])"
+    # in a process of its own: tree_run makes its process a subreaper and waits for every child
+    probe = f"import json, sys; from benchmarks.scale import tree_run; print(json.dumps(tree_run([sys.executable, '-c', {orphaning!r}])))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=os.getcwd())
+    run = json.loads(out.stdout)
+    assert run["exit"] == 0 and not run["uncounted"]
+    assert run["cpu_seconds"] >= 0.4
+
+
+def test_scale_tables_have_a_row_a_size_and_net_figures():
+    from benchmarks.scale import tables
+
+    def result(label: str, files: int, seconds: float) -> dict:
+        return {
+            "label": label, "paragraphs": files * 30, "db_bytes": files * 80_000, "index_bytes": files * 40_000,
+            "indexed_bytes": files * 12_000, "load_average_reads": "1.00 1.00 1.00",
+            "load": {"files": files, "seconds": seconds, "cpu_seconds": seconds * 1.5, "failed": 0, "uncounted": False,
+                     "load_average": ["0.50 0.4 0.3", "1.50 1.0 0.5"]},
+            "commands": [{"name": "archive search 警", "ms": 80.0, "shell_ms": 4.0, "note": ""}],
+            "terms": [{"query": "警", "hits": files * 28, "page_median_ms": 1.0, "count_median_ms": 2.0}],
+        }
+
+    start = {"seconds": 1.0, "cpu_seconds": 1.5}
+    out = tables([result("1,000", 1000, 11.0), result("10,000", 10_000, 101.0)], start).splitlines()
+    rows = [line for line in out if line.startswith("| 1")]
+    assert [r.split(" | ")[0] for r in rows] == ["| 1,000", "| 10,000"] * 4
+    # net of the one-page load's start-up: (1000 - 1) pages in 10 s, 15 CPU-s over 999 pages
+    assert "| 1,000 | 30,000 | 11 | 90.9 | 99.9 | 16.5 | 15.0 | 0 | 80.0 | 80.0 | 12.0 | 40.0 | 3.33× | 0.50 → 1.50 |" in out
+    assert "| 10,000 | 80.0 (4.00) | 1.00 |" in out and "| 1,000 | 1.00 / 2.00 |" in out
