@@ -753,12 +753,13 @@ def destination(path: str | None) -> Iterator[BinaryIO]:
     """stdout, or a file that appears only when the export finished (a failed one leaves nothing)."""
     import os
     import sys
-    import tempfile
 
     if not path:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
+    import tempfile  # (and random: not needed for stdout)
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".export-", dir=folder)
     try:
