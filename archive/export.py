@@ -18,10 +18,11 @@ import datetime as dt
 import io
 import json
 import operator
+import re
 import sqlite3
 from contextlib import closing, contextmanager
 from decimal import Decimal
-from itertools import islice
+from itertools import islice, repeat
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence, TypeVar
 
@@ -72,22 +73,24 @@ def _relation_rows(conn: Connection, name: str) -> sql.Rows:
 # --- SQLite: CSV from SQLite's own text ------------------------------------------------------------
 
 
-def _csv_special() -> bytes:
-    """The ASCII characters that make this Python's csv module quote a field (or write it otherwise)."""
+def _csv_special(terminator: str = "\n") -> bytes:
+    """The ASCII characters that make this Python's csv module quote a field (or write it otherwise), with
+    lines ending in `terminator`."""
     special = []
     for c in map(chr, range(128)):
         out = io.StringIO()
         try:
-            csv.writer(out, lineterminator="\n").writerow([f"a{c}b", "x"])
+            csv.writer(out, lineterminator=terminator).writerow([f"a{c}b", "x"])
         except csv.Error:
             special.append(c)
             continue
-        if out.getvalue() != f"a{c}b,x\n":
+        if out.getvalue() != f"a{c}b,x{terminator}":
             special.append(c)
     return "".join(special).encode()
 
 
 CSV_SPECIAL = _csv_special()  # ',', '"' and '\n' on Python 3.11 (it does not quote a lone '\r')
+CSV_SPECIAL_CRLF = _csv_special("\r\n")  # for --excel: '\r' too
 
 
 CSV_SPECIAL_CHARS = [bytes([c]) for c in CSV_SPECIAL]
@@ -296,7 +299,7 @@ def _csv_field(v: bytes | float) -> bytes:
 # --- PostgreSQL: CSV lines made by the server -------------------------------------------------------
 
 
-def _pg_field(t: Kind | None, v: str) -> tuple[str, str | None] | None:
+def _pg_field(t: Kind | None, v: str, special: bytes = CSV_SPECIAL) -> tuple[str, str | None] | None:
     """SQL for a column's text as write_csv writes its Python value (NULL: empty), and SQL that is true
     where it cannot make it (the row is then written from its values); None for a type it does not know."""
     kind = t.name if t else None
@@ -314,8 +317,8 @@ def _pg_field(t: Kind | None, v: str) -> tuple[str, str | None] | None:
     if kind == "date":
         return f"to_char({v}, 'YYYY-MM-DD')", dates
     if kind == "text":
-        special = " OR ".join(f"strpos({v}, chr({c})) > 0" for c in CSV_SPECIAL)
-        return f"CASE WHEN {special} THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END", None
+        quote = " OR ".join(f"strpos({v}, chr({c})) > 0" for c in special)
+        return f"CASE WHEN {quote} THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END", None
     return None
 
 
@@ -335,28 +338,38 @@ def _pg_value(t: Kind | None, s: str | None) -> str:
     return s
 
 
-def _postgresql_csv_body(driver: psycopg.Connection[Any], q: Callable[[str], str], relation: Relation) -> sql.CsvBody | None:
+def _postgresql_csv_body(
+    driver: psycopg.Connection[Any], q: Callable[[str], str], relation: Relation, crlf: bool = False
+) -> sql.CsvBody | None:
     """A CSV writer for a PostgreSQL table or view whose columns are integers, exact decimals, text,
-    dates, timestamps or booleans, or None otherwise (and before PostgreSQL 13, which lacks trim_scale).
+    dates, timestamps or booleans, or None otherwise (and before PostgreSQL 13, which lacks trim_scale,
+    or when the connection's client encoding is not UTF-8: the lines are passed on as they come). `crlf`: lines end in CRLF and fields holding a carriage return are quoted, as `--excel` writes them.
 
-    The server writes each row as the CSV line write_csv would write (see _pg_field), in one COPY
-    statement (binary: the lines come unescaped); Python joins the lines of a batch. (COPY's own CSV
-    differs from the csv module's: it quotes empty strings and carriage returns.) A row the server cannot write so
-    comes with its values as JSON text and is written from them, as write_csv would.
+    The server writes each row as the CSV line write_csv would write (see _pg_field), its line end
+    included, and streams the lines with `COPY (SELECT line …) TO STDOUT (FORMAT binary)`: a line
+    arrives as it is (COPY's text format would escape every line break inside a quoted field), in a
+    message of its own after a field count and a length, which a slice strips; a batch of lines is
+    joined in one call, without a Python string a line. (COPY's own CSV differs from the csv
+    module's: it quotes empty strings and carriage returns.) A row the server cannot write (see
+    _pg_field) comes as a NULL line with its values as JSON text in a second column, and is written from
+    them by the csv module; where no column can need that, the statement has the line alone.
     """
     columns = relation.columns
-    if len(columns) < 2 or driver.info.server_version < 130000:
+    if len(columns) < 2 or driver.info.server_version < 130000 or driver.info.encoding != "utf-8":
         return None
-    found = [_pg_field(t, q(c)) for c, t in zip(columns, relation.kinds)]
+    found = [_pg_field(t, q(c), CSV_SPECIAL_CRLF if crlf else CSV_SPECIAL) for c, t in zip(columns, relation.kinds)]
     fields = [f for f in found if f is not None]
     if len(fields) < len(found):
         return None
+    terminator = "\r\n" if crlf else "\n"
     # concat() writes NULL as nothing, in one call for the row
-    line = "concat(" + ", ',', ".join(f for f, _ in fields) + ")"
+    line = "concat(" + ", ',', ".join(f for f, _ in fields) + f", {_pg_text(terminator)})"
     flags = [flag for _, flag in fields if flag]
+    values = ""
     if flags:
         line = f"CASE WHEN {' OR '.join(flags)} THEN NULL ELSE {line} END"
-    values = ", ".join(f"{q(c)}::text" for c in columns)
+        each = ", ".join(f"{q(c)}::text" for c in columns)
+        values = f", CASE WHEN archive_csv_line IS NULL THEN json_build_array({each})::text END"
     source = q(relation.name)
     with driver.cursor() as cursor:
         cursor.execute("SELECT relkind = 'v' FROM pg_class WHERE oid = to_regclass(%s)", (source,))
@@ -366,40 +379,60 @@ def _postgresql_csv_body(driver: psycopg.Connection[Any], q: Callable[[str], str
             # for every place the line names it (v_fact's `restated`, a subquery: 4 s instead of 1.7 s).
             source = f"(SELECT * FROM {source} OFFSET 0) AS archive_view"
     statement = (
-        f"SELECT archive_csv_line, CASE WHEN archive_csv_line IS NULL THEN json_build_array({values})::text END "
+        f"SELECT archive_csv_line{values} "
         f"FROM (SELECT {line} AS archive_csv_line, * FROM {source}) AS s ORDER BY {', '.join(map(q, relation.key))}"
     )
     kinds = relation.kinds
+    # A row's message: the field count (2 bytes), then each field's length (4 bytes; -1 for NULL) and bytes.
+    # With the JSON column, a row written by the server ends in that column's NULL.
+    line_of = operator.itemgetter(slice(6, -4 if flags else None))
+
+    def from_values(batch: list[memoryview]) -> bytes:
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator=terminator)
+        for row in batch:
+            if row[2:6] == _PG_NULL:
+                writer.writerow([_pg_value(t, s) for t, s in zip(kinds, json.loads(bytes(row[10:])))])
+            else:
+                text.write(bytes(line_of(row)).decode("utf-8"))
+        return text.getvalue().encode("utf-8")
 
     def write(out: sql.ByteSink) -> Iterator[int]:
         # COPY streams the rows without a round trip per batch, and the server plans the statement for
         # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
-        with driver.cursor() as cursor, cursor.copy(
-            f"COPY ({statement}) TO STDOUT (FORMAT binary)"
-        ) as copy:
-            copy.set_types(["text", "text"])
-            rows = copy.rows()
+        with driver.cursor() as cursor, cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT binary)") as copy:
+            rows: Iterator[memoryview] = iter(copy)  # type: ignore[arg-type]  # (psycopg's Buffer: memoryviews here)
+            first = True
             while batch := list(islice(rows, BATCH_ROWS)):
-                try:
-                    body = "\n".join(map(_first, batch))
-                except TypeError:  # a row written from its values
-                    text = io.StringIO()
-                    writer = csv.writer(text, lineterminator="\n")
-                    for line_, row in batch:
-                        if line_ is None:
-                            writer.writerow([_pg_value(t, s) for t, s in zip(kinds, json.loads(row))])
-                        else:
-                            text.write(line_ + "\n")
-                    body = text.getvalue()[:-1]
-                out.write((body + "\n").encode("utf-8"))
+                if first:  # the file header comes before the first row: signature, flags, extension's length
+                    head = batch[0]
+                    batch[0] = head[_PG_HEADER + int.from_bytes(head[_PG_HEADER - 4:_PG_HEADER], "big"):]
+                    first = False
+                if batch[-1] == _PG_TRAILER:  # the end: a field count of -1
+                    batch.pop()
+                if flags and any(map(operator.eq, repeat(_PG_NULL), map(_NULL_LINE, batch))):
+                    body = from_values(batch)
+                else:
+                    body = b"".join(map(line_of, batch))
+                out.write(body)
                 yield len(batch)
 
     return write
 
 
-def _first(row: tuple[Any, ...]) -> Any:  # a line, or None: the join above then fails with TypeError
-    return row[0]
+_PG_HEADER = 19  # PGCOPY\n\377\r\n\0, flags (4 bytes), the header extension's length (4 bytes)
+_PG_TRAILER = b"\xff\xff"
+_PG_NULL = b"\xff\xff\xff\xff"
+_NULL_LINE = operator.itemgetter(slice(2, 6))  # the first field's length
 
+
+def _pg_text(s: str) -> str:
+    """A PostgreSQL string literal of `s` (line ends)."""
+    return "E'" + s.encode("unicode_escape").decode("ascii") + "'"
+
+
+def _postgresql_excel_body(driver: psycopg.Connection[Any], q: Callable[[str], str], relation: Relation) -> sql.CsvBody | None:
+    return _postgresql_csv_body(driver, q, relation, crlf=True)
 
 
 @contextmanager
@@ -429,7 +462,9 @@ def open_rows(
         # a server-side cursor streams the rows. (The statement is the archive's own, on a name found in the
         # catalog: it needs none of the temporary login that guards `archive sql`.)
         server_side = lambda: pg.cursor(name="archive_export")  # noqa: E731
-        with _driver_rows(pg, name, psycopg.Error, postgresql_relation, _postgresql_csv_body, server_side) as rows:
+        with _driver_rows(
+            pg, name, psycopg.Error, postgresql_relation, _postgresql_csv_body, server_side, _postgresql_excel_body
+        ) as rows:
             yield rows
     else:
         with sql.readonly_connection(url) as conn:
@@ -448,6 +483,7 @@ def _driver_rows(
     read_relation: Callable[[DriverConnection, str], Relation],
     csv_body: Callable[[DriverConnection, Callable[[str], str], Relation], sql.CsvBody | None],
     cursor: Callable[[], sqlite3.Cursor | psycopg.ServerCursor[Any]],
+    excel_body: Callable[[DriverConnection, Callable[[str], str], Relation], sql.CsvBody | None] | None = None,
 ) -> Iterator[sql.Rows]:
     """The rows of table or view `name` on a read-only DB-API connection (closed when done), its columns
     from the catalog (`read_relation`), typed as the driver types them (SQLite's by archive.sql's
@@ -462,7 +498,8 @@ def _driver_rows(
                 while batch := cur.fetchmany(BATCH_ROWS):
                     yield from batch
 
-        yield sql.Rows(relation.columns, rows(), relation.kinds, csv_body(conn, quoted, relation))
+        excel = excel_body(conn, quoted, relation) if excel_body else None
+        yield sql.Rows(relation.columns, rows(), relation.kinds, csv_body(conn, quoted, relation), excel)
     except errors as exc:
         raise sql.driver_failure(exc) from exc
     finally:
@@ -533,12 +570,13 @@ class _Transcoded:
 
 
 def write_csv(rows: sql.Rows, out: BinaryIO, encoding: str = "utf-8", bom: bool = False) -> Iterator[int]:
-    if rows.csv_body is not None and not bom:
+    fast = rows.excel_body if bom else rows.csv_body
+    if fast is not None:
         sink: sql.ByteSink = out if codecs.lookup(encoding).name == "utf-8" else _Transcoded(out, encoding)
         header = io.StringIO()
-        csv.writer(header, lineterminator="\n").writerow(rows.columns)
-        sink.write(header.getvalue().encode("utf-8"))
-        yield from rows.csv_body(sink)
+        csv.writer(header, lineterminator="\r\n" if bom else "\n").writerow(rows.columns)
+        sink.write(("\ufeff" if bom else "").encode("utf-8") + header.getvalue().encode("utf-8"))
+        yield from fast(sink)
         return
     text = io.TextIOWrapper(out, encoding=encoding, newline="", write_through=True)
     if bom:
@@ -715,12 +753,13 @@ def destination(path: str | None) -> Iterator[BinaryIO]:
     """stdout, or a file that appears only when the export finished (a failed one leaves nothing)."""
     import os
     import sys
-    import tempfile
 
     if not path:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
+    import tempfile  # (and random: not needed for stdout)
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".export-", dir=folder)
     try:

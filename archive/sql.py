@@ -382,6 +382,7 @@ class Rows:
         rows: Iterator[tuple],
         types: list[Kind | None] | None = None,
         csv_body: CsvBody | None = None,
+        excel_body: CsvBody | None = None,
     ):
         self.columns = columns
         self.rows = rows
@@ -389,6 +390,7 @@ class Rows:
         # csv_body(out) -> batches written: the same CSV body (UTF-8, no header) by a faster route, when
         # the rows' source has one (archive.export: a SQLite table of integers and text)
         self.csv_body = csv_body
+        self.excel_body = excel_body  # the same with CRLF line ends, for `--excel` (archive.export: PostgreSQL)
 
 
 def execute(conn: Connection, statement: str) -> Rows:
