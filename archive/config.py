@@ -9,11 +9,17 @@ DEFAULT_URL = "sqlite:///archive.db"
 ENV_VAR = "ARCHIVE_DATABASE_URL"
 
 
+# PostgreSQL URLs that name no driver or psycopg2 (SQLAlchemy's default): archive writes, migrates and
+# exports through psycopg 3, and reads through psycopg2 by itself where that is faster (docs/engines.md).
+POSTGRES_SCHEMES = re.compile(r"^(?:postgres|postgresql|postgresql\+psycopg2)://", re.IGNORECASE)
+
+
 def resolve_database_url(explicit: str | None = None) -> str:
-    """Return the database URL: `explicit` (--db), then $ARCHIVE_DATABASE_URL, then ./archive.db."""
+    """Return the database URL: `explicit` (--db), then $ARCHIVE_DATABASE_URL, then ./archive.db; a
+    PostgreSQL URL as `postgresql+psycopg://` whatever driver it names."""
     for candidate in (explicit, os.environ.get(ENV_VAR)):
         if candidate and candidate.strip():
-            return candidate.strip()
+            return POSTGRES_SCHEMES.sub("postgresql+psycopg://", candidate.strip(), count=1)
     return DEFAULT_URL
 
 
