@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -194,10 +194,12 @@ class GroupWriter:
     - Ids are handed out as before: each file reads the next ids inside the transaction, after the
       files before it, so the same files give the same rows whatever the batches were.
 
-    A batch is committed after `files` files, `seconds` after its first, when the next file is not
-    ready (`idle`: the writer would only wait), before a file at a path it already wrote (only a file at
-    the same path can replace a source's rows, and a source's index entries must be written before its
-    rows can be replaced), and at the end. On a sharded coordinator each file is a transaction of its
+    A batch is committed after `files` files or `seconds` after it began, whichever comes first (also
+    while the writer waits for the parser workers: `patience`, `idle`), before a file at a path it
+    already wrote (only a file at the same path can replace a source's rows, and a source's index
+    entries must be written before its rows can be replaced), and at the end. Committing as soon as
+    the writer waits would cut batches short whenever the workers fall behind for a moment: on a
+    machine whose cores the workers and the writer share, that costs more CPU than it saves wall time. On a sharded coordinator each file is a transaction of its
     own, as before (store_with_retry): a file's rows go to its shard in one remote transaction
     (archive.shard), committed there just before the coordinator commits."""
 
@@ -250,8 +252,13 @@ class GroupWriter:
         if self.stored >= self.files or time.monotonic() - self.started >= self.seconds:
             self.commit()
 
+    def patience(self) -> float | None:
+        """How long the open batch may still wait for its next file before it must be committed (None:
+        no batch is open, the writer may wait as long as it takes)."""
+        return None if self.conn is None else self.started + self.seconds - time.monotonic()
+
     def idle(self) -> None:
-        """The next file is not ready: commit now rather than keep the batch waiting (and unseen)."""
+        """The next file is not ready within the batch's patience: commit now rather than keep it waiting (and unseen)."""
         if self.conn is not None:
             self.commit()
 
@@ -370,13 +377,15 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-IDLE = None  # what the stream yields when the next file is not ready yet
+IDLE = None  # what the stream yields when the next file is not ready within the writer's patience
 
 
 def _prepared_stream(
-    files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int
+    files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int,
+    patience: Callable[[], float | None] = lambda: None,
 ) -> Iterator[Prepared | FileError | None]:
-    """Each file prepared, in order; IDLE before a file the writer would have to wait for."""
+    """Each file prepared, in order. Before a file that is not ready, the stream waits for it as long
+    as `patience()` says (seconds; None: as long as it takes), and yields IDLE if that was not enough."""
     jobs = ((f, encoding, fmt, meta) for f in files)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
@@ -393,15 +402,23 @@ def _prepared_stream(
                 fut = pool.submit(_prepare, job)
             pending.append((job, fut))
             if len(pending) >= WINDOW:
-                if not pending[0][1].done():
+                if _impatient(pending[0][1], patience):
                     yield IDLE
                 yield _result(*pending.pop(0))
         for job, fut in pending:
-            if not fut.done():
+            if _impatient(fut, patience):
                 yield IDLE
             yield _result(job, fut)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _impatient(fut: Future, patience: Callable[[], float | None]) -> bool:
+    """Whether `fut` is still not done after waiting for it as long as `patience()` allows."""
+    if fut.done():
+        return False
+    limit = patience()
+    return limit is not None and not wait([fut], timeout=max(0.0, limit)).done
 
 
 def _pool(workers: int, context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
@@ -448,7 +465,7 @@ def load_paths(
             on_result(result)
 
     with GroupWriter(engine, emit) as group:
-        for item in _prepared_stream(files, encoding, fmt, meta, workers):
+        for item in _prepared_stream(files, encoding, fmt, meta, workers, group.patience):
             if item is IDLE:
                 group.idle()
             elif isinstance(item, FileError):

@@ -227,3 +227,25 @@ def test_a_reader_never_sees_part_of_a_file(db_url, tmp_path):
     assert code == 0, err
     assert len(stored) == files
     assert partial >= 1, f"no snapshot caught the load in flight ({sorted(seen)})"
+
+
+def test_the_writer_waits_for_a_file_only_as_long_as_its_batch_may_wait():
+    from concurrent.futures import Future
+
+    slow: Future = Future()
+    started = time.monotonic()
+    assert loader._impatient(slow, lambda: 0.05)  # not ready in time: commit the batch, then wait
+    assert time.monotonic() - started >= 0.04
+    assert not loader._impatient(slow, lambda: None)  # no batch open: just wait
+    ready: Future = Future()
+    ready.set_result(None)
+    assert not loader._impatient(ready, lambda: 0.0)
+
+
+def test_a_batch_is_patient_for_the_rest_of_its_time(engine, tmp_path):
+    files, _ = prepared_pages(tmp_path / "pages", 1, first=490)
+    group = loader.GroupWriter(engine, lambda r: None, files=32, seconds=10)
+    assert group.patience() is None
+    with group:
+        group.add(files[0])
+        assert 9 < group.patience() <= 10
