@@ -239,10 +239,10 @@ class GroupWriter:
             self.commit()
         conn = self.conn or self._begin()
         mark = self.index.mark()
-        savepoint = conn.begin_nested()
+        savepoint = _Savepoint(conn)
         try:
             result = store(conn, prepared, self.index)
-            savepoint.commit()
+            savepoint.release()
         except DBAPIError as exc:
             self._file_failed(prepared, exc, savepoint, mark)
             return
@@ -302,7 +302,7 @@ class GroupWriter:
         finally:
             conn.close()
 
-    def _file_failed(self, prepared: Prepared, exc: DBAPIError, savepoint: NestedTransaction, mark: int) -> None:
+    def _file_failed(self, prepared: Prepared, exc: DBAPIError, savepoint: _Savepoint, mark: int) -> None:
         self.index.rollback_to(mark)
         try:
             savepoint.rollback()
@@ -327,6 +327,34 @@ class GroupWriter:
             self.emit(result if prepared is None else store_with_retry(self.engine, prepared))
         if last is not None:
             self.emit(store_with_retry(self.engine, last))
+
+
+class _Savepoint:
+    """A savepoint around one file. On SQLite it is set straight on the driver, as archive.bulk runs the
+    inserts: SQLAlchemy compiles its SAVEPOINT and RELEASE statements again each time."""
+
+    NAME = "archive_file"
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.nested: NestedTransaction | None = None
+        if bulk.direct(conn):
+            bulk.driver(conn, f"SAVEPOINT {self.NAME}", ())
+        else:
+            self.nested = conn.begin_nested()
+
+    def release(self) -> None:
+        if self.nested is None:
+            bulk.driver(self.conn, f"RELEASE {self.NAME}", ())
+        else:
+            self.nested.commit()
+
+    def rollback(self) -> None:
+        if self.nested is None:
+            bulk.driver(self.conn, f"ROLLBACK TO {self.NAME}", ())
+            bulk.driver(self.conn, f"RELEASE {self.NAME}", ())
+        else:
+            self.nested.rollback()
 
 
 class _interrupts_held:
