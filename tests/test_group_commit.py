@@ -249,3 +249,28 @@ def test_a_batch_is_patient_for_the_rest_of_its_time(engine, tmp_path):
     with group:
         group.add(files[0])
         assert 9 < group.patience() <= 10
+
+
+def test_a_batch_whose_transaction_is_lost_is_stored_again_a_file_a_transaction(sqlite_url, tmp_path, monkeypatch):
+    """MariaDB rolls the whole transaction back on a deadlock, savepoints and all: the batch's files are
+    stored again, one transaction each, and reported in their order."""
+    files, expected = prepared_pages(tmp_path / "pages", 4, first=380)
+    real_store, lost = loader.store, []
+
+    def store(conn, prepared, index=None):
+        if prepared.path == files[2].path and not lost:
+            lost.append(1)
+            conn.exec_driver_sql("ROLLBACK")  # the transaction ends under the batch, as a deadlock ends it there
+            raise OperationalError("INSERT …", {}, ValueError("Deadlock found when trying to get lock"))
+        return real_store(conn, prepared, index)
+
+    monkeypatch.setattr(loader, "store", store)
+    engine = db.make_engine(migrated(sqlite_url))
+    reported: list[loader.FileResult] = []
+    with loader.GroupWriter(engine, reported.append, files=32, seconds=3600) as group:
+        for prepared in files:
+            group.add(prepared)
+    engine.dispose()
+    assert lost and [(r.path, r.status) for r in reported] == [(p.path, "new") for p in files]
+    assert paragraphs_per_path(sqlite_url) == expected
+    assert integrity_problems(sqlite_url) == []
