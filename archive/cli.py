@@ -177,7 +177,7 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 @db_command
 def load(obj: Context, paths: tuple[str, ...], encoding: str | None, quiet: bool, workers: int | None, layout: str,
          newspaper: str | None, date: dt.datetime | None, page: str | None, name_pattern: str | None, verbose: bool) -> None:
-    """Load files, and the *.txt and *.md files under directories (one transaction per file)."""
+    """Load files, and the *.txt and *.md files under directories (each file all or nothing)."""
     from archive import db, loader, progress
     from archive.formats.metadata import Metadata
 
@@ -214,7 +214,7 @@ def load(obj: Context, paths: tuple[str, ...], encoding: str | None, quiet: bool
     except KeyboardInterrupt:
         if bar:
             bar.close()
-        # one transaction per file: what was reported is stored, the file being written was rolled back
+        # what was reported is stored; the batch being written was rolled back (loader.GroupWriter)
         click.echo(f"interrupted after {len(handled)} of {len(files)} files; run the same command again to load the rest", err=True)
         sys.exit(130)
     except db.DiskFull as exc:  # one line, not one per remaining file

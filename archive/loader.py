@@ -1,21 +1,24 @@
-"""The loader: files in, one transaction per file, parsed in worker processes ahead of the writing
-(archive.writer writes the rows)."""
+"""The loader: files in, parsed in worker processes ahead of the writing, written several to a
+transaction with each file all or nothing (GroupWriter; archive.writer writes the rows)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
+import threading
+import time
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, bindparam, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, Engine, NestedTransaction, Select, bindparam, func, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from archive import bulk, shard, writer
+from archive import bulk, searchindex, shard, writer
 from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
 from archive.inputs import iter_files, path_text
@@ -97,9 +100,10 @@ SOURCES_BY_SHA_OR_PATH = union_all(
 )
 
 
-def store(conn: Connection, prepared: Prepared) -> FileResult:
+def store(conn: Connection, prepared: Prepared, index: searchindex.PendingIndex | None = None) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path), unchanged, or
-    a duplicate (these bytes are loaded from another path: only the path is recorded)."""
+    a duplicate (these bytes are loaded from another path: only the path is recorded). With `index`,
+    its search index entries wait there for the caller's batch (searchindex.PendingIndex)."""
     fmt = prepared.format
     # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
     # the two questions, and its fresh copy would be taken for an earlier version and replaced.
@@ -124,7 +128,7 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
     # a new version of a file loaded before: its articles, sections and paragraphs keep their ids by position
     kept = writer.KeptIds.of_source(conn, earlier[0]) if earlier else None
     old_issues = [i for source_id in earlier for i in writer.delete_source(conn, source_id)]
-    source_id = writer.add_source(conn, prepared, kept)
+    source_id = writer.add_source(conn, prepared, kept, index)
     writer.drop_empty_issues(conn, old_issues)
     without_body = prepared.without_body
     status = "updated" if here else "new"
@@ -132,7 +136,9 @@ def store(conn: Connection, prepared: Prepared) -> FileResult:
 
 
 def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
-    """One transaction per file; a race with another loader (unique key, lock) is retried, then reported."""
+    """One file in a transaction of its own; a race with another loader (unique key, lock) is retried,
+    then reported. The loader writes files in groups (GroupWriter) and comes back to this when a group
+    cannot be committed."""
     last: Exception | None = None
     for _ in range(writer.RETRIES):
         try:
@@ -152,11 +158,224 @@ def store_with_retry(engine: Engine, prepared: Prepared) -> FileResult:
             # the batch; the transaction has been rolled back.
             last = exc
             break
-    return FileResult(prepared.path, "failed", None, f"{prepared.path}:1: database error: {_reason(last)}")
+    return _database_error(prepared.path, last)
 
 
 def _reason(exc: Exception | None) -> str:
     return str(getattr(exc, "orig", exc)).splitlines()[0]
+
+
+def _database_error(path: str, exc: Exception | None) -> FileResult:
+    return FileResult(path, "failed", None, f"{path}:1: database error: {_reason(exc)}")
+
+
+# ---------------------------------------------------------------- group commit
+
+
+BATCH_FILES = 32  # files one transaction may hold (PostgreSQL: under the 64 subtransactions a backend caches)
+BATCH_SECONDS = 0.25  # how long after its first file a batch is committed at the latest
+
+
+class GroupWriter:
+    """Writes prepared files several to a transaction (group commit), each file in a savepoint of its own.
+
+    Committing is most of what a file costs SQLite (the WAL's pages, and FTS5 writing a segment of its
+    index and merging segments); a batch pays it once. What stays as it was with one transaction per file:
+
+    - A reader sees a file whole or not at all: its rows and its search index entries commit together
+      (the batch's index entries are written just before COMMIT: searchindex.PendingIndex).
+    - One file's failure costs that file alone: a database error inside its savepoint rolls back to it
+      and the batch goes on; a race with another loader (unique key, lock timeout, deadlock) commits the
+      batch so far and stores the file again in a transaction of its own, as store_with_retry did.
+      When the batch as a whole cannot go on (its transaction was lost, as MariaDB loses it to a
+      deadlock; its COMMIT failed; the disk is full) it is rolled back and its files are stored again,
+      one transaction each: the disk-full error then names the first file that does not fit.
+    - A file is reported (`emit`) only once its batch has committed, in the order the files came.
+    - Ids are handed out as before: each file reads the next ids inside the transaction, after the
+      files before it, so the same files give the same rows whatever the batches were.
+
+    A batch is committed after `files` files or `seconds` after it began, whichever comes first (also
+    while the writer waits for the parser workers: `patience`, `idle`), before a file at a path it
+    already wrote (only a file at the same path can replace a source's rows, and a source's index
+    entries must be written before its rows can be replaced), and at the end. Committing as soon as
+    the writer waits would cut batches short whenever the workers fall behind for a moment: on a
+    machine whose cores the workers and the writer share, that costs more CPU than it saves wall time. On a sharded coordinator each file is a transaction of its
+    own, as before (store_with_retry): a file's rows go to its shard in one remote transaction
+    (archive.shard), committed there just before the coordinator commits."""
+
+    def __init__(self, engine: Engine, emit: Callable[[FileResult], None], files: int = BATCH_FILES, seconds: float = BATCH_SECONDS):
+        self.engine, self.emit, self.seconds = engine, emit, seconds
+        with engine.connect() as conn:
+            self.files = 1 if shard.is_sharded(conn) else files
+        self.conn: Connection | None = None
+        self.started = 0.0
+        # the batch's files in the order they came: (the file, when stored: to store it again if need be; its result)
+        self.pending: list[tuple[Prepared | None, FileResult]] = []
+        self.stored = 0
+        self.paths: set[str] = set()
+        self.index = searchindex.PendingIndex()
+
+    def __enter__(self) -> GroupWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:  # interrupted, or an error that ends the load: nothing of the open batch is stored or reported
+            self._end(rollback=True)
+
+    def failed(self, result: FileResult) -> None:
+        """A file that failed before reaching the database: reported in its place among the batch's."""
+        if self.conn is None:
+            self.emit(result)
+        else:
+            self.pending.append((None, result))
+
+    def add(self, prepared: Prepared) -> None:
+        if self.files == 1:  # a transaction per file, as store_with_retry makes them
+            self.emit(store_with_retry(self.engine, prepared))
+            return
+        if prepared.path in self.paths:
+            self.commit()
+        conn = self.conn or self._begin()
+        mark = self.index.mark()
+        savepoint = _Savepoint(conn)
+        try:
+            result = store(conn, prepared, self.index)
+            savepoint.release()
+        except DBAPIError as exc:
+            self._file_failed(prepared, exc, savepoint, mark)
+            return
+        self.pending.append((prepared, result))
+        self.paths.add(prepared.path)
+        self.stored += 1
+        if self.stored >= self.files or time.monotonic() - self.started >= self.seconds:
+            self.commit()
+
+    def patience(self) -> float | None:
+        """How long the open batch may still wait for its next file before it must be committed (None:
+        no batch is open, the writer may wait as long as it takes)."""
+        return None if self.conn is None else self.started + self.seconds - time.monotonic()
+
+    def idle(self) -> None:
+        """The next file is not ready within the batch's patience: commit now rather than keep it waiting (and unseen)."""
+        if self.conn is not None:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            with _interrupts_held():  # a Ctrl-C lands before the COMMIT or after the files are reported
+                self.index.flush(self.conn)
+                self.conn.commit()
+                pending = self.pending
+                self._end()
+                for _, result in pending:
+                    self.emit(result)
+        except DBAPIError:
+            if self.conn is None:  # raised by `emit`, after the commit
+                raise
+            self._store_again()
+
+    def _begin(self) -> Connection:
+        conn = self.engine.connect()
+        try:
+            conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        self.conn, self.started = conn, time.monotonic()
+        return conn
+
+    def _end(self, rollback: bool = False) -> None:
+        conn, self.conn = self.conn, None
+        self.pending, self.stored, self.paths = [], 0, set()
+        self.index = searchindex.PendingIndex()
+        if conn is None:
+            return
+        try:
+            if rollback and conn.in_transaction():
+                conn.rollback()
+        except DBAPIError:  # the connection is gone with its transaction: close() discards it
+            pass
+        finally:
+            conn.close()
+
+    def _file_failed(self, prepared: Prepared, exc: DBAPIError, savepoint: _Savepoint, mark: int) -> None:
+        self.index.rollback_to(mark)
+        try:
+            savepoint.rollback()
+            lost = False
+        except DBAPIError:  # MariaDB rolls the whole transaction back on a deadlock: no savepoint is left
+            lost = True
+        if lost or is_disk_full(exc):
+            self._store_again(prepared)
+        elif isinstance(exc, (IntegrityError, OperationalError)):
+            # another loader stored the same file or newspaper first, or a lock timed out: what this
+            # batch wrote is committed, and the file is decided again in a fresh transaction
+            self.commit()
+            self.emit(store_with_retry(self.engine, prepared))
+        else:  # a value the database refuses, say: this file fails, the batch goes on
+            self.pending.append((None, _database_error(prepared.path, exc)))
+
+    def _store_again(self, last: Prepared | None = None) -> None:
+        """Roll the batch back and store its files again, one transaction each (and `last` after them)."""
+        again = self.pending
+        self._end(rollback=True)
+        for prepared, result in again:
+            self.emit(result if prepared is None else store_with_retry(self.engine, prepared))
+        if last is not None:
+            self.emit(store_with_retry(self.engine, last))
+
+
+class _Savepoint:
+    """A savepoint around one file. On SQLite it is set straight on the driver, as archive.bulk runs the
+    inserts: SQLAlchemy compiles its SAVEPOINT and RELEASE statements again each time."""
+
+    NAME = "archive_file"
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.nested: NestedTransaction | None = None
+        if bulk.direct(conn):
+            bulk.driver(conn, f"SAVEPOINT {self.NAME}", ())
+        else:
+            self.nested = conn.begin_nested()
+
+    def release(self) -> None:
+        if self.nested is None:
+            bulk.driver(self.conn, f"RELEASE {self.NAME}", ())
+        else:
+            self.nested.commit()
+
+    def rollback(self) -> None:
+        if self.nested is None:
+            bulk.driver(self.conn, f"ROLLBACK TO {self.NAME}", ())
+            bulk.driver(self.conn, f"RELEASE {self.NAME}", ())
+        else:
+            self.nested.rollback()
+
+
+class _interrupts_held:
+    """Ctrl-C (SIGINT) is held while a batch commits and its files are reported, and raised after: the
+    files reported are exactly the files stored. Only where Python's own handler is in place, in the
+    main thread (signal handlers can be set nowhere else)."""
+
+    def __enter__(self) -> None:
+        self.previous: Any = None
+        self.caught = False
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._hold)
+
+    def _hold(self, *_: object) -> None:
+        self.caught = True
+
+    def __exit__(self, *_: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            if self.caught:
+                signal.raise_signal(signal.SIGINT)  # Python's handler again: KeyboardInterrupt, now
 
 
 # ---------------------------------------------------------------- many files
@@ -186,9 +405,15 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+IDLE = None  # what the stream yields when the next file is not ready within the writer's patience
+
+
 def _prepared_stream(
-    files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int
-) -> Iterator[Prepared | FileError]:
+    files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int,
+    patience: Callable[[], float | None] = lambda: None,
+) -> Iterator[Prepared | FileError | None]:
+    """Each file prepared, in order. Before a file that is not ready, the stream waits for it as long
+    as `patience()` says (seconds; None: as long as it takes), and yields IDLE if that was not enough."""
     jobs = ((f, encoding, fmt, meta) for f in files)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
@@ -205,11 +430,23 @@ def _prepared_stream(
                 fut = pool.submit(_prepare, job)
             pending.append((job, fut))
             if len(pending) >= WINDOW:
+                if _impatient(pending[0][1], patience):
+                    yield IDLE
                 yield _result(*pending.pop(0))
         for job, fut in pending:
+            if _impatient(fut, patience):
+                yield IDLE
             yield _result(job, fut)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _impatient(fut: Future, patience: Callable[[], float | None]) -> bool:
+    """Whether `fut` is still not done after waiting for it as long as `patience()` allows."""
+    if fut.done():
+        return False
+    limit = patience()
+    return limit is not None and not wait([fut], timeout=max(0.0, limit)).done
 
 
 def _pool(workers: int, context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
@@ -243,17 +480,24 @@ def load_paths(
     workers: int | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> LoadReport:
-    """Load files and directories: parse in worker processes, write each file in its own transaction."""
+    """Load files and directories: parse in worker processes, write them several to a transaction, each
+    file all or nothing (GroupWriter); `on_result` hears of each file once it is committed."""
     files = list(iter_files(paths))
     shard.heal(engine)  # a sharded coordinator: a file half-stored by a crash loads again
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     report = LoadReport()
-    for item in _prepared_stream(files, encoding, fmt, meta, workers):
-        if isinstance(item, FileError):
-            result = FileResult(item.path, "failed", None, str(item), format=item.format)
-        else:
-            result = store_with_retry(engine, item)
+
+    def emit(result: FileResult) -> None:
         report.results.append(result)
         if on_result:
             on_result(result)
+
+    with GroupWriter(engine, emit) as group:
+        for item in _prepared_stream(files, encoding, fmt, meta, workers, group.patience):
+            if item is IDLE:
+                group.idle()
+            elif isinstance(item, FileError):
+                group.failed(FileResult(item.path, "failed", None, str(item), format=item.format))
+            else:
+                group.add(item)
     return report

@@ -231,15 +231,57 @@ def add_tokens(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bo
         _count_chars(bind, _char_counts(t for _, t in docs), 1, char_count)
 
 
-def index_document(conn: Connection, rows: Rows, article_ids: Sequence[int], section_ids: Sequence[int], paragraph_ids: Sequence[int]) -> None:
+class PendingIndex:
+    """The index entries of the files a transaction holds, written together just before it commits.
+
+    The loader writes several files in one transaction, each in a savepoint of its own (archive.loader
+    GroupWriter). FTS5 turns its pending terms into a new segment of the index at every COMMIT and also
+    at every SAVEPOINT opened after it was written to: indexed file by file, the batch would still cost
+    one segment, one flush and its share of merging per file, which is most of what SQLite spends
+    writing a page. Held here, a batch's texts become one segment. The entries of a file whose savepoint
+    is rolled back are dropped (`mark`, `rollback_to`). On PostgreSQL the per-character counts are
+    added once per batch, not once per file.
+
+    The rows the entries name must not be deleted before `flush` (a contentless FTS5 table forgets a
+    text only when given the tokens it holds): the loader commits a batch before a file at a path the
+    batch already wrote, the only way a file can replace rows of the same batch."""
+
+    def __init__(self) -> None:
+        self.docs: list[tuple[int, str]] = []
+
+    def mark(self) -> int:
+        return len(self.docs)
+
+    def rollback_to(self, mark: int) -> None:
+        del self.docs[mark:]
+
+    def flush(self, conn: Connection) -> None:
+        if self.docs:
+            # In key order: FTS5 also writes out its pending terms whenever a rowid is not above the
+            # last one it took (a file's texts come titles, headings, then paragraphs, whose keys are
+            # not in that order), which would cost a segment at each of those steps.
+            self.docs.sort()
+            # the loader writes only at the head revision, where PostgreSQL's character counts exist
+            add_tokens(conn, self.docs, char_count=True)
+            self.docs = []
+
+
+def index_document(
+    conn: Connection, rows: Rows, article_ids: Sequence[int], section_ids: Sequence[int], paragraph_ids: Sequence[int],
+    pending: PendingIndex | None = None,
+) -> None:
     """Index the texts of one document the loader has just written: `rows` as the worker prepared them
     (each text's field, position and token text), the ids the loader gave its articles, sections and
-    paragraphs."""
+    paragraphs. With `pending`, the entries are held there until the transaction's batch is flushed."""
     ids = {**dict.fromkeys(ARTICLE_FIELDS, article_ids), "heading": section_ids, "paragraph": paragraph_ids}
     day = rows.issue[0]
-    keys = [doc_key(day, ids[f][i], f) for f, i in rows.index_fields]
+    docs = list(zip([doc_key(day, ids[f][i], f) for f, i in rows.index_fields], rows.index_tokens))
+    if pending is not None:
+        pending.docs += docs
+        return
+    docs.sort()  # in key order, as PendingIndex.flush writes them
     # the loader writes only at the head revision, where PostgreSQL's character counts exist
-    add_tokens(conn, list(zip(keys, rows.index_tokens)), char_count=True)
+    add_tokens(conn, docs, char_count=True)
 
 
 def remove(bind: Connection, docs: Sequence[tuple[int, str]]) -> None:

@@ -157,10 +157,12 @@ def write_parsed(
     parsed: Parsed | Rows,
     next_ids: dict[str, int] | None = None,
     keep: KeptIds | None = None,
+    index: searchindex.PendingIndex | None = None,
 ) -> None:
     """Insert the rows of a parsed document (or its Rows, as a worker sends them) for a source that
     already has its row; with `keep`, articles, sections and paragraphs at the positions of earlier
-    rows take those rows' ids."""
+    rows take those rows' ids; with `index`, the search index entries wait there for the caller's
+    batch (searchindex.PendingIndex) instead of being written now."""
     rows = parsed if isinstance(parsed, Rows) else rows_of(parsed)
     shard.route(conn, source_id)  # a sharded coordinator: the rows below go to the source's shard
     if next_ids is None:
@@ -190,7 +192,7 @@ def write_parsed(
         [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids,
         kept(keep.paragraphs, ((articles[section_article[s]][0], c[0]) for s, c in paragraphs)),
     )
-    searchindex.index_document(conn, rows, article_ids, section_ids, paragraph_ids)
+    searchindex.index_document(conn, rows, article_ids, section_ids, paragraph_ids, index)
     paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
     bulk.insert_rows(
         conn, Metric, ("article_id", "paragraph_id", *METRIC_COLUMNS),
@@ -224,9 +226,12 @@ def forget_path(conn: Connection, source_id: int, path: str) -> bool:
     return False
 
 
-def add_source(conn: Connection, prepared: Prepared, kept: KeptIds | None = None) -> int:
+def add_source(
+    conn: Connection, prepared: Prepared, kept: KeptIds | None = None, index: searchindex.PendingIndex | None = None
+) -> int:
     """Insert a prepared file's source row, its path and every row parsed from it; returns the source's id.
-    With `kept` (the ids of an earlier version's rows), rows at the same positions take those ids."""
+    With `kept` (the ids of an earlier version's rows), rows at the same positions take those ids; with
+    `index`, its search index entries wait there (write_parsed)."""
     next_ids = bulk.next_ids(conn, *ID_TABLES)
     source = dict(
         path=prepared.path,
@@ -241,7 +246,7 @@ def add_source(conn: Connection, prepared: Prepared, kept: KeptIds | None = None
     )
     source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
     add_path(conn, source_id, prepared)
-    write_parsed(conn, source_id, prepared.table_rows(), next_ids, kept)
+    write_parsed(conn, source_id, prepared.table_rows(), next_ids, kept, index)
     return source_id
 
 

@@ -19,10 +19,9 @@ from typing import Iterator
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from archive import db
+from archive import db, loader
 from archive.decode import decode
 from archive.formats import parse_text
-from archive.loader import store_with_retry
 from archive.facts import document_facts
 from archive.prepare import Parsed, Prepared, document_metrics, index_tokens, prepare_file
 from benchmarks import corpus
@@ -45,14 +44,17 @@ class WriteRun:
         default_factory=lambda: dict.fromkeys(("decode", "parse", "extract", "facts", "tokenize", "rows", "write"), 0.0)
     )
     mismatches: list[str] = field(default_factory=list)
-    write_times: list[float] = field(default_factory=list)  # per page, wall seconds
+    write_times: list[float] = field(default_factory=list)  # per page of each batch, wall seconds
     floor_times: list[float] = field(default_factory=list)
+    floor_seconds: float = 0.0
     write_cpu: float = 0.0  # CPU seconds of this process: steadier than wall time on a busy machine
     floor_cpu: float = 0.0
 
-    def timed_pair(self, write_s: float, floor_s: float, write_cpu: float, floor_cpu: float) -> None:
-        self.write_times.append(write_s)
-        self.floor_times.append(floor_s)
+    def timed_pair(self, pages: int, write_s: float, floor_s: float, write_cpu: float, floor_cpu: float) -> None:
+        """A batch of `pages` written, and its floor: wall seconds and CPU seconds of each."""
+        self.write_times.append(write_s / pages)
+        self.floor_times.append(floor_s / pages)
+        self.floor_seconds += floor_s
         self.write_cpu += write_cpu
         self.floor_cpu += floor_cpu
 
@@ -61,20 +63,32 @@ def _page_index(path: Path) -> int:
     return int(path.name.split("_", 1)[0])
 
 
-CHUNK = 32  # files prepared ahead of their writes in the split run
+CHUNK = getattr(loader, "BATCH_FILES", 32)  # files prepared ahead of their writes in the split run: one batch of the loader's
+
+
+def write_batch(group: loader.GroupWriter, chunk: list[Prepared], run: WriteRun) -> None:
+    """Write prepared files as one batch of the loader's (one transaction), as its writer does."""
+    results: list[loader.FileResult] = []
+    group.emit = results.append
+    for prepared in chunk:
+        group.add(prepared)
+    group.commit()
+    run.mismatches += [r.message or r.path for r in results if r.status == "failed"]
 
 
 def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> WriteRun:
     """Load the files, timing each stage, and spool the rows the loader inserted.
 
-    Files are decoded, parsed and extracted a chunk at a time, then written one by one, so the writes
-    run back to back as in the loader's writer process (whose caches hold writing code, not parsing
-    code). Each file's rows go to the floor database right after the loader wrote them, so the loader
-    and its floor share whatever else the machine is doing at that moment.
+    Files are decoded, parsed and extracted a chunk at a time, then written as the loader's writer
+    writes them: the chunk is one batch (loader.GroupWriter, one transaction, a savepoint a file), so
+    the writes run back to back as in the writer process (whose caches hold writing code, not parsing
+    code). Each batch's rows go to the floor database right after the loader wrote them, in one
+    transaction too, so the loader and its floor share whatever else the machine is doing then.
     """
     capture = Capture()
     engine = capture.engine(url)
     db.ensure_schema(engine)
+    group = loader.GroupWriter(engine, print, seconds=float("inf"))
     floor = SqliteFloor(floor_db)
     run = WriteRun()
     clock, cpu = time.perf_counter, time.process_time
@@ -107,41 +121,39 @@ def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> Write
                     run.mismatches.append(f"{path.name}: {problem}")
                 chunk.append(prepared)
             capture.take()
-            for prepared in chunk:
-                c0, t0 = cpu(), clock()
-                result = store_with_retry(engine, prepared)
-                c1, t1 = cpu(), clock()
-                rows = capture.take()
-                floor_s = floor.insert(rows)
-                run.timed_pair(t1 - t0, floor_s, c1 - c0, cpu() - c1)
-                run.seconds["write"] += t1 - t0
-                spool_write(fh, rows)
-                if result.status == "failed":
-                    run.mismatches.append(result.message or prepared.path)
+            c0, t0 = cpu(), clock()
+            write_batch(group, chunk, run)
+            c1, t1 = cpu(), clock()
+            rows = capture.take()
+            floor_s = floor.insert(rows)
+            run.timed_pair(len(chunk), t1 - t0, floor_s, c1 - c0, cpu() - c1)
+            run.seconds["write"] += t1 - t0
+            spool_write(fh, rows)
     floor.close()
     engine.dispose()
     return run
 
 
 def write_only_run(url: str, files: list[Path], floor, spool: Path) -> WriteRun:
-    """Load the files one by one, timing only the writes (decode/parse/extract do not depend on the
-    engine), each followed by its floor: the same file's spooled rows written by `floor`."""
+    """Load the files a batch at a time, as split_run did, timing only the writes (decode/parse/extract
+    do not depend on the engine), each batch followed by its floor: the same batch's spooled rows
+    written by `floor` in one transaction."""
     engine = db.make_engine(url)
     db.ensure_schema(engine)
+    group = loader.GroupWriter(engine, print, seconds=float("inf"))
     run = WriteRun()
     cpu = time.process_time
-    for path, rows in zip(files, spool_read(spool)):
-        prepared = prepare_file(str(path)).flat()
+    chunks = (files[i : i + CHUNK] for i in range(0, len(files), CHUNK))
+    for paths, rows in zip(chunks, spool_read(spool)):
+        chunk = [prepare_file(str(path)).flat() for path in paths]
         c0, start = cpu(), time.perf_counter()
-        result = store_with_retry(engine, prepared)
+        write_batch(group, chunk, run)
         c1, write_s = cpu(), time.perf_counter() - start
         floor_s = floor.insert(rows)
-        run.timed_pair(write_s, floor_s, c1 - c0, cpu() - c1)
+        run.timed_pair(len(chunk), write_s, floor_s, c1 - c0, cpu() - c1)
         run.seconds["write"] += write_s
-        run.pages += 1
-        run.bytes += prepared.byte_count
-        if result.status == "failed":
-            run.mismatches.append(result.message or path.name)
+        run.pages += len(chunk)
+        run.bytes += sum(p.byte_count for p in chunk)
     engine.dispose()
     return run
 
@@ -224,7 +236,7 @@ def postgres_load(engine: str, files: list[Path], directory: Path, spool: Path) 
 
 def _load_rows(group: str, run: WriteRun, e2e: dict, count_note: str, floor_name: str) -> list[Row]:
     pages, mb = run.pages, run.bytes / MB
-    floor_s = sum(run.floor_times)
+    floor_s = run.floor_seconds
     floor_rate = pages / floor_s
     e2e_rate = e2e["files"] / e2e["seconds"]
     cpu_ms = e2e["cpu_seconds"] / e2e["files"] * 1000
@@ -251,14 +263,14 @@ def _load_rows(group: str, run: WriteRun, e2e: dict, count_note: str, floor_name
         row = Row(group, f"  {stage} (serial)", rate, "pages/s", note=f"{mb / seconds:.2f} MB/s; {seconds / serial:.0%} of serial time")
         if stage == "write":
             row.floor, row.ratio = floor_rate, rate_ratio(rate, floor_rate)
-            row.note += f"; floor: {floor_name}, one transaction per file, file by file after the loader ({count_note})"
+            row.note += f"; floor: {floor_name}, one transaction per batch of {CHUNK} files as the loader's, after the loader ({count_note})"
         rows.append(row)
     median_write, median_floor = statistics.median(run.write_times), statistics.median(run.floor_times)
     ratio = median_write / median_floor
     rows.append(
         Row(
             group,
-            "  write, median page",
+            "  write, median page (of a batch)",
             median_write * 1000,
             "ms",
             median_floor * 1000,
@@ -330,8 +342,6 @@ def worker_cpu_ms(files: list[Path], repeats: int = 4) -> float:
     process, best of `repeats` passes: the least disturbed by whatever else the machine runs."""
     import pickle
 
-    from archive import loader
-
     best = float("inf")
     for _ in range(repeats):
         start = time.process_time()
@@ -343,27 +353,34 @@ def worker_cpu_ms(files: list[Path], repeats: int = 4) -> float:
 
 def writer_cpu_ms(directory: Path, workdir: Path) -> dict[str, float]:
     """CPU-ms a page of the writer process in a load of `directory` with 2 workers: in all, its main
-    thread, the writes (store_with_retry) alone, and its other threads (receiving and unpickling results)."""
+    thread, the writes alone (GroupWriter's add, idle and the last commit; store_with_retry in a
+    checkout from before group commit) and its other threads (receiving and unpickling results)."""
     import resource
+    from contextlib import ExitStack
     from unittest import mock
 
-    from archive import loader
-
     spent = [0.0]
-    store = loader.store_with_retry
 
-    def timed(engine, prepared):
-        start = time.thread_time()
-        try:
-            return store(engine, prepared)
-        finally:
-            spent[0] += time.thread_time() - start
+    def timed(function):
+        def run(*args, **kwargs):
+            start = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[0] += time.thread_time() - start
 
+        return run
+
+    group = getattr(loader, "GroupWriter", None)
+    # these call one another only through commit, which only they call: nothing is counted twice
+    patched = [(group, name) for name in ("add", "idle", "failed", "__exit__")] if group else [(loader, "store_with_retry")]
     with fresh_database("sqlite", workdir, "cpu") as url:
         engine = db.make_engine(url)
         db.ensure_schema(engine)
         main0, usage0 = time.thread_time(), resource.getrusage(resource.RUSAGE_SELF)
-        with mock.patch.object(loader, "store_with_retry", timed):
+        with ExitStack() as stack:
+            for owner, name in patched:
+                stack.enter_context(mock.patch.object(owner, name, timed(getattr(owner, name))))
             pages = len(loader.load_paths(engine, [directory], workers=2).results)
         main, usage = time.thread_time() - main0, resource.getrusage(resource.RUSAGE_SELF)
         engine.dispose()

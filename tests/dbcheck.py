@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,20 @@ def all_rows(url: str) -> dict[str, list[dict]]:
 def narrowed(rows: dict[str, list[dict]], like: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """`rows` cut down to the tables and columns `like` has (an older revision's), table by table."""
     return {t: [{k: r[k] for k in (like[t][0] if like[t] else r)} for r in rs] for t, rs in rows.items() if t in like}
+
+
+def sqlite_rows(url: str) -> dict[str, list[tuple]]:
+    """A SQLite archive's content, to compare two loads of the same files: every row of every table but
+    the load's timestamps and FTS5's own tables (its segments depend on how many files each transaction
+    held), and the search index as FTS5 lists it: every token of every text at its position."""
+    con = sqlite3.connect(url.split("///", 1)[1])
+    con.execute("CREATE VIRTUAL TABLE temp.indexed USING fts5vocab(main, search_fts, instance)")
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'search_fts%'")]
+    out = {}
+    for t in tables:
+        columns = [r[1] for r in con.execute(f"PRAGMA table_info('{t}')") if r[1] not in ("loaded_at", "seen_at")]
+        order = ", ".join(str(i) for i in range(1, len(columns) + 1))
+        out[t] = con.execute(f'SELECT {", ".join(columns)} FROM "{t}" ORDER BY {order}').fetchall()
+    out["index"] = con.execute("SELECT term, doc, col, offset FROM temp.indexed ORDER BY 1, 2, 3, 4").fetchall()
+    con.close()
+    return out
