@@ -49,10 +49,21 @@ def _check_database(path: Path) -> None:
         raise db.DatabaseError(f"{path}: damaged SQLite database ({problems[0]}); the archive was not changed")
 
 
+def _holds_tables(path: Path) -> bool:
+    """Whether the file holds anything to back up: `archive db upgrade` of a new file (which the engine
+    has already created, a page of header) has nothing to keep. A file that cannot be read is copied
+    anyway, and the copy says why."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return True
+
+
 def backup(engine: Engine) -> Path | None:
     """Copy the SQLite database next to itself (`NAME.YYYYmmddTHHMMSSZ.bak`); None when there is nothing to copy."""
     path = sqlite_file(engine)
-    if path is None or not path.exists() or path.stat().st_size == 0:
+    if path is None or not path.exists() or path.stat().st_size == 0 or not _holds_tables(path):
         return None
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.{stamp}.bak")

@@ -98,6 +98,18 @@ def loaded(url: str, seed_dir: Path) -> str:
 # ---------------------------------------------------------------- backups (SQLite)
 
 
+def test_upgrade_of_a_new_file_takes_no_backup_of_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = run(url, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "backup" not in result.output and not list(tmp_path.glob("*.bak"))
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).execute("PRAGMA journal_mode=WAL").fetchall()  # a header page, no tables
+    assert empty.stat().st_size > 0
+    assert "backup" not in run(f"sqlite:///{empty}", "db", "upgrade").output
+    assert not list(tmp_path.glob("*.bak"))
+
+
 def test_upgrade_takes_a_backup_first_and_restore_puts_it_back(sqlite_url, seed_dir, scripts):
     loaded(sqlite_url, seed_dir)
     path = Path(make_url(sqlite_url).database)
