@@ -547,8 +547,9 @@ def serve_cmd(obj: Context, host: str, port: int, immutable: bool) -> None:
     """Browse the SQLite archive in Datasette (read-only), with facets and canned queries."""
     from archive import serve as serving
 
+    ds = serving.prepare(obj.url, immutable)
     click.echo(f"serving {redact_url(obj.url)} read-only on http://{host}:{port}/{serving.DATABASE_NAME}/", err=True)
-    serving.run(obj.url, host, port, immutable)
+    serving.run(ds, host, port)
 
 
 # ---------------------------------------------------------------- archive db …: the schema and the database file

@@ -157,11 +157,17 @@ def make_datasette(path: Path, immutable: bool = False) -> Datasette:
     return ds
 
 
-def run(url: str, host: str, port: int, immutable: bool = False) -> None:
+def prepare(url: str, immutable: bool = False) -> Any:
+    """The Datasette instance for the archive at `url`, started up: a URL it cannot serve fails here,
+    before anything is said to be served."""
     import asyncio
-
-    import uvicorn
 
     ds = make_datasette(sqlite_path(url), immutable)
     asyncio.run(ds.invoke_startup())
+    return ds
+
+
+def run(ds: Any, host: str, port: int) -> None:
+    import uvicorn
+
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

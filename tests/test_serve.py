@@ -77,6 +77,7 @@ def test_writes_are_rejected(site):
 def test_serve_needs_sqlite():
     result = cli("postgresql+psycopg://nobody@127.0.0.1:1/x", "serve")
     assert result.exit_code == 1 and "SQLite archive" in result.output
+    assert "serving" not in result.output  # nothing is said to be served that is not
 
 
 def test_immutable_mode_serves_the_same_rows_and_refuses_a_pending_log(sqlite_url, seed_dir, tmp_path):
