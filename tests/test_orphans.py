@@ -56,16 +56,21 @@ def alive(pids: set[int]) -> set[int]:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the kernel's parent-death signal is Linux's")
 def test_kill_9_of_a_load_leaves_no_process_behind(sqlite_url, tmp_path):
-    write_pages(tmp_path / "pages", 400)
+    # enough pages that the workers are still parsing when the first batch of files is committed (the
+    # writer commits up to 32 files at a time: the workers can be well ahead of what a reader sees)
+    write_pages(tmp_path / "pages", 1200)
     migrated(sqlite_url)
     proc = archive(sqlite_url, "load", "-q", "--workers", "2", str(tmp_path / "pages"))
     try:
         deadline = time.monotonic() + 60
-        # the resource tracker, the forkserver and its two workers, and the load under way
-        while time.monotonic() < deadline and (len(descendants(proc.pid)) < 4 or source_count(sqlite_url) < 5):
+        # the resource tracker, the forkserver and its two workers, and the load under way, seen together
+        family: set[int] = set()
+        while time.monotonic() < deadline:
             assert proc.poll() is None, "the load finished before it could be killed"
+            family = descendants(proc.pid)
+            if len(family) >= 4 and source_count(sqlite_url) >= 1:
+                break
             time.sleep(0.02)
-        family = descendants(proc.pid)
         assert len(family) >= 4, family
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()  # not communicate(): a process left behind would hold its output pipes open for ever
