@@ -23,6 +23,7 @@ FALLBACK_NAMES = "UTF-8, GB18030, Big5, CP950, Big5-HKSCS"
 SUPPORTED = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk", "gb2312", "big5", "cp950", "big5hkscs"}
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Below this share of common characters a decoding is taken for garbage (e.g. Big5 read as GBK,
 # or mojibake); real text in either script scores above 0.9.
@@ -68,17 +69,28 @@ def common_characters() -> frozenset[str]:
 
 def common_share(text: str, sample: int = 4000) -> float:
     """Share of Han characters (in a sample) that belong to either script's common set."""
-    han = "".join(HAN.findall(text[: sample * 4])[:sample])
+    # runs of Han, not one match a character, then one regex pass that finds only the uncommon ones:
+    # a fifth of the cost of a match per character and a str.translate deleting the common ones
+    han = "".join(HAN_RUN.findall(text[: sample * 4]))[:sample]
     if not han:
         return 1.0
-    return 1 - len(han.translate(_drop_common())) / len(han)
+    return 1 - len(_uncommon_han().findall(han)) / len(han)
 
 
 @lru_cache(maxsize=1)
-def _drop_common() -> dict[int, None]:
-    # str.translate with this table deletes the common characters in C: counting them one by one in
-    # Python was a third of decoding a page.
-    return dict.fromkeys(map(ord, common_characters()))
+def _uncommon_han() -> re.Pattern[str]:
+    """A character class of the Han characters (U+4E00-U+9FFF, what HAN matches) not in
+    common_characters(), as ranges: a few thousand, compiled once in about 10 ms."""
+    common = common_characters()
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x4E00, 0xA000):
+        if chr(code) in common:
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return re.compile("[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
 
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
