@@ -370,18 +370,22 @@ def _postgresql_csv_body(
         line = f"CASE WHEN {' OR '.join(flags)} THEN NULL ELSE {line} END"
         each = ", ".join(f"{q(c)}::text" for c in columns)
         values = f", CASE WHEN archive_csv_line IS NULL THEN json_build_array({each})::text END"
-    source = q(relation.name)
-    with driver.cursor() as cursor:
-        cursor.execute("SELECT relkind = 'v' FROM pg_class WHERE oid = to_regclass(%s)", (source,))
-        view = cursor.fetchone()
-        if view is not None and view[0]:  # (no row: dropped meanwhile, and the COPY below says so)
-            # A view is computed once, then written: inlined, each of its columns would be computed again
-            # for every place the line names it (v_fact's `restated`, a subquery: 4 s instead of 1.7 s).
-            source = f"(SELECT * FROM {source} OFFSET 0) AS archive_view"
-    statement = (
-        f"SELECT archive_csv_line{values} "
-        f"FROM (SELECT {line} AS archive_csv_line, * FROM {source}) AS s ORDER BY {', '.join(map(q, relation.key))}"
-    )
+
+    def statement() -> str:
+        """The SELECT of the lines; asked only by the body that is written (the CSV's or the --excel one's)."""
+        source = q(relation.name)
+        with driver.cursor() as cursor:
+            cursor.execute("SELECT relkind = 'v' FROM pg_class WHERE oid = to_regclass(%s)", (source,))
+            view = cursor.fetchone()
+            if view is not None and view[0]:  # (no row: dropped meanwhile, and the COPY below says so)
+                # A view is computed once, then written: inlined, each of its columns would be computed again
+                # for every place the line names it (v_fact's `restated`, a subquery: 4 s instead of 1.7 s).
+                source = f"(SELECT * FROM {source} OFFSET 0) AS archive_view"
+        return (
+            f"SELECT archive_csv_line{values} "
+            f"FROM (SELECT {line} AS archive_csv_line, * FROM {source}) AS s ORDER BY {', '.join(map(q, relation.key))}"
+        )
+
     kinds = relation.kinds
     # A row's message: the field count (2 bytes), then each field's length (4 bytes; -1 for NULL) and bytes.
     # With the JSON column, a row written by the server ends in that column's NULL.
@@ -400,7 +404,7 @@ def _postgresql_csv_body(
     def write(out: sql.ByteSink) -> Iterator[int]:
         # COPY streams the rows without a round trip per batch, and the server plans the statement for
         # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
-        with driver.cursor() as cursor, cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT binary)") as copy:
+        with driver.cursor() as cursor, cursor.copy(f"COPY ({statement()}) TO STDOUT (FORMAT binary)") as copy:
             rows: Iterator[memoryview] = iter(copy)  # type: ignore[arg-type]  # (psycopg's Buffer: memoryviews here)
             first = True
             while batch := list(islice(rows, BATCH_ROWS)):

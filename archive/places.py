@@ -35,7 +35,7 @@ import csv
 import gettext
 import importlib.metadata
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -207,37 +207,42 @@ class Gazetteer:
         out: list[Mention] = []
         last_end = -1
         last_places: tuple[Place, ...] = ()
+        for start, end, key in self._longest(text):
+            if text[end - 1:end + 1] == "市场":
+                # 武汉市场监管局: the 市 belongs to 市场, 武汉 may still be a short form
+                shorter = self._automaton.get(text[start:end - 1], None)
+                if shorter is None:
+                    continue  # 东方市场, 全市场
+                _, key = shorter
+                end -= 1
+            if key.relative is not None:
+                out.append(Mention(start, end, self._relative(key.relative, article), True))
+                last_end, last_places = -1, ()
+                continue
+            if text[end:end + 1] == "族" and key.places[0].level == "foreign":
+                continue  # 朝鲜族, 蒙古族 are peoples of China
+            adjacent = start == last_end
+            parents = last_places if adjacent else ()
+            if key.weak and not any(self._within(p, q) for p in key.places for q in parents):
+                continue
+            place = self._choose(key.places, parents, article)
+            if adjacent and out and place.level != "foreign" and any(
+                    self._within(place, q) for q in parents):
+                out[-1] = Mention(out[-1].start, end, place)
+            else:
+                out.append(Mention(start, end, place))
+            last_end, last_places = end, key.places if place.code is None else (place,)
+        return out
+
+    def _longest(self, text: str) -> Iterator[tuple[int, int, _Key]]:
+        """The automaton's longest names in `text` (start, end, what the name is), found only in the runs
+        of name characters (`_runs`)."""
         for run in self._runs.finditer(text):
             base = run.start()
             # with the character that ends the run (in no name): the automaton ends a text otherwise
             # than it meets such a character (a name that ends a run would be missed: 五大连|)
             for end_idx, (length, key) in self._automaton.iter_long(text[base:run.end() + 1]):
-                start, end = base + end_idx - length + 1, base + end_idx + 1
-                if text[end - 1:end + 1] == "市场":
-                    # 武汉市场监管局: the 市 belongs to 市场, 武汉 may still be a short form
-                    shorter = self._automaton.get(text[start:end - 1], None)
-                    if shorter is None:
-                        continue  # 东方市场, 全市场
-                    length, key = shorter
-                    end -= 1
-                if key.relative is not None:
-                    out.append(Mention(start, end, self._relative(key.relative, article), True))
-                    last_end, last_places = -1, ()
-                    continue
-                if text[end:end + 1] == "族" and key.places[0].level == "foreign":
-                    continue  # 朝鲜族, 蒙古族 are peoples of China
-                adjacent = start == last_end
-                parents = last_places if adjacent else ()
-                if key.weak and not any(self._within(p, q) for p in key.places for q in parents):
-                    continue
-                place = self._choose(key.places, parents, article)
-                if adjacent and out and place.level != "foreign" and any(
-                        self._within(place, q) for q in parents):
-                    out[-1] = Mention(out[-1].start, end, place)
-                else:
-                    out.append(Mention(start, end, place))
-                last_end, last_places = end, key.places if place.code is None else (place,)
-        return out
+                yield base + end_idx - length + 1, base + end_idx + 1, key
 
     def _within(self, place: Place, outer: Place) -> bool:
         return outer in self._above.get(place, ())

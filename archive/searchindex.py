@@ -275,13 +275,10 @@ def index_document(
     paragraphs. With `pending`, the entries are held there until the transaction's batch is flushed."""
     ids = {**dict.fromkeys(ARTICLE_FIELDS, article_ids), "heading": section_ids, "paragraph": paragraph_ids}
     day = rows.issue[0]
-    docs = list(zip([doc_key(day, ids[f][i], f) for f, i in rows.index_fields], rows.index_tokens))
-    if pending is not None:
-        pending.docs += docs
-        return
-    docs.sort()  # in key order, as PendingIndex.flush writes them
-    # the loader writes only at the head revision, where PostgreSQL's character counts exist
-    add_tokens(conn, docs, char_count=True)
+    held = pending if pending is not None else PendingIndex()
+    held.docs += zip([doc_key(day, ids[f][i], f) for f, i in rows.index_fields], rows.index_tokens)
+    if pending is None:
+        held.flush(conn)
 
 
 def remove(bind: Connection, docs: Sequence[tuple[int, str]]) -> None:
