@@ -83,7 +83,10 @@ def paragraphs_per_path(url: str) -> dict[str, int]:
 
 
 def source_count(url: str) -> int:
-    eng = db.make_engine(url)
+    """Files stored, read as a user's `archive stats` reads them: from a snapshot, never taking SQLite's
+    write lock (a poller that took it while a load runs waited behind the loader's batches and could
+    see nothing until the load had ended)."""
+    eng = db.make_reader(url)
     with eng.connect() as conn:
         n = conn.scalar(select(func.count()).select_from(Source))
     eng.dispose()
