@@ -202,12 +202,16 @@ class Gazetteer:
             return ()
         return (place,) + self._above.get(place, ())
 
-    def mentions(self, text: str, article: Place | None = None) -> list[Mention]:
-        """The places ``text`` names, in order; runs (湖北省武汉市) folded into their last place."""
+    def mentions(self, text: str, article: Place | None = None, stop: int | None = None) -> list[Mention]:
+        """The places ``text`` names, in order; runs (湖北省武汉市) folded into their last place.
+
+        With ``stop``, only the names in the runs of name characters (`_runs`) that start before it:
+        every mention that ends at or before ``stop`` is there as without it, since a run's names are
+        read apart from other runs' and a mention is folded only into one that ends where it starts."""
         out: list[Mention] = []
         last_end = -1
         last_places: tuple[Place, ...] = ()
-        for start, end, key in self._longest(text):
+        for start, end, key in self._longest(text, len(text) if stop is None else stop):
             if text[end - 1:end + 1] == "市场":
                 # 武汉市场监管局: the 市 belongs to 市场, 武汉 may still be a short form
                 shorter = self._automaton.get(text[start:end - 1], None)
@@ -234,11 +238,13 @@ class Gazetteer:
             last_end, last_places = end, key.places if place.code is None else (place,)
         return out
 
-    def _longest(self, text: str) -> Iterator[tuple[int, int, _Key]]:
+    def _longest(self, text: str, stop: int) -> Iterator[tuple[int, int, _Key]]:
         """The automaton's longest names in `text` (start, end, what the name is), found only in the runs
-        of name characters (`_runs`)."""
+        of name characters (`_runs`) that start before `stop`."""
         for run in self._runs.finditer(text):
             base = run.start()
+            if base >= stop:
+                break
             # with the character that ends the run (in no name): the automaton ends a text otherwise
             # than it meets such a character (a name that ends a run would be missed: 五大连|)
             for end_idx, (length, key) in self._automaton.iter_long(text[base:run.end() + 1]):
