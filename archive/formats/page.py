@@ -35,6 +35,7 @@ from archive.formats.credits import PAD
 from archive.formats.metadata import Metadata, normalise_page
 
 NAME = "page"
+TOP_SCORE = 0.9  # the highest score sniff() gives
 DESCRIPTION = "digital-edition page: front-page masthead or inside-page header (date, 第N版, 版名), then articles"
 
 WEEKDAYS = "一二三四五六日"
