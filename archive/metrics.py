@@ -157,6 +157,9 @@ _YEAR_AFTER = set("代度级初底末中月制")   # 六年制: a course length 
 
 _CLAUSE_BREAK = set("，,。；;：:！!？?、\n…（）()")
 _LIST_BREAK = _CLAUSE_BREAK - {"、"}
+# the last break of a window (match(text, lo, pos)): _clause_start
+_LAST_CLAUSE_BREAK_RE = re.compile(f"(?s:.*)[{re.escape(''.join(sorted(_CLAUSE_BREAK)))}]")
+_LAST_LIST_BREAK_RE = re.compile(f"(?s:.*)[{re.escape(''.join(sorted(_LIST_BREAK)))}]")
 _SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
 _FULL_STOP_RE = re.compile(r"[。！!？?\n]")   # as_of carries across ；
 _CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…（）()]")
@@ -252,12 +255,11 @@ def _pre_qualifier_word(text: str, start: int) -> tuple[str | None, int]:
     return None, start
 
 
-def _clause_start(text: str, pos: int, breaks: set[str] = _CLAUSE_BREAK) -> int:
-    i = pos - 1
+def _clause_start(text: str, pos: int, last_break: re.Pattern[str] = _LAST_CLAUSE_BREAK_RE) -> int:
+    """Where the clause holding ``pos`` starts: after the last break before it, at most 60 back."""
     lo = max(0, pos - 60)
-    while i >= lo and text[i] not in breaks:
-        i -= 1
-    return i + 1
+    m = last_break.match(text, lo, pos)   # as far as it goes, then back to the last break: in C
+    return m.end() if m is not None else lo
 
 
 def _clause_end(text: str, pos: int) -> int:
@@ -717,7 +719,7 @@ def _label_counting_a_list(r: _Reading) -> bool:
     value = r.value
     if not (r.kind == "count" and value == value.to_integral_value() and 2 <= value <= 10):
         return False
-    cs = _clause_start(r.text, r.q_start, _LIST_BREAK)
+    cs = _clause_start(r.text, r.q_start, _LAST_LIST_BREAK_RE)
     items = r.text[cs:r.q_start].count("、") + 1
     if items == value and items >= 2:
         return True
@@ -1000,7 +1002,7 @@ def _pairs_and_lists(text: str, cands: list[_Cand], subjects: list[str | None],
         if n < 2:
             i += 1
             continue
-        cs = _clause_start(text, rm.start(), _LIST_BREAK)
+        cs = _clause_start(text, rm.start(), _LAST_LIST_BREAK_RE)
         items = [x for x in _LIST_SPLIT_RE.split(text[cs:rm.start()]) if x]
         if len(items) == n:
             for k, j in enumerate(run):
