@@ -410,6 +410,11 @@ class _Reading:
 # only a number that does not read.
 
 
+def _inside_a_title_or_quote(r: _Reading) -> bool:
+    """Numbers inside titles and short quoted names/slogans."""
+    return bool(r.spans) and _inside(r.spans, r.starts, r.ns)
+
+
 def _suffix_of_a_number_or_identifier(r: _Reading) -> bool:
     """A suffix of a longer number or an identifier (A12, 3-5号)."""
     before = r.text[r.ns - 1] if r.ns > 0 else ""
@@ -643,11 +648,6 @@ def _round_the_clock(r: _Reading) -> bool:
     return bool(nxt) and nxt not in _CLAUSE_BREAK and nxt not in "的时后前里" and not nxt.isspace()
 
 
-def _inside_a_title_or_quote(r: _Reading) -> bool:
-    """Numbers inside titles and short quoted names/slogans."""
-    return bool(r.spans) and _inside(r.spans, r.starts, r.ns)
-
-
 def _read_pre_qualifier(r: _Reading) -> bool:
     """超过, 近, 约… before the number; 过 qualifies round numbers only: 过万元, 过千人."""
     start = r.m.start()
@@ -737,7 +737,8 @@ def _read_below_zero(r: _Reading) -> bool:
 
 
 _RULES = (
-    # the number and what stands right before it
+    # where the number stands (a title or quote: a sixth of the spans), what stands right before it
+    _inside_a_title_or_quote,
     _suffix_of_a_number_or_identifier, _ordinal_or_rate, _identifier_across_a_space, _financial_numeral_alone,
     _half_of_something, _read_value, _digits_read_one_by_one, _identifier_or_phone_number,
     # the unit, a range, what follows the unit
@@ -746,7 +747,6 @@ _RULES = (
     # the unit as part of a word or a name
     _reduplication, _unit_part_of_a_word, _character_not_counted, _score_misread, _year_not_a_duration,
     _day_or_week_in_a_word, _duration_in_a_name, _duration_as_a_time_frame, _round_the_clock,
-    _inside_a_title_or_quote,
     # the qualifier, and what the whole phrase is
     _read_pre_qualifier, _bare_round_word, _near_as_a_time_frame, _threshold_base_or_class, _read_qualifier,
     _one_as_an_article, _idiom_of_two_numerals, _label_counting_a_list, _read_below_zero,
