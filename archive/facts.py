@@ -148,7 +148,8 @@ def metric_facts(text: str, metrics: list[Metric], issue: date, article: Place |
     if not metrics:
         return []
     times = find_times(text, issue)
-    mentions = gaz.mentions(text, article)
+    # place_at reads the mentions that end before a metric, so none need be found past the last one
+    mentions = gaz.mentions(text, article, stop=max(m.char_start for m in metrics))
     listed = _list_times(text, metrics, issue) if "分别" in text else {}
     out: list[dict] = []
     for i, m in enumerate(metrics):

@@ -157,6 +157,9 @@ _YEAR_AFTER = set("代度级初底末中月制")   # 六年制: a course length 
 
 _CLAUSE_BREAK = set("，,。；;：:！!？?、\n…（）()")
 _LIST_BREAK = _CLAUSE_BREAK - {"、"}
+# the last break of a window (match(text, lo, pos)): _clause_start
+_LAST_CLAUSE_BREAK_RE = re.compile(f"(?s:.*)[{re.escape(''.join(sorted(_CLAUSE_BREAK)))}]")
+_LAST_LIST_BREAK_RE = re.compile(f"(?s:.*)[{re.escape(''.join(sorted(_LIST_BREAK)))}]")
 _SENT_BREAK_RE = re.compile(r"[。；;！!？?\n]")
 _FULL_STOP_RE = re.compile(r"[。！!？?\n]")   # as_of carries across ；
 _CLAUSE_BREAK_RE = re.compile(r"[，,。；;：:！!？?、\n…（）()]")
@@ -252,12 +255,11 @@ def _pre_qualifier_word(text: str, start: int) -> tuple[str | None, int]:
     return None, start
 
 
-def _clause_start(text: str, pos: int, breaks: set[str] = _CLAUSE_BREAK) -> int:
-    i = pos - 1
+def _clause_start(text: str, pos: int, last_break: re.Pattern[str] = _LAST_CLAUSE_BREAK_RE) -> int:
+    """Where the clause holding ``pos`` starts: after the last break before it, at most 60 back."""
     lo = max(0, pos - 60)
-    while i >= lo and text[i] not in breaks:
-        i -= 1
-    return i + 1
+    m = last_break.match(text, lo, pos)   # as far as it goes, then back to the last break: in C
+    return m.end() if m is not None else lo
 
 
 def _clause_end(text: str, pos: int) -> int:
@@ -406,6 +408,11 @@ class _Reading:
 # The rules, in the order _RULES runs them. Each takes the reading and returns True when the span is
 # no metric (the reading stops there). The _read_* rules fill in what later rules look at and refuse
 # only a number that does not read.
+
+
+def _inside_a_title_or_quote(r: _Reading) -> bool:
+    """Numbers inside titles and short quoted names/slogans."""
+    return bool(r.spans) and _inside(r.spans, r.starts, r.ns)
 
 
 def _suffix_of_a_number_or_identifier(r: _Reading) -> bool:
@@ -641,11 +648,6 @@ def _round_the_clock(r: _Reading) -> bool:
     return bool(nxt) and nxt not in _CLAUSE_BREAK and nxt not in "的时后前里" and not nxt.isspace()
 
 
-def _inside_a_title_or_quote(r: _Reading) -> bool:
-    """Numbers inside titles and short quoted names/slogans."""
-    return bool(r.spans) and _inside(r.spans, r.starts, r.ns)
-
-
 def _read_pre_qualifier(r: _Reading) -> bool:
     """超过, 近, 约… before the number; 过 qualifies round numbers only: 过万元, 过千人."""
     start = r.m.start()
@@ -717,7 +719,7 @@ def _label_counting_a_list(r: _Reading) -> bool:
     value = r.value
     if not (r.kind == "count" and value == value.to_integral_value() and 2 <= value <= 10):
         return False
-    cs = _clause_start(r.text, r.q_start, _LIST_BREAK)
+    cs = _clause_start(r.text, r.q_start, _LAST_LIST_BREAK_RE)
     items = r.text[cs:r.q_start].count("、") + 1
     if items == value and items >= 2:
         return True
@@ -735,7 +737,8 @@ def _read_below_zero(r: _Reading) -> bool:
 
 
 _RULES = (
-    # the number and what stands right before it
+    # where the number stands (a title or quote: a sixth of the spans), what stands right before it
+    _inside_a_title_or_quote,
     _suffix_of_a_number_or_identifier, _ordinal_or_rate, _identifier_across_a_space, _financial_numeral_alone,
     _half_of_something, _read_value, _digits_read_one_by_one, _identifier_or_phone_number,
     # the unit, a range, what follows the unit
@@ -744,7 +747,6 @@ _RULES = (
     # the unit as part of a word or a name
     _reduplication, _unit_part_of_a_word, _character_not_counted, _score_misread, _year_not_a_duration,
     _day_or_week_in_a_word, _duration_in_a_name, _duration_as_a_time_frame, _round_the_clock,
-    _inside_a_title_or_quote,
     # the qualifier, and what the whole phrase is
     _read_pre_qualifier, _bare_round_word, _near_as_a_time_frame, _threshold_base_or_class, _read_qualifier,
     _one_as_an_article, _idiom_of_two_numerals, _label_counting_a_list, _read_below_zero,
@@ -1000,7 +1002,7 @@ def _pairs_and_lists(text: str, cands: list[_Cand], subjects: list[str | None],
         if n < 2:
             i += 1
             continue
-        cs = _clause_start(text, rm.start(), _LIST_BREAK)
+        cs = _clause_start(text, rm.start(), _LAST_LIST_BREAK_RE)
         items = [x for x in _LIST_SPLIT_RE.split(text[cs:rm.start()]) if x]
         if len(items) == n:
             for k, j in enumerate(run):

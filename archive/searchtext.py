@@ -75,27 +75,28 @@ def doc_tokens(text: str) -> list[str]:
 
 
 class _PairTable(dict):
-    """str.translate table: each character to its code, a space, and its code again."""
+    """Character (as it is in the text, before folding) -> its folded character's code, a space, and
+    that code again."""
 
-    def __missing__(self, code: int) -> str:
-        c = _code(chr(code))
-        self[code] = f"{c} {c}"
-        return self[code]
+    def __missing__(self, c: str) -> str:
+        code = _code(fold(c))
+        self[c] = f"{code} {code}"
+        return self[c]
 
 
-_PAIR = _PairTable()
+_pair = _PairTable().__getitem__
 
 
 def token_text(text: str) -> str:
     """The index tokens of a text as one space-separated string: `" ".join(doc_tokens(text))`.
 
     Bigrams c0c1 c1c2 … c(n-2)c(n-1) c(n-1) are c0, then "c1 c1", "c2 c2", …, "c(n-1) c(n-1)" written
-    one after the other: two str.translate calls in C instead of a Python step per character (the
-    loader's workers make this for every paragraph)."""
-    folded = fold(text)
-    if not folded:
+    one after the other. Folding is a character at a time, so the table goes from each character as it
+    is to its folded code: one lookup a character and one join, in C (the loader's workers make this
+    for every paragraph; two str.translate passes with int keys took twice as long)."""
+    if not text:
         return ""
-    return _code(folded[0]) + folded[1:].translate(_PAIR)
+    return _code(fold(text[0])) + "".join(map(_pair, text[1:]))
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,25 @@ def test_speed_sentences_per_second():
     rate = len(sentences) / (time.perf_counter() - t)
     # 50,000/s is the aim on a quiet core; the floor leaves room for a loaded shared machine
     assert rate > 10_000, rate
+
+
+def test_the_automaton_rebuilt_for_the_text_it_met_finds_the_same_names():
+    """The gazetteer rebuilds its automaton once it has seen enough text, with the first characters
+    it met most often first among the root's children: the same trie, so the same mentions."""
+    from pathlib import Path
+
+    from archive.places import Gazetteer, _countries, _division_rows, _ethnic_groups
+
+    data = Path(__file__).parent / "data"
+    texts = [line for p in sorted(data.rglob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()]
+    texts += ["湖北省武汉市江夏区新增3例", "五大连", "五大连池市", "武汉市场监管局", "朝鲜族", "全省", "河南省滑县"]
+    g = Gazetteer(_division_rows(), _ethnic_groups(), _countries())
+    g._to_learn = 10**12  # no rebuild while the mentions are read the first time
+    before = [g.mentions(t, WUHAN) for t in texts]
+    assert sum(map(len, before)) > 30
+    first = g._automaton
+    g._to_learn = 1
+    g._learn("安市上中" * 10)  # first characters of names added among the last (安徽, 上海 …)
+    assert g._automaton is not first and g._to_learn <= 0
+    assert sorted(g._automaton.items()) == sorted(first.items())
+    assert [g.mentions(t, WUHAN) for t in texts] == before

@@ -1,8 +1,9 @@
 """Text layouts the archive can parse: a registry of format modules.
 
 Each module has NAME, DESCRIPTION, sniff(text) -> score in [0, 1] (how sure it is that the text is in
-its layout) and parse(text, meta) -> Document. `auto` takes the highest score; ties go to the earlier
-format in FORMATS, so text no format recognises gets the page parser's error.
+its layout), TOP_SCORE (the highest score its sniff gives) and parse(text, meta) -> Document. `auto`
+takes the highest score; ties go to the earlier format in FORMATS, so text no format recognises gets
+the page parser's error.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ AUTO = "auto"
 
 
 def detect(text: str) -> str:
-    """The name of the format whose sniff scores `text` highest."""
-    return max(FORMATS, key=lambda name: FORMATS[name].sniff(text))
+    """The name of the format whose sniff scores `text` highest (the first such in FORMATS).
+
+    A format whose TOP_SCORE does not beat the best score so far is not sniffed: a page (0.9) is not
+    read again as an article file (at most 0.8), which cost a tenth of a millisecond a page."""
+    best_name, best = next(iter(FORMATS)), -1.0
+    for name, module in FORMATS.items():
+        if module.TOP_SCORE > best and (score := module.sniff(text)) > best:
+            best_name, best = name, score
+    return best_name
 
 
 def parse_text(text: str, fmt: str | None = None, meta: Metadata | None = None) -> tuple[str, Document]:

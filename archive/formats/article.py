@@ -32,6 +32,7 @@ from archive.formats.blocks import (
 from archive.formats.metadata import Metadata, source_line
 
 NAME = "article"
+TOP_SCORE = 0.8  # the highest score sniff() gives
 DESCRIPTION = "one article per file (crawl): 引题, 主题, 副题, U+3000-indented paragraphs; newspaper/date from options or file name"
 
 RAW_LINES = re.compile(r"\r\n|\r|\n")

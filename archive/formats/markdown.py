@@ -23,6 +23,7 @@ from archive.formats.blocks import ArticleBuilder, Block, Line
 from archive.formats.metadata import SOURCE_DATE, SOURCE_PAGE, Metadata, normalise_page, source_line
 
 NAME = "markdown"
+TOP_SCORE = 1.0  # the highest score sniff() gives
 DESCRIPTION = "Markdown: YAML front matter (title, date, page or section, author, source URL), # title, ## subtitle, > source, paragraphs"
 
 FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)

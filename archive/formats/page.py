@@ -35,6 +35,7 @@ from archive.formats.credits import PAD
 from archive.formats.metadata import Metadata, normalise_page
 
 NAME = "page"
+TOP_SCORE = 0.9  # the highest score sniff() gives
 DESCRIPTION = "digital-edition page: front-page masthead or inside-page header (date, 第N版, 版名), then articles"
 
 WEEKDAYS = "一二三四五六日"
@@ -185,9 +186,9 @@ def split_header_lines(lines: list[Line]) -> list[Line]:
     """An inside-page header on one line (`2021年3月5日 星期五 第5版 法治视点 责任编辑：李明`) as one
     line per item; everything after an editor label stays with it (names may be padded)."""
     out = []
-    for k, line in enumerate(lines):
+    for line in lines[:HEADER_LINES]:  # the lines after them are kept as they are
         tokens = PAD.split(line.text)
-        if k >= HEADER_LINES or len(tokens) < 2 or not any(is_masthead_date(t) for t in tokens) or set(line.text) & HEADING_FORBIDDEN:
+        if len(tokens) < 2 or not any(is_masthead_date(t) for t in tokens) or set(line.text) & HEADING_FORBIDDEN:
             out.append(line)
             continue
         for j, token in enumerate(tokens):
@@ -195,7 +196,7 @@ def split_header_lines(lines: list[Line]) -> list[Line]:
                 out.append(Line(line.number, " ".join(tokens[j:])))
                 break
             out.append(Line(line.number, token))
-    return out
+    return out + lines[HEADER_LINES:]
 
 
 def _name_fits(head: Masthead, lines: list[Line], i: int) -> bool:
