@@ -14,6 +14,7 @@ import click
 from archive import __version__, readcommands
 from archive.config import redact, redact_url, resolve_database_url
 from archive.errors import ArchiveError
+from archive.launch import SEARCH_ORDERS  # archive.searchtext.ORDERS (importing it costs every command ~2 ms)
 from archive.output import FORMATS, render
 
 # Each command imports what it uses in its own body: starting the CLI imports neither SQLAlchemy nor
@@ -30,7 +31,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 AUTO, LAYOUT_NAMES = "auto", ("page", "article", "markdown")  # archive.formats
 EXPORT_FORMATS, BINARY_FORMATS = ("csv", "jsonl", "parquet", "xlsx"), ("parquet", "xlsx")  # archive.export
 SQL_TIMEOUT = 30.0  # archive.sql.DEFAULT_TIMEOUT
-SEARCH_ORDERS = ("date", "relevance")  # archive.searchtext.ORDERS (importing it costs every command ~2 ms)
 
 
 class Context:

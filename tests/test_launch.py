@@ -83,8 +83,9 @@ ERRORS = [["stats", "--help"], ["search"], ["show", "x"], ["articles", "--limit"
           ["show", "999999"], ["search", "-的"]]
 
 
-def _run(prefix: list[str], args: list[str]) -> tuple[int, str, str]:
-    done = subprocess.run([*prefix, *args], capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+def _run(prefix: list[str], args: list[str], url: str = "") -> tuple[int, str, str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "ARCHIVE_DATABASE_URL": url}
+    done = subprocess.run([*prefix, *args], capture_output=True, text=True, env=env)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -97,6 +98,9 @@ def test_the_script_prints_what_click_prints(sqlite_url, seed_dir, tmp_path):
         lean, clicked = _run(LEAN, args), _run(CLICK, args)
         assert lean == clicked, args
     assert _run(LEAN, ["--db", sqlite_url, "show", "1"])[0] == 0
+    for args in (["stats"], ["search", "民警", "--format", "json"]):  # the URL from $ARCHIVE_DATABASE_URL
+        lean_env = _run(LEAN, args, sqlite_url)
+        assert lean_env == _run(CLICK, args, sqlite_url) and lean_env[0] == 0 and lean_env[1], args
     assert "S3CRETPW" not in lean[2] and lean[0] == 1
 
 
