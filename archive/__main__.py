@@ -1,6 +1,6 @@
 """`python -m archive`: the same command as the installed `archive` script."""
 
-from archive.cli import main
+from archive.launch import main
 
 if __name__ == "__main__":
     main(prog_name="archive")

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 import click
 
-from archive import __version__
+from archive import __version__, readcommands
 from archive.config import redact, redact_url, resolve_database_url
 from archive.errors import ArchiveError
-from archive.output import FORMATS, render, to_json
+from archive.launch import SEARCH_ORDERS  # archive.searchtext.ORDERS (importing it costs every command ~2 ms)
+from archive.output import FORMATS, render
 
 # Each command imports what it uses in its own body: starting the CLI imports neither SQLAlchemy nor
 # Alembic nor the parsers (~300 ms), and the read commands never import them (archive.readdb).
@@ -30,7 +31,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 AUTO, LAYOUT_NAMES = "auto", ("page", "article", "markdown")  # archive.formats
 EXPORT_FORMATS, BINARY_FORMATS = ("csv", "jsonl", "parquet", "xlsx"), ("parquet", "xlsx")  # archive.export
 SQL_TIMEOUT = 30.0  # archive.sql.DEFAULT_TIMEOUT
-SEARCH_ORDERS = ("date", "relevance")  # archive.searchtext.ORDERS (importing it costs every command ~2 ms)
 
 
 class Context:
@@ -300,16 +300,8 @@ def formats_cmd(fmt: str) -> None:
 @db_command
 def stats(obj: Context, fmt: str) -> None:
     """Rows per table, newspapers, first and last issue date."""
-    from archive import queries
-
     with obj.reading() as bind:
-        data = queries.stats(bind)
-    if fmt == "json":
-        click.echo(to_json(data), nl=False)
-        return
-    click.echo(render([{"table": k, "rows": v} for k, v in data["rows"].items()], "table"), nl=False)
-    click.echo(f"newspapers: {', '.join(data['newspapers']) or '-'}")
-    click.echo(f"issues from {data['first_issue'] or '-'} to {data['last_issue'] or '-'}")
+        click.echo(readcommands.stats(bind, fmt), nl=False)
 
 
 @main.command("issues")
@@ -318,11 +310,8 @@ def stats(obj: Context, fmt: str) -> None:
 @db_command
 def issues_cmd(obj: Context, newspaper: str | None, fmt: str) -> None:
     """List issues."""
-    from archive import queries
-
     with obj.reading() as bind:
-        rows = queries.list_issues(bind, newspaper)
-    click.echo(render(rows, fmt), nl=False)
+        click.echo(readcommands.issues(bind, newspaper, fmt), nl=False)
 
 
 @main.command()
@@ -336,11 +325,8 @@ def issues_cmd(obj: Context, newspaper: str | None, fmt: str) -> None:
 def articles(obj: Context, date: dt.datetime | None, date_from: dt.datetime | None, date_to: dt.datetime | None,
              newspaper: str | None, limit: int | None, fmt: str) -> None:
     """List articles, with the page (版次) and page name each is on."""
-    from archive import queries
-
     with obj.reading() as bind:
-        rows = queries.list_articles(bind, _day(date), newspaper, date_from=_day(date_from), date_to=_day(date_to), limit=limit)
-    click.echo(render(rows, fmt), nl=False)
+        click.echo(readcommands.articles(bind, _day(date), _day(date_from), _day(date_to), newspaper, limit, fmt), nl=False)
 
 
 @main.command()
@@ -349,11 +335,8 @@ def articles(obj: Context, date: dt.datetime | None, date_from: dt.datetime | No
 @db_command
 def show(obj: Context, article_id: int, fmt: str) -> None:
     """Show one article rebuilt from the database (metrics in [brackets] in the text view)."""
-    from archive import queries
-
     with obj.reading() as bind:
-        doc = queries.article_document(bind, article_id)
-    click.echo(to_json(doc) if fmt == "json" else queries.article_text(doc), nl=False)
+        click.echo(readcommands.show(bind, article_id, fmt), nl=False)
 
 
 @main.command()
@@ -370,21 +353,9 @@ def show(obj: Context, article_id: int, fmt: str) -> None:
 def metrics(obj: Context, unit: str | None, kind: str | None, subject: str | None, subject_key: str | None,
             newspaper: str | None, date_from: dt.datetime | None, date_to: dt.datetime | None, limit: int | None, fmt: str) -> None:
     """List the quantitative facts stated in the text."""
-    from archive import queries
-
     with obj.reading() as bind:
-        rows = queries.list_metrics(
-            bind,
-            unit=unit,
-            kind=kind,
-            subject=subject,
-            subject_key=subject_key,
-            newspaper=newspaper,
-            date_from=_day(date_from),
-            date_to=_day(date_to),
-            limit=limit,
-        )
-    click.echo(render(rows, fmt), nl=False)
+        text = readcommands.metrics(bind, unit, kind, subject, subject_key, newspaper, _day(date_from), _day(date_to), limit, fmt)
+    click.echo(text, nl=False)
 
 
 @main.command("search")
@@ -403,12 +374,9 @@ def search_cmd(obj: Context, query: str, newspaper: str | None, date_from: dt.da
 
     Each hit says which of them matched. Terms are separated by spaces; "a phrase" keeps its spaces; -term excludes. Full-width and
     half-width forms match each other; Latin letters match in either case."""
-    from archive import search as search_mod
-
-    filters = search_mod.Filters(newspaper=newspaper, date_from=_day(date_from), date_to=_day(date_to))
     with obj.reading() as bind:
-        found = search_mod.search(bind, query, filters=filters, limit=limit, offset=offset, order=order)
-    click.echo(search_mod.render_hits(found, fmt), nl=False)
+        text = readcommands.search(bind, query, newspaper, _day(date_from), _day(date_to), limit, offset, order, fmt)
+    click.echo(text, nl=False)
 
 
 @main.command("series")

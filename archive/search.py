@@ -4,16 +4,21 @@ article's title, subtitle or kicker, or a section heading; each says which (`hit
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from archive.output import render, to_json
-from archive.readdb import Bind, text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
+from archive.readdb import text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
 from archive.searchkey import ARTICLE_FIELDS, key_range, split_key
 from archive.searchquery import Candidates, char_count, id_list, stored_docs
 from archive.queries import WITH_ISSUE
 from archive.searchtext import Query, parse_query, spans
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without `import typing`
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from archive.readdb import Bind
 
 
 __all__ = ["Filters", "render_hits", "search"]

@@ -11,12 +11,17 @@ archive.searchindex, which reads the stored texts through this module too.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
 
 # No SQLAlchemy at import: `archive search` reads through archive.readdb's lean connection.
-from archive.readdb import Bind, text
+from archive.readdb import text
 from archive.searchkey import FIELD_MASK, FIELD_NAMES, FIELD_SHIFT, FIELDS, ID_MASK, doc_key
 from archive.searchtext import Query, Term
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without `import typing`
+if TYPE_CHECKING:
+    from typing import Any, Iterable
+
+    from archive.readdb import Bind
 
 
 def engine_kind(bind: Bind) -> str:

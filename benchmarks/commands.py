@@ -1,7 +1,12 @@
 """Interactive commands as a user feels them: whole-process wall time of `archive search/show/stats/
 articles/metrics` against the sqlite3 shell running the very SQL the command sent.
 
-`python -m benchmarks.commands DB [--runs 5]`, or part `commands` of `python -m benchmarks`.
+`python -m benchmarks.commands DB [--runs 5] [--archive PATH]`, or part `commands` of `python -m benchmarks`.
+
+Which install is timed matters: an editable one (`pip install -e .`, the README's for development) runs
+setuptools' import finder at every interpreter start, about 10 ms here (it imports pathlib, urllib.parse
+and importlib.util), which a regular install (`pip install .`, what a release's user has) does not.
+`--archive` times another install's `archive` script; the first row names the install either way.
 
 The floor is exact, not a guess: each command is run once in this process with a listener on every
 engine's cursor, its statements are written out with their parameters inlined as SQLite literals, and
@@ -112,6 +117,21 @@ def _wall_ms(cmd: list[str], stdin: str | None = None, runs: int = 5) -> float:
     return statistics.median(times)
 
 
+def install_kind(archive: str) -> str:
+    """"editable" or "regular": how the archive that the script `archive` runs is installed."""
+    python = _script_python(archive)
+    probe = "import importlib.metadata as m; print(m.distribution('archive').read_text('direct_url.json') or '')"
+    found = subprocess.run([python, "-c", probe], capture_output=True, text=True).stdout
+    return "editable" if '"editable": true' in found else "regular"
+
+
+def _script_python(archive: str) -> str:
+    """The interpreter on the script's #! line (pip writes it), else this one."""
+    with open(archive, "rb") as f:
+        first = f.readline().decode(errors="replace")
+    return first[2:].strip() if first.startswith("#!") and " " not in first[2:].strip() else sys.executable
+
+
 def compile_package() -> None:
     """Write the archive package's bytecode (__pycache__) before timing it. An installed archive has it,
     and an editable one writes it on its first run, unless PYTHONDONTWRITEBYTECODE is set, as on the
@@ -123,14 +143,18 @@ def compile_package() -> None:
     compileall.compile_dir(str(Path(archive.__file__).parent), quiet=1)
 
 
-def command_rows(db_path: Path, runs: int = 5, commands: tuple[tuple[str, list[str]], ...] = COMMANDS) -> list[Row]:
+def command_rows(db_path: Path, runs: int = 5, commands: tuple[tuple[str, list[str]], ...] = COMMANDS,
+                 archive: str | None = None) -> list[Row]:
     """One row a command (`commands`: label and arguments): its median wall time, the sqlite3 shell's for
-    the same SQL, and the ratio."""
+    the same SQL, and the ratio. `archive`: the script to time (default: this environment's)."""
     url = f"sqlite:///{db_path}"
     compile_package()
-    archive = shutil.which("archive") or str(Path(sys.executable).with_name("archive"))
+    archive = archive or shutil.which("archive") or str(Path(sys.executable).with_name("archive"))
     shell = shutil.which("sqlite3")
-    rows = [Row("commands", "python -c pass (interpreter start)", _wall_ms([sys.executable, "-c", "pass"], runs=runs), "ms")]
+    python = _script_python(archive)
+    kind = install_kind(archive)
+    rows = [Row("commands", "python -c pass (interpreter start)", _wall_ms([python, "-c", "pass"], runs=runs), "ms",
+                note=f"{kind} install: {archive}")]
     for label, args in commands:
         try:
             value = _wall_ms([archive, "--db", url, *args], runs=runs)
@@ -164,11 +188,12 @@ def run(workdir: Path, files: list[Path] | None = None, **_context) -> list[Row]
 @click.command()
 @click.argument("db", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--runs", default=5, show_default=True)
-def main(db: Path, runs: int) -> None:
+@click.option("--archive", "archive", type=click.Path(exists=True, dir_okay=False), help="The `archive` script to time (default: this environment's), e.g. a regular install's.")
+def main(db: Path, runs: int, archive: str | None) -> None:
     """Time the interactive commands on an SQLite archive DB against the sqlite3 shell."""
     from benchmarks.measure import render
 
-    print(render(command_rows(db, runs)))
+    print(render(command_rows(db, runs, archive=archive)))
 
 
 if __name__ == "__main__":

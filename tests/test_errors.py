@@ -22,7 +22,7 @@ from archive.prepare import FileError, prepare_bytes
 from tests.conftest import SEED
 
 # Exceptions that never leave their module: raised and caught inside it.
-INTERNAL = {"archive.inputs._Skipped"}
+INTERNAL = {"archive.inputs._Skipped", "archive.launch._Unread"}
 
 
 def _archive_exceptions() -> dict[str, type[BaseException]]:
