@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 # The Alembic head this code reads, known without importing Alembic (a test checks it against the
 # migration scripts: a new migration must update it).
-HEAD_REVISION = "0011_search_char_prefix"
+HEAD_REVISION = "0012_search_hashsize"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # SQLite's answers when a read-only connection cannot make or join the WAL index (the -shm file).
 NO_WAL_INDEX = {"SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_CANTOPEN"}

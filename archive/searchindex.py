@@ -1,4 +1,4 @@
-"""The search index's writes on each engine: its DDL (made by migration 0005_search_index; 0006 and 0011 tune it), and
+"""The search index's writes on each engine: its DDL (made by migration 0005_search_index; 0006, 0011 and 0012 tune it), and
 its upkeep: `index_document` for the loader, `remove_articles` and `rebuild`. Keys are archive.searchkey's;
 the SQL that reads the index is archive.searchquery's.
 
@@ -78,12 +78,14 @@ _SQLITE_CREATE = "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='',
 
 def recreate_sqlite_index(bind: Connection, char_prefix: bool) -> int:
     """Make SQLite's index again, with or without the per-character prefix index (migration 0011 and its
-    downgrade), keeping the automerge setting; index every stored text; return how many."""
-    automerge = bind.execute(text("SELECT v FROM search_fts_config WHERE k = 'automerge'")).scalar()
+    downgrade), keeping the automerge and hashsize settings; index every stored text; return how many."""
+    config = dict(bind.execute(text("SELECT k, v FROM search_fts_config WHERE k IN ('automerge', 'hashsize')")).all())
     bind.execute(text("DROP TABLE search_fts"))
     bind.execute(text(_SQLITE_CREATE.format(f", {SQLITE_CHAR_PREFIX}" if char_prefix else "")))
-    if automerge is not None:
-        set_automerge(bind, int(automerge))
+    if "automerge" in config:
+        set_automerge(bind, int(config["automerge"]))
+    if "hashsize" in config:
+        set_hashsize(bind, int(config["hashsize"]))
     return rebuild(bind)
 
 
@@ -119,6 +121,21 @@ def set_automerge(bind: Connection, value: int = SQLITE_AUTOMERGE) -> None:
     """Set FTS5's automerge on SQLite's index (kept in the database); other engines have none."""
     if engine_kind(bind) == "sqlite":
         bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', {int(value)})"))
+
+
+# FTS5 gathers a transaction's new terms in memory and writes them out as a segment at COMMIT, or as
+# soon as they take `hashsize` bytes (default 1 MB). A loader's batch of 32 pages passed 1 MB two or
+# three times, so it cost several segments and their merging; at 8 MB a batch is one segment, and the
+# writer spends about 0.6 CPU-ms a page less (docs/benchmarks.md, session 7). Migration 0012 sets it;
+# the setting lives in the index's own config table, as automerge does.
+SQLITE_HASHSIZE = 8 * 1024 * 1024
+SQLITE_DEFAULT_HASHSIZE = 1024 * 1024
+
+
+def set_hashsize(bind: Connection, value: int = SQLITE_HASHSIZE) -> None:
+    """Set FTS5's hashsize on SQLite's index (kept in the database); other engines have none."""
+    if engine_kind(bind) == "sqlite":
+        bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', {int(value)})"))
 
 
 def drop_index(bind: Connection) -> None:

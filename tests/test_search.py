@@ -418,3 +418,37 @@ def test_sqlite_index_has_a_doclist_per_character(engine, seed_dir):
     assert {q: indexed(engine, q) for q in queries} == before and index_rows(engine) == SEED_TEXTS
     with engine.connect() as conn:  # the automerge setting of 0006 survives the new table
         assert conn.exec_driver_sql("SELECT v FROM search_fts_config WHERE k = 'automerge'").scalar() == 16
+
+
+def test_sqlite_index_gathers_a_batch_into_one_segment(engine, seed_dir):
+    """Migration 0012 sets FTS5's hashsize to 8 MB (kept in the database, and kept when 0011 makes the
+    table again): a transaction indexing more than the default 1 MB of terms writes one segment, not
+    several; its downgrade puts back the default. Hits are the same either way."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("FTS5's hashsize is a SQLite setting")
+
+    def setting() -> int | None:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT v FROM search_fts_config WHERE k = 'hashsize'").scalar()
+
+    def segments_after_writing(first_key: int) -> int:
+        # about 2.5 MB of terms in one transaction: 3,000 texts of 200 distinct made-up characters
+        docs = [(first_key + i, token_text("".join(chr(0x4E00 + (i * 7 + j * 13) % 20000) for j in range(200)))) for i in range(3000)]
+        with engine.connect() as conn:
+            before = {r[0] for r in conn.exec_driver_sql("SELECT DISTINCT segid FROM search_fts_idx")}
+        with engine.begin() as conn:
+            searchindex.add_tokens(conn, docs)
+        with engine.connect() as conn:
+            after = {r[0] for r in conn.exec_driver_sql("SELECT DISTINCT segid FROM search_fts_idx")}
+        return len(after - before)
+
+    loader.load_paths(engine, [seed_dir], workers=1)
+    assert setting() == searchindex.SQLITE_HASHSIZE == 8 * 1024 * 1024
+    assert segments_after_writing(10**12) == 1
+    db.downgrade(engine, "0011_search_char_prefix")
+    assert setting() == searchindex.SQLITE_DEFAULT_HASHSIZE
+    assert segments_after_writing(2 * 10**12) >= 2
+    db.downgrade(engine, "0010_metric_series")
+    db.upgrade(engine)
+    assert setting() == searchindex.SQLITE_HASHSIZE
+    assert len(indexed(engine, "民警")) == 17

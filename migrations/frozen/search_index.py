@@ -142,6 +142,8 @@ CHAR_COUNT_DDL = (  # PostgreSQL, 0011
 )
 SQLITE_AUTOMERGE = 16  # 0006
 SQLITE_DEFAULT_AUTOMERGE = 4  # FTS5's own
+SQLITE_HASHSIZE = 8 * 1024 * 1024  # 0012: bytes of pending terms before FTS5 writes a segment
+SQLITE_DEFAULT_HASHSIZE = 1024 * 1024  # FTS5's own
 
 
 def create_index(bind) -> None:
@@ -162,14 +164,23 @@ def set_automerge(bind, value: int) -> None:
         bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', {int(value)})"))
 
 
+def set_hashsize(bind, value: int) -> None:
+    """FTS5's hashsize on SQLite's index (kept in the database): how many bytes of pending terms a
+    transaction gathers before FTS5 writes them out as a segment. Other engines have none."""
+    if engine_kind(bind) == "sqlite":
+        bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', {int(value)})"))
+
+
 def recreate_sqlite_index(bind, char_prefix: bool) -> int:
     """SQLite's index made again, with or without the per-character prefix index, keeping its automerge
-    setting, and filled again; return how many texts it holds."""
-    automerge = bind.execute(text("SELECT v FROM search_fts_config WHERE k = 'automerge'")).scalar()
+    and hashsize settings, and filled again; return how many texts it holds."""
+    config = dict(bind.execute(text("SELECT k, v FROM search_fts_config WHERE k IN ('automerge', 'hashsize')")).all())
     bind.execute(text("DROP TABLE search_fts"))
     bind.execute(text(_SQLITE_CREATE.format(f", {SQLITE_CHAR_PREFIX}" if char_prefix else "")))
-    if automerge is not None:
-        set_automerge(bind, int(automerge))
+    if "automerge" in config:
+        set_automerge(bind, int(config["automerge"]))
+    if "hashsize" in config:
+        set_hashsize(bind, int(config["hashsize"]))
     return rebuild(bind)
 
 
