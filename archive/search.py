@@ -4,7 +4,7 @@ article's title, subtitle or kicker, or a section heading; each says which (`hit
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import namedtuple
 
 from archive.output import render, to_json
 from archive.readdb import text  # SQLAlchemy's text() where SQLAlchemy runs the search, else plain SQL
@@ -16,9 +16,17 @@ from archive.searchtext import Query, parse_query, spans
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without `import typing`
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from typing import Any
+    from typing import Any, NamedTuple
 
     from archive.readdb import Bind
+
+    class Filters(NamedTuple):
+        newspaper: str | None = None
+        date_from: dt.date | None = None
+        date_to: dt.date | None = None
+else:
+    # a named tuple, not a dataclass: `import dataclasses` (with inspect) was ~11 ms of `archive search`
+    Filters = namedtuple("Filters", ("newspaper", "date_from", "date_to"), defaults=(None, None, None))
 
 
 __all__ = ["Filters", "render_hits", "search"]
@@ -28,13 +36,6 @@ ALL = 1 << 62  # LIMIT for "every hit": all engines take a number here, not NULL
 SNIPPET_BEFORE = 20
 SNIPPET_AFTER = 40
 TABLE_CONTEXT = 6  # characters before the match in a table cell, which holds about 20
-
-@dataclass(frozen=True)
-class Filters:
-    newspaper: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-
 
 def search(
     session: Bind,

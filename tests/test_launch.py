@@ -127,8 +127,7 @@ def test_a_read_command_imports_only_what_it_needs(args, sqlite_url, seed_dir):
     new = done.stderr.split("NEW ", 1)[1].split()
     assert "archive.readcommands" in new  # it ran here, not through archive.cli
     assert not [m for m in new if m.split(".")[0] in NEEDLESS or m in NEEDLESS], new
-    if args[0] != "search":  # search's query parser (archive.searchtext) uses dataclasses
-        assert "inspect" not in new and "dataclasses" not in new, new
+    assert "inspect" not in new and "dataclasses" not in new, new
 
 
 def test_json_output_reads_back(sqlite_url, seed_dir):
