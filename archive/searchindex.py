@@ -175,8 +175,9 @@ CHAR_COUNT_DDL = (
     "COMMENT ON TABLE search_char_count IS 'How many indexed texts (search_doc rows) hold each character, "
     "by its 4-letter index code (archive/searchtext.py). Maintained by the loader.'",
 )
+# one statement for a whole batch of counts: the arrays' rows are inserted in their order
 _CHAR_COUNT_UPSERT = (
-    "INSERT INTO search_char_count (code, docs) VALUES (:c, :n) "
+    "INSERT INTO search_char_count (code, docs) SELECT * FROM unnest(CAST(:c AS VARCHAR[]), CAST(:n AS BIGINT[])) "
     "ON CONFLICT (code) DO UPDATE SET docs = search_char_count.docs + EXCLUDED.docs"
 )
 
@@ -202,9 +203,8 @@ def _count_chars(bind: Connection, counts: Counter[str], sign: int, present: boo
     if not counts or not (has_char_count(bind) if present is None else present):
         return
     # sorted: two writers touching the same codes take their row locks in the same order
-    rows = [{"c": c, "n": sign * n} for c, n in sorted(counts.items())]
-    for i in range(0, len(rows), BATCH):
-        bind.execute(text(_CHAR_COUNT_UPSERT), rows[i : i + BATCH])
+    codes = sorted(counts)
+    bind.execute(text(_CHAR_COUNT_UPSERT), {"c": codes, "n": [sign * counts[c] for c in codes]})
 
 
 def add(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
@@ -218,15 +218,19 @@ def add_tokens(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bo
     writes only at the head revision, where it does); None looks it up."""
     from sqlalchemy import Connection
 
-    from archive import bulk
+    from archive import bulk, pgcopy
 
     kind = engine_kind(bind)
     if kind == "sqlite" and isinstance(bind, Connection) and bulk.direct(bind):
         # the loader's hot path: one executemany straight to the driver, as archive.bulk does for rows
         bulk.driver(bind, "INSERT INTO search_fts(rowid, tokens) VALUES (?, ?)", list(docs), many=True)
         return
-    for i in range(0, len(docs), BATCH):
-        bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
+    if kind == "postgresql" and isinstance(bind, Connection) and pgcopy.usable(bind):
+        # COPY: each tsvector as its text, read by the server as CAST(... AS tsvector) reads it
+        pgcopy.copy_rows(bind, "search_doc", ("doc_key", "tokens", "lossy"), [(k, *_tsvector(t.split(" ") if t else [])) for k, t in docs])
+    else:
+        for i in range(0, len(docs), BATCH):
+            bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])
     if kind == "postgresql":
         _count_chars(bind, _char_counts(t for _, t in docs), 1, char_count)
 
