@@ -212,7 +212,7 @@ def insert_rows(
             if not returning:  # the ids are the column's default, drawn row by row as COPY reads them
                 insert_tuples(conn, table, columns, rows)
                 return []
-            taken = pgcopy.take_ids(conn, table, len(rows))
+            taken = pgcopy.take_ids(conn, {table.name: len(rows)})[table.name]
             insert_tuples(conn, table, ("id", *columns), [(i, *r) for i, r in zip(taken, rows)])
             return taken
         if not returning:  # the caller needs no ids: the plain executemany is cheaper

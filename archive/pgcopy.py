@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Sequence
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from archive import shard
@@ -40,9 +40,11 @@ def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=None)
-def _ids_sql(table: str) -> str:
-    # the sequence the id column's default draws from, whatever it is called
-    return f"SELECT nextval(pg_get_serial_sequence('{_quote(table)}', 'id')) FROM generate_series(1, %s)"
+def _ids_sql(tables: tuple[str, ...]) -> str:
+    # for each table, an array of new ids from the sequence its id column's default draws from
+    return "SELECT " + ", ".join(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{_quote(t)}', 'id')) FROM generate_series(1, %s))" for t in tables
+    )
 
 
 class _Errors:
@@ -66,13 +68,30 @@ def _driver(conn: Connection) -> Any:
     return driver
 
 
-def take_ids(conn: Connection, table: Table, count: int) -> list[int]:
-    """`count` new ids from the table's sequence, in the order the rows will have them."""
-    if count <= 0:
-        return []
-    sql = _ids_sql(table.name)
-    with _Errors(conn, sql), _driver(conn).cursor() as cursor:
-        return [i for (i,) in cursor.execute(sql, (count,))]
+def take_ids(conn: Connection, counts: dict[str, int]) -> dict[str, list[int]]:
+    """New ids from the sequences of several tables in one round trip: `counts` says how many for each
+    table (by name); each table's come in the order its rows will have them."""
+    wanted = tuple(t for t, n in counts.items() if n > 0)
+    taken: dict[str, list[int]] = {t: [] for t in counts}
+    if wanted:
+        sql = _ids_sql(wanted)
+        with _Errors(conn, sql), _driver(conn).cursor() as cursor:
+            taken.update(zip(wanted, cursor.execute(sql, [counts[t] for t in wanted]).fetchone()))
+    return taken
+
+
+def fill(preset: list[int | None] | None, count: int, fresh: list[int]) -> list[int | None]:
+    """Every row's id: the preset one where a row has one (reparse keeps ids), else the next of `fresh`
+    (as many as the rows without one)."""
+    if preset is None:
+        return list(fresh[:count])
+    new = iter(fresh)
+    return [i if i is not None else next(new) for i in preset]
+
+
+def missing(preset: list[int | None] | None, count: int) -> int:
+    """How many of `count` rows need a new id."""
+    return count if preset is None else sum(i is None for i in preset)
 
 
 def copy_rows(
