@@ -55,7 +55,8 @@ def driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[
         if many:
             cursor.executemany(sql, params)
             return []
-        return cursor.execute(sql, params).fetchall()
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description is not None else []  # psycopg: a command has no rows to fetch
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
     finally:
@@ -72,9 +73,20 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[st
 def rows(conn: Connection, statement: Select[Any] | CompoundSelect, params: dict | None = None) -> list[tuple]:
     """The rows of a prebuilt query, as plain tuples (values as the driver returns them)."""
     if not direct(conn):
+        if pgcopy.usable(conn):  # psycopg's named parameters: the values by name, converted as their binds say
+            sql, names, processors = _compiled_named(statement, conn.dialect)
+            values = _converted(tuple((params or {})[n] for n in names), processors)
+            return driver(conn, sql, dict(zip(names, values)))
         return [tuple(r) for r in conn.execute(statement, params or {})]
     sql, names, processors = _compiled(statement, conn.dialect)
     return driver(conn, sql, _converted(tuple((params or {})[n] for n in names), processors))
+
+
+@lru_cache(maxsize=None)
+def _compiled_named(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    names = tuple(compiled.binds)
+    return compiled.string, names, _processors(dialect, [compiled.binds[n].type for n in names])
 
 
 @lru_cache(maxsize=None)

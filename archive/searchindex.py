@@ -185,9 +185,12 @@ CHAR_COUNT_DDL = (
     "COMMENT ON TABLE search_char_count IS 'How many indexed texts (search_doc rows) hold each character, "
     "by its 4-letter index code (archive/searchtext.py). Maintained by the loader.'",
 )
-# one statement for a whole batch of counts: the arrays' rows are inserted in their order
+# One statement for a whole batch of counts, inserted in the order given. Codes and counts go as two
+# space-separated strings (codes are letters and digits): psycopg dumps a Python list item by item in
+# Python, which cost more than the upsert.
 _CHAR_COUNT_UPSERT = (
-    "INSERT INTO search_char_count (code, docs) SELECT * FROM unnest(CAST(:c AS VARCHAR[]), CAST(:n AS BIGINT[])) "
+    "INSERT INTO search_char_count (code, docs) "
+    "SELECT * FROM unnest(string_to_array(:c, ' '), CAST(string_to_array(:n, ' ') AS BIGINT[])) "
     "ON CONFLICT (code) DO UPDATE SET docs = search_char_count.docs + EXCLUDED.docs"
 )
 
@@ -214,7 +217,7 @@ def _count_chars(bind: Connection, counts: Counter[str], sign: int, present: boo
         return
     # sorted: two writers touching the same codes take their row locks in the same order
     codes = sorted(counts)
-    bind.execute(text(_CHAR_COUNT_UPSERT), {"c": codes, "n": [sign * counts[c] for c in codes]})
+    bind.execute(text(_CHAR_COUNT_UPSERT), {"c": " ".join(codes), "n": " ".join(str(sign * counts[c]) for c in codes)})
 
 
 def add(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bool | None = None) -> None:
