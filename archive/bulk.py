@@ -6,7 +6,8 @@ processors: measured on this project's pages, SQLAlchemy's per-statement executi
 SQLite takes to store a whole page (docs/benchmarks.md). Driver errors come back as SQLAlchemy's own
 exceptions, so callers see IntegrityError and OperationalError whichever way a statement ran.
 Statements run this way do not pass through SQLAlchemy's execution events or its echo log.
-On other engines: Core executemany, and batched INSERT ... RETURNING for ids.
+On PostgreSQL (psycopg 3, not a sharded coordinator): COPY, ids taken from the sequences first
+(archive.pgcopy). On other engines: Core executemany, and batched INSERT ... RETURNING for ids.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
+
+from archive import pgcopy
 
 if TYPE_CHECKING:
     from archive.models import Base
@@ -52,7 +55,8 @@ def driver(conn: Connection, sql: str, params: Any, many: bool = False) -> list[
         if many:
             cursor.executemany(sql, params)
             return []
-        return cursor.execute(sql, params).fetchall()
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description is not None else []  # psycopg: a command has no rows to fetch
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
     finally:
@@ -69,9 +73,20 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[st
 def rows(conn: Connection, statement: Select[Any] | CompoundSelect, params: dict | None = None) -> list[tuple]:
     """The rows of a prebuilt query, as plain tuples (values as the driver returns them)."""
     if not direct(conn):
+        if pgcopy.usable(conn):  # psycopg's named parameters: the values by name, converted as their binds say
+            sql, names, processors = _compiled_named(statement, conn.dialect)
+            values = _converted(tuple((params or {})[n] for n in names), processors)
+            return driver(conn, sql, dict(zip(names, values)))
         return [tuple(r) for r in conn.execute(statement, params or {})]
     sql, names, processors = _compiled(statement, conn.dialect)
     return driver(conn, sql, _converted(tuple((params or {})[n] for n in names), processors))
+
+
+@lru_cache(maxsize=None)
+def _compiled_named(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    names = tuple(compiled.binds)
+    return compiled.string, names, _processors(dialect, [compiled.binds[n].type for n in names])
 
 
 @lru_cache(maxsize=None)
@@ -92,9 +107,17 @@ def insert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows
     if not rows:
         return
     if not direct(conn):
+        if pgcopy.usable(conn):
+            pgcopy.copy_rows(conn, table.name, columns, rows, _column_processors(table, columns, conn.dialect))
+            return
         conn.execute(_insert(table), [dict(zip(columns, r)) for r in rows])
         return
     _direct_many(conn, table, columns, rows)
+
+
+@lru_cache(maxsize=None)
+def _column_processors(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return _processors(dialect, [table.c[c].type for c in columns])
 
 
 def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuples: list[tuple]) -> None:
@@ -197,6 +220,13 @@ def insert_rows(
     if preset is not None and any(i is not None for i in preset):
         return _insert_some_preset(conn, model, columns, rows, ids, preset)
     if conn.dialect.name != "sqlite":
+        if pgcopy.usable(conn):
+            if not returning:  # the ids are the column's default, drawn row by row as COPY reads them
+                insert_tuples(conn, table, columns, rows)
+                return []
+            taken = pgcopy.take_ids(conn, {table.name: len(rows)})[table.name]
+            insert_tuples(conn, table, ("id", *columns), [(i, *r) for i, r in zip(taken, rows)])
+            return taken
         if not returning:  # the caller needs no ids: the plain executemany is cheaper
             insert_tuples(conn, table, columns, rows)
             return []

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import ColumnElement, Connection, Engine, NestedTransaction, Select, bindparam, func, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from archive import bulk, searchindex, shard, writer
+from archive import bulk, pgcopy, searchindex, shard, writer
 from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
 from archive.inputs import iter_files, path_text
@@ -330,15 +330,16 @@ class GroupWriter:
 
 
 class _Savepoint:
-    """A savepoint around one file. On SQLite it is set straight on the driver, as archive.bulk runs the
-    inserts: SQLAlchemy compiles its SAVEPOINT and RELEASE statements again each time."""
+    """A savepoint around one file. On SQLite, and on PostgreSQL's COPY path, it is set straight on the
+    driver, as archive.bulk runs the inserts: SQLAlchemy compiles its SAVEPOINT and RELEASE statements
+    again each time."""
 
     NAME = "archive_file"
 
     def __init__(self, conn: Connection):
         self.conn = conn
         self.nested: NestedTransaction | None = None
-        if bulk.direct(conn):
+        if bulk.direct(conn) or pgcopy.usable(conn):
             bulk.driver(conn, f"SAVEPOINT {self.NAME}", ())
         else:
             self.nested = conn.begin_nested()

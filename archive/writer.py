@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, sele
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from archive import bulk, searchindex, shard
+from archive import bulk, pgcopy, searchindex, shard
 from archive.document import ParseError
 from archive.errors import NotFound
 from archive.formats.metadata import Metadata
@@ -151,6 +151,33 @@ class KeptIds:
         return cls(articles, sections, paragraphs)
 
 
+Presets = tuple[list[int | None] | None, list[int | None] | None, list[int | None] | None]
+CONTENT_ID_TABLES = ("article", "section", "paragraph")  # whose ids write_parsed hands on to other rows
+
+
+def _presets(rows: Rows, keep: KeptIds | None) -> Presets:
+    """The ids articles, sections and paragraphs keep from an earlier version of the source (None: a
+    new id), each None when nothing is kept."""
+    if keep is None:
+        return None, None, None
+    articles, sections = rows.articles, rows.sections
+
+    def kept(ids: dict, keys: Iterable) -> list[int | None] | None:
+        return [ids.get(k) for k in keys] if ids else None  # nothing kept: no list of Nones to build
+
+    return (
+        kept(keep.articles, (a[0] for a in articles)),
+        kept(keep.sections, ((articles[a][0], c[0]) for a, c in sections)),
+        kept(keep.paragraphs, ((articles[sections[s][0]][0], c[0]) for s, c in rows.paragraphs)),
+    )
+
+
+def _new_ids(rows: Rows, presets: Presets) -> dict[str, int]:
+    """How many new ids write_parsed's articles, sections and paragraphs take (pgcopy.take_ids)."""
+    counts = (len(rows.articles), len(rows.sections), len(rows.paragraphs))
+    return {t: pgcopy.missing(p, n) for t, p, n in zip(CONTENT_ID_TABLES, presets, counts)}
+
+
 def write_parsed(
     conn: Connection,
     source_id: int,
@@ -158,39 +185,44 @@ def write_parsed(
     next_ids: dict[str, int] | None = None,
     keep: KeptIds | None = None,
     index: searchindex.PendingIndex | None = None,
+    taken: dict[str, list[int]] | None = None,
 ) -> None:
     """Insert the rows of a parsed document (or its Rows, as a worker sends them) for a source that
     already has its row; with `keep`, articles, sections and paragraphs at the positions of earlier
     rows take those rows' ids; with `index`, the search index entries wait there for the caller's
-    batch (searchindex.PendingIndex) instead of being written now."""
+    batch (searchindex.PendingIndex) instead of being written now. On PostgreSQL's COPY path
+    (archive.pgcopy) the new rows' ids are taken from the sequences first, all in one round trip, or
+    come in `taken` (add_source takes them with the source's)."""
     rows = parsed if isinstance(parsed, Rows) else rows_of(parsed)
     shard.route(conn, source_id)  # a sharded coordinator: the rows below go to the source's shard
     if next_ids is None:
         next_ids = bulk.next_ids(conn, *ID_TABLES)
     issue_id = _issue_id(conn, rows.newspaper, rows.issue, next_ids)
     articles, sections, paragraphs = rows.articles, rows.sections, rows.paragraphs
-    keep = keep or KeptIds()
-
-    def kept(ids: dict, keys: Iterable) -> list[int | None] | None:
-        return [ids.get(k) for k in keys] if ids else None  # nothing kept: no list of Nones to build
+    presets = _presets(rows, keep)
+    if pgcopy.usable(conn):  # every row written with its id: bulk.insert_rows copies rows whose ids are all given
+        taken = taken or pgcopy.take_ids(conn, _new_ids(rows, presets))
+        presets = (
+            pgcopy.fill(presets[0], len(articles), taken["article"]),
+            pgcopy.fill(presets[1], len(sections), taken["section"]),
+            pgcopy.fill(presets[2], len(paragraphs), taken["paragraph"]),
+        )
+    article_preset, section_preset, paragraph_preset = presets
 
     head = (issue_id, source_id)
     article_ids = bulk.insert_rows(
-        conn, Article, ("issue_id", "source_id", *ARTICLE_COLUMNS), [head + a for a in articles], next_ids,
-        kept(keep.articles, (a[0] for a in articles)),
+        conn, Article, ("issue_id", "source_id", *ARTICLE_COLUMNS), [head + a for a in articles], next_ids, article_preset
     )
     bulk.insert_tuples(
         conn, bulk.table_of(ArticleAuthor), ("article_id", *AUTHOR_COLUMNS), [(article_ids[a],) + c for a, c in rows.authors]
     )
     section_ids = bulk.insert_rows(
-        conn, Section, ("article_id", *SECTION_COLUMNS), [(article_ids[a],) + c for a, c in sections], next_ids,
-        kept(keep.sections, ((articles[a][0], c[0]) for a, c in sections)),
+        conn, Section, ("article_id", *SECTION_COLUMNS), [(article_ids[a],) + c for a, c in sections], next_ids, section_preset
     )
     section_article = [a for a, _ in sections]
     paragraph_ids = bulk.insert_rows(
         conn, Paragraph, ("article_id", "section_id", *PARAGRAPH_COLUMNS),
-        [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids,
-        kept(keep.paragraphs, ((articles[section_article[s]][0], c[0]) for s, c in paragraphs)),
+        [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids, paragraph_preset,
     )
     searchindex.index_document(conn, rows, article_ids, section_ids, paragraph_ids, index)
     paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
@@ -244,9 +276,14 @@ def add_source(
         format=prepared.format,
         options=prepared.meta.to_json() if prepared.meta else None,
     )
-    source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
+    rows = prepared.table_rows()
+    taken = None
+    if pgcopy.usable(conn):  # the source's id and its rows' in one round trip
+        taken = pgcopy.take_ids(conn, {"source": 1, **_new_ids(rows, _presets(rows, kept))})
+    preset: list[int | None] | None = [taken["source"][0]] if taken else None
+    source_id = bulk.insert_many(conn, Source, [source], next_ids, preset)[0]
     add_path(conn, source_id, prepared)
-    write_parsed(conn, source_id, prepared.table_rows(), next_ids, kept, index)
+    write_parsed(conn, source_id, rows, next_ids, kept, index, taken)
     return source_id
 
 

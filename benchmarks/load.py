@@ -351,8 +351,9 @@ def worker_cpu_ms(files: list[Path], repeats: int = 4) -> float:
     return best / len(files) * 1000
 
 
-def writer_cpu_ms(directory: Path, workdir: Path) -> dict[str, float]:
-    """CPU-ms a page of the writer process in a load of `directory` with 2 workers: in all, its main
+def writer_cpu_ms(directory: Path, workdir: Path, engine_url: str = "sqlite") -> dict[str, float]:
+    """CPU-ms a page of the writer process in a load of `directory` with 2 workers into a fresh database
+    (SQLite, or one made on the server `engine_url` names): in all, its main
     thread, the writes alone (GroupWriter's add, idle and the last commit; store_with_retry in a
     checkout from before group commit) and its other threads (receiving and unpickling results)."""
     import resource
@@ -374,7 +375,7 @@ def writer_cpu_ms(directory: Path, workdir: Path) -> dict[str, float]:
     group = getattr(loader, "GroupWriter", None)
     # these call one another only through commit, which only they call: nothing is counted twice
     patched = [(group, name) for name in ("add", "idle", "failed", "__exit__")] if group else [(loader, "store_with_retry")]
-    with fresh_database("sqlite", workdir, "cpu") as url:
+    with fresh_database(engine_url, workdir, "cpu") as url:
         engine = db.make_engine(url)
         db.ensure_schema(engine)
         main0, usage0 = time.thread_time(), resource.getrusage(resource.RUSAGE_SELF)
@@ -389,12 +390,13 @@ def writer_cpu_ms(directory: Path, workdir: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    # python -m benchmarks.load DIR [WORKDIR]: the CPU a page of each side of a load, on DIR's pages
+    # python -m benchmarks.load DIR [WORKDIR [ENGINE_URL]]: the CPU a page of each side of a load, on DIR's
+    # pages (the writer's into SQLite, or a fresh database on the server ENGINE_URL names)
     import tempfile
 
     where = Path(sys.argv[1])
     pages = sorted(p for p in where.rglob("*") if p.suffix in (".txt", ".md"))
     print(f"worker: {worker_cpu_ms(pages[:300]):.2f} CPU-ms a page (first {min(300, len(pages))} pages, best of 4)")
     with tempfile.TemporaryDirectory() as tmp:
-        w = writer_cpu_ms(where, Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tmp))
+        w = writer_cpu_ms(where, Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tmp), *sys.argv[3:4])
     print(f"writer: {w['process']:.2f} CPU-ms a page: main thread {w['main']:.2f} (writes {w['store']:.2f}), other threads {w['other threads']:.2f}")
