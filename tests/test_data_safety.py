@@ -31,7 +31,7 @@ import json, resource, sys, time, tracemalloc
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GB: the bomb took 2 GB
 from archive.prepare import FileError, prepare_bytes
 text = sys.stdin.read()
-t = time.perf_counter()
+t = time.process_time()
 tracemalloc.start()
 try:
     prepare_bytes("bomb.md", text.encode("utf-8"))
@@ -39,7 +39,7 @@ try:
 except FileError as exc:
     error = str(exc)
 # the parse's own peak: ru_maxrss would also count what the forked test runner held before exec
-print(json.dumps({"error": error, "seconds": time.perf_counter() - t, "peak_kb": tracemalloc.get_traced_memory()[1] // 1024}))
+print(json.dumps({"error": error, "seconds": time.process_time() - t, "peak_kb": tracemalloc.get_traced_memory()[1] // 1024}))
 """
 
 
@@ -51,7 +51,9 @@ def test_yaml_alias_bomb_is_refused_fast_in_little_memory():
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     assert out["error"] == "bomb.md:3: front matter is not valid YAML: aliases (*a) are not allowed in front matter"
-    assert out["seconds"] < 1
+    # CPU seconds, first imports and their compiling included: an expanded bomb hits the 1 GB limit or
+    # runs for minutes; a wall-clock bound of 1 s failed on a busy machine (1.08 s) with nothing wrong
+    assert out["seconds"] < 5
     assert out["peak_kb"] < 50_000  # the bomb expanded to 2 GB
 
 
