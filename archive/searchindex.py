@@ -186,9 +186,14 @@ _INSERT = {
 }
 
 
+def _tsvector_of(tokens: str) -> tuple[str, bool]:
+    """A token text's tsvector text and whether it is lossy (see _tsvector)."""
+    return _tsvector(tokens.split(" ") if tokens else [])
+
+
 def _row(kind: str, key: int, tokens: str) -> dict:
     if kind == "postgresql":
-        vec, lossy = _tsvector(tokens.split(" ") if tokens else [])
+        vec, lossy = _tsvector_of(tokens)
         return {"k": key, "t": vec, "lossy": lossy}
     return {"k": key, "t": tokens}
 
@@ -257,7 +262,7 @@ def add_tokens(bind: Connection, docs: Sequence[tuple[int, str]], char_count: bo
         return
     if kind == "postgresql" and isinstance(bind, Connection) and pgcopy.usable(bind):
         # COPY: each tsvector as its text, read by the server as CAST(... AS tsvector) reads it
-        pgcopy.copy_rows(bind, "search_doc", ("doc_key", "tokens", "lossy"), [(k, *_tsvector(t.split(" ") if t else [])) for k, t in docs])
+        pgcopy.copy_rows(bind, "search_doc", ("doc_key", "tokens", "lossy"), [(k, *_tsvector_of(t)) for k, t in docs])
     else:
         for i in range(0, len(docs), BATCH):
             bind.execute(text(_INSERT[kind]), [_row(kind, k, t) for k, t in docs[i : i + BATCH]])

@@ -50,47 +50,42 @@ def _write_results(fh, results: list) -> None:
 
 
 def dump_postgresql(out: Path, url: str, directories: list[str]) -> str:
-    import uuid
+    from sqlalchemy import create_engine
 
-    from sqlalchemy import create_engine, make_url
+    from benchmarks.load import fresh_database
 
-    base = make_url(url)
-    name = f"archive_loadcheck_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        target = base.set(database=name).render_as_string(hide_password=False)
+    with fresh_database(url, Path(tempfile.gettempdir()), "loadcheck") as target:
         results = _load(target, directories)
         engine = create_engine(target)
         with engine.connect() as conn, open(out, "w", encoding="utf-8") as fh:
             _write_results(fh, results)
             tables = [r[0] for r in conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
             for t in tables:
-                cols = [r[0] for r in conn.exec_driver_sql(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    f"WHERE table_schema = 'public' AND table_name = '{t}' ORDER BY ordinal_position"
-                )]
-                key = [r[0] for r in conn.exec_driver_sql(
-                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                    f"WHERE i.indrelid = 'public.{t}'::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)"
-                )]
-                shown = ", ".join("NULL" if c in STAMPS else f'"{c}"::text' if t == "search_doc" and c == "tokens" else f'"{c}"' for c in cols)
-                order = ", ".join(f'"{c}"' for c in key) or ", ".join(str(i + 1) for i in range(len(cols)))
-                rows = conn.exec_driver_sql(f'SELECT {shown} FROM "{t}" ORDER BY {order}').fetchall()
-                fh.write(f"## {t} {cols} key {key} {len(rows)}\n")
-                fh.writelines(repr(tuple(row)) + "\n" for row in rows)
+                _dump_pg_table(conn, fh, t)
             sequences = [r[0] for r in conn.exec_driver_sql("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")]
             fh.write(f"## sequences {len(sequences)}\n")
             for s in sequences:
                 value, called = conn.exec_driver_sql(f'SELECT last_value, is_called FROM "{s}"').one()
                 fh.write(f"{s} next {value + 1 if called else value}\n")
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
     return f"{len(results)} files, {len(tables)} tables, {len(sequences)} sequences -> {out}"
+
+
+def _dump_pg_table(conn, fh, t: str) -> None:
+    """One table's rows in column order, ordered by its primary key (search_doc's tsvector as text)."""
+    cols = [r[0] for r in conn.exec_driver_sql(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema = 'public' AND table_name = '{t}' ORDER BY ordinal_position"
+    )]
+    key = [r[0] for r in conn.exec_driver_sql(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        f"WHERE i.indrelid = 'public.{t}'::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)"
+    )]
+    shown = ", ".join("NULL" if c in STAMPS else f'"{c}"::text' if t == "search_doc" and c == "tokens" else f'"{c}"' for c in cols)
+    order = ", ".join(f'"{c}"' for c in key) or ", ".join(str(i + 1) for i in range(len(cols)))
+    rows = conn.exec_driver_sql(f'SELECT {shown} FROM "{t}" ORDER BY {order}').fetchall()
+    fh.write(f"## {t} {cols} key {key} {len(rows)}\n")
+    fh.writelines(repr(tuple(row)) + "\n" for row in rows)
 
 
 def dump(out: Path, directories: list[str]) -> str:
