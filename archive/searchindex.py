@@ -1,5 +1,5 @@
-"""The search index's writes on each engine: its DDL (made by migration 0005_search_index; 0006, 0011 and 0012 tune it), and
-its upkeep: `index_document` for the loader, `remove_articles` and `rebuild`. Keys are archive.searchkey's;
+"""The search index's writes on each engine (its tables are made by migration 0005_search_index; 0006, 0011 and 0012
+tune it): its upkeep, `index_document` for the loader, `remove_articles` and `rebuild`. Keys are archive.searchkey's;
 the SQL that reads the index is archive.searchquery's.
 
 - SQLite: a contentless FTS5 table `search_fts` over the token text (tokenizer `ascii`), with FTS5's
@@ -29,42 +29,11 @@ if TYPE_CHECKING:
 BATCH = 2000
 
 
-# ---------------------------------------------------------------- DDL (migration 0005)
+# ---------------------------------------------------------------- settings (made by the migrations)
 
-PG_COMMENT = (
-    "COMMENT ON TABLE search_doc IS 'Search index (archive search): one row per paragraph, article title, "
-    "subtitle, kicker or section heading; doc_key = date ordinal << 34 | field << 31 | id. Maintained by the loader.'"
-)
-
-DDL = {
-    "sqlite": {
-        "create": [
-            # contentless: the token text is 3x the paragraph text; only the index is kept.
-            "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii')",
-        ],
-        "drop": ["DROP TABLE IF EXISTS search_fts"],
-    },
-    "postgresql": {
-        "create": [
-            "CREATE TABLE search_doc (doc_key BIGINT PRIMARY KEY, tokens TSVECTOR NOT NULL, lossy BOOLEAN NOT NULL)",
-            "CREATE INDEX ix_search_doc_tokens ON search_doc USING gin (tokens)",
-            "CREATE INDEX ix_search_doc_lossy ON search_doc (doc_key) WHERE lossy",
-            PG_COMMENT,
-        ],
-        "drop": ["DROP TABLE IF EXISTS search_doc"],
-    },
-    "mysql": {
-        "create": [
-            "CREATE TABLE search_doc (doc_key BIGINT NOT NULL PRIMARY KEY, "
-            "tokens LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL) ENGINE=InnoDB "
-            "COMMENT='Search index (archive search): one row per paragraph, title, subtitle, kicker or heading. "
-            "Maintained by the loader.'",
-        ],
-        "drop": ["DROP TABLE IF EXISTS search_doc"],
-    },
-}
-
-
+# The index's tables and settings are made by migrations 0005, 0006, 0011 and 0012 from their frozen copy
+# (migrations/frozen/search_index.py); the figures behind each setting:
+#
 # Every token starts with the 4-letter code of its first character, so a one-character term is the
 # prefix query "code"*. Without a prefix index FTS5 answers it by merging the doclists of every bigram
 # that starts with the character (thousands for a common one) before returning a single row: 55-95 ms
@@ -73,74 +42,19 @@ DDL = {
 # It costs index space: 1.33x the text without it, 2.29x with it on the search benchmark's corpus,
 # 2.10x and 3.28x on generated pages (docs/benchmarks.md).
 SQLITE_CHAR_PREFIX = "prefix='4'"
-_SQLITE_CREATE = "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='', tokenize='ascii'{})"
-
-
-def recreate_sqlite_index(bind: Connection, char_prefix: bool) -> int:
-    """Make SQLite's index again, with or without the per-character prefix index (migration 0011 and its
-    downgrade), keeping the automerge and hashsize settings; index every stored text; return how many."""
-    config = dict(bind.execute(text("SELECT k, v FROM search_fts_config WHERE k IN ('automerge', 'hashsize')")).all())
-    bind.execute(text("DROP TABLE search_fts"))
-    bind.execute(text(_SQLITE_CREATE.format(f", {SQLITE_CHAR_PREFIX}" if char_prefix else "")))
-    if "automerge" in config:
-        set_automerge(bind, int(config["automerge"]))
-    if "hashsize" in config:
-        set_hashsize(bind, int(config["hashsize"]))
-    return rebuild(bind)
-
-
-def create_char_count(bind: Connection) -> None:
-    """PostgreSQL's per-character count table, filled from every stored text (migration 0011)."""
-    for stmt in CHAR_COUNT_DDL:
-        bind.execute(text(stmt))
-    recount_chars(bind)
-
-
-def recount_chars(bind: Connection) -> None:
-    """Count again, from every stored text, how many texts hold each character (PostgreSQL)."""
-    bind.execute(text("DELETE FROM search_char_count"))
-    for _source, docs in _stored_batches(bind):
-        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1, present=True)
-
-
-def create_index(bind: Connection) -> None:
-    for stmt in DDL[engine_kind(bind)]["create"]:
-        bind.execute(text(stmt))
-    rebuild(bind)
-
 
 # FTS5 merges its per-transaction segments once `automerge` of them share a level (default 4). The
 # loader commits one segment per file, so at 4 it spends a third of its write time merging; at 16 it
-# merges less often, in bigger steps, and searches measured the same (docs/benchmarks.md). Migration
-# 0006 sets it; the setting lives in the index's own config table.
+# merges less often, in bigger steps, and searches measured the same (docs/benchmarks.md, migration 0006).
 SQLITE_AUTOMERGE = 16
 SQLITE_DEFAULT_AUTOMERGE = 4
-
-
-def set_automerge(bind: Connection, value: int = SQLITE_AUTOMERGE) -> None:
-    """Set FTS5's automerge on SQLite's index (kept in the database); other engines have none."""
-    if engine_kind(bind) == "sqlite":
-        bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', {int(value)})"))
-
 
 # FTS5 gathers a transaction's new terms in memory and writes them out as a segment at COMMIT, or as
 # soon as they take `hashsize` bytes (default 1 MB). A loader's batch of 32 pages passed 1 MB two or
 # three times, so it cost several segments and their merging; at 8 MB a batch is one segment, and the
-# writer spends about 0.6 CPU-ms a page less (docs/benchmarks.md, session 7). Migration 0012 sets it;
-# the setting lives in the index's own config table, as automerge does.
+# writer spends about 0.6 CPU-ms a page less (docs/benchmarks.md, session 7, migration 0012).
 SQLITE_HASHSIZE = 8 * 1024 * 1024
 SQLITE_DEFAULT_HASHSIZE = 1024 * 1024
-
-
-def set_hashsize(bind: Connection, value: int = SQLITE_HASHSIZE) -> None:
-    """Set FTS5's hashsize on SQLite's index (kept in the database); other engines have none."""
-    if engine_kind(bind) == "sqlite":
-        bind.execute(text(f"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', {int(value)})"))
-
-
-def drop_index(bind: Connection) -> None:
-    for stmt in DDL[engine_kind(bind)]["drop"]:
-        bind.execute(text(stmt))
 
 
 # ---------------------------------------------------------------- upkeep
@@ -202,11 +116,6 @@ def _row(kind: str, key: int, tokens: str) -> dict:
 # Counting a common character's hits through the index reads most of search_doc's tsvectors: 250-400 ms
 # for 警 at 300,000 paragraphs, whatever the plan (docs/benchmarks.md). The count of a query that is
 # one character, unfiltered, is then one row. Made by migration 0011.
-CHAR_COUNT_DDL = (
-    "CREATE TABLE search_char_count (code VARCHAR(4) PRIMARY KEY, docs BIGINT NOT NULL)",
-    "COMMENT ON TABLE search_char_count IS 'How many indexed texts (search_doc rows) hold each character, "
-    "by its 4-letter index code (archive/searchtext.py). Maintained by the loader.'",
-)
 # One statement for a whole batch of counts, inserted in the order given. Codes and counts go as two
 # space-separated strings (codes are letters and digits): psycopg dumps a Python list item by item in
 # Python, which cost more than the upsert.

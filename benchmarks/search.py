@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from archive import db, searchindex
+from archive.migrations.frozen import search_index
 from archive.searchkey import doc_key
 from archive.models import Article, Issue, Newspaper, Paragraph, Section, Source
 from archive.output import width
@@ -133,7 +134,7 @@ def build(engine, n: int, seed: int = 1) -> None:
     if gin:
         with engine.begin() as c:
             c.execute(text("SET maintenance_work_mem = '256MB'"))
-            c.execute(text(next(d for d in searchindex.DDL["postgresql"]["create"] if "USING gin" in d)))
+            c.execute(text(next(d for d in search_index.DDL["postgresql"]["create"] if "USING gin" in d)))
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
