@@ -172,40 +172,6 @@ def article_document(session: Session, article_id: int) -> dict:
     }
 
 
-def mark_metrics(text: str, metrics: list[dict]) -> str:
-    """The paragraph text with each metric's surface in brackets: 民警[4495人]."""
-    out, pos = [], 0
-    for m in sorted(metrics, key=lambda m: m["char_start"]):
-        if m["char_start"] < pos:
-            continue
-        out += [text[pos : m["char_start"]], "[", text[m["char_start"] : m["char_end"]], "]"]
-        pos = m["char_end"]
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def article_text(doc: dict) -> str:
-    """The article as a reader reads it: masthead line, title block, headings, paragraphs (metrics marked)."""
-    paper, issue, art = doc["newspaper"], doc["issue"], doc["article"]
-    head = [paper["name"], f"{issue['date']} {issue['weekday'] or ''}".rstrip()]
-    head += [f"第{issue['number']}期"] if issue["number"] else []
-    head += [f"第{art['page']}版 {art['page_name'] or ''}".rstrip()] if art.get("page") else []
-    lines = ["  ".join(head), ""]
-    if art.get("kicker"):
-        lines.append(art["kicker"])
-    lines.append(art["title"])
-    if art["subtitle"]:
-        lines.append(f"——{art['subtitle']}")
-    if art["byline"]:
-        lines.append(art["byline"])
-    for s in art["sections"]:
-        if s["heading"]:
-            lines += ["", f"【{s['heading']}】"]
-        for p in s["paragraphs"]:
-            lines += ["", "\u3000\u3000" + mark_metrics(p["text"], p["metrics"])]
-    return "\n".join(lines) + "\n"
-
-
 def list_metrics(
     session: Session,
     *,
@@ -290,12 +256,6 @@ def hits_for_keys(session: Session, q: Query, keys: list[int]) -> list[dict]:
                 if texts[field]:
                     found[(field, aid)] = _hit(q, field, paper, date, aid, title, None, None, texts[field])
     return [found[split_key(k)] for k in keys if split_key(k) in found]
-
-
-def _with_paper(q):
-    return q.join(Issue, Issue.id == Article.issue_id).join(Newspaper, Newspaper.id == Issue.newspaper_id)
-
-
 
 
 def _with_paper(q):
