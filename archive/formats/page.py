@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 
-from archive.document import Article, Contributor, Document, IssueInfo, NewspaperInfo, Paragraph, ParseError, Section, refused_as
+from archive.document import Article, Contributor, Document, IssueInfo, NewspaperInfo, ParseError, refused_as
 from archive.formats.blocks import (
     EDITOR_LINE,
     HEADING_FORBIDDEN,
