@@ -244,7 +244,7 @@ def export(db: str | None, name: str, query: None, fmt: str, output: str | None,
         from archive.config import resolve_database_url
 
         url = resolve_database_url(db)
-        with exporting.open_rows(url, name=name, timeout=timeout) as rows, exporting.destination(output) as out:
+        with exporting.open_rows(url, name=name, timeout=timeout, csv=fmt == "csv") as rows, exporting.destination(output) as out:
             batches = exporting.export(rows, fmt, out, encoding=encoding, excel=excel, warn=warn)
             begun = output is None  # from here stdout may hold a part: the command cannot be run again
             for n in batches:
