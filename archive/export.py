@@ -362,7 +362,7 @@ def _postgresql_csv_body(
     """
     columns = relation.columns
     psycopg2 = _is_psycopg2(driver)
-    version, encoding = (driver.server_version, driver.encoding) if psycopg2 else (driver.info.server_version, driver.info.encoding)
+    version, encoding = _pg_server(driver) if psycopg2 else (driver.info.server_version, driver.info.encoding)
     if len(columns) < 2 or version < 130000 or encoding not in ("utf-8", "UTF8"):
         return None
     found = [_pg_field(t, q(c), CSV_SPECIAL_CRLF if crlf else CSV_SPECIAL) for c, t in zip(columns, relation.kinds)]
@@ -399,7 +399,7 @@ def _postgresql_csv_body(
     # With the JSON column, a row written by the server ends in that column's NULL.
     line_of = operator.itemgetter(slice(6, -4 if flags else None))
 
-    def from_values(batch: list[memoryview]) -> bytes:
+    def from_values(batch: list[Any]) -> bytes:  # (memoryviews from psycopg, bytes from psycopg2)
         import json
 
         text = io.StringIO()
@@ -411,7 +411,7 @@ def _postgresql_csv_body(
                 text.write(bytes(line_of(row)).decode("utf-8"))
         return text.getvalue().encode("utf-8")
 
-    def lines(batch: list[memoryview] | list[bytes], first: bool) -> bytes:
+    def lines(batch: list[Any], first: bool) -> bytes:
         """A batch of COPY's row messages as CSV lines (the first batch begins with the file header, the
         last may end with the trailer)."""
         if first:  # the file header comes before the first row: signature, flags, extension's length
@@ -444,6 +444,11 @@ def _postgresql_csv_body(
 
 def _is_psycopg2(driver: object) -> bool:
     return type(driver).__module__.startswith("psycopg2")
+
+
+def _pg_server(driver: Any) -> tuple[int, str]:
+    """A psycopg2 connection's server version and client encoding ('UTF8'), as psycopg's info gives them."""
+    return driver.server_version, driver.encoding
 
 
 def _psycopg2_copy(driver: Any, copy: str, lines: Callable[[list[bytes], bool], bytes], out: sql.ByteSink) -> Iterator[int]:
