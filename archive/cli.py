@@ -487,7 +487,7 @@ def export_cmd(obj: Context, name: str | None, query: str | None, fmt: str, outp
 
     show = _progress(f"exporting {name or 'query'}")
     warn = lambda m: click.echo(f"warning: {m}", err=True)  # noqa: E731
-    with exporting.open_rows(obj.url, name=name, query=query, timeout=timeout) as rows, _writing(output):
+    with exporting.open_rows(obj.url, name=name, query=query, timeout=timeout, csv=fmt == "csv") as rows, _writing(output):
         with exporting.destination(output) as out:
             total = 0
             for n in exporting.export(rows, fmt, out, encoding=encoding, excel=excel, warn=warn):

@@ -16,15 +16,13 @@ import importlib
 import csv
 import datetime as dt
 import io
-import json
 import operator
 import re
 import sqlite3
 from contextlib import closing, contextmanager
 from decimal import Decimal
 from itertools import islice, repeat
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence, TypeVar
+from types import ModuleType, SimpleNamespace
 
 from archive import readdb, sql
 from archive.catalog import (  # noqa: F401  (UnknownRelation: raised through here)
@@ -39,10 +37,18 @@ from archive.catalog import (  # noqa: F401  (UnknownRelation: raised through he
 from archive.errors import UnavailableError
 from archive.output import decimal_number
 
+# `archive export NAME` imports neither typing nor json nor dataclasses (~15 ms of a small export's start,
+# session 8): the types are mypy's alone.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Callable, Iterator, Sequence, TypeVar
+
     import psycopg
     import pyarrow
     from sqlalchemy import Connection
+
+    # a DB-API connection the export reads a named relation on
+    DriverConnection = TypeVar("DriverConnection", bound="sqlite3.Connection | psycopg.Connection[Any]")
 
 BINARY_FORMATS = ("parquet", "xlsx")
 EXTRAS = {"parquet": ("pyarrow", "parquet"), "xlsx": ("xlsxwriter", "xlsx")}
@@ -355,7 +361,9 @@ def _postgresql_csv_body(
     them by the csv module; where no column can need that, the statement has the line alone.
     """
     columns = relation.columns
-    if len(columns) < 2 or driver.info.server_version < 130000 or driver.info.encoding != "utf-8":
+    psycopg2 = _is_psycopg2(driver)
+    version, encoding = _pg_server(driver) if psycopg2 else (driver.info.server_version, driver.info.encoding)
+    if len(columns) < 2 or version < 130000 or encoding not in ("utf-8", "UTF8"):
         return None
     found = [_pg_field(t, q(c), CSV_SPECIAL_CRLF if crlf else CSV_SPECIAL) for c, t in zip(columns, relation.kinds)]
     fields = [f for f in found if f is not None]
@@ -391,7 +399,9 @@ def _postgresql_csv_body(
     # With the JSON column, a row written by the server ends in that column's NULL.
     line_of = operator.itemgetter(slice(6, -4 if flags else None))
 
-    def from_values(batch: list[memoryview]) -> bytes:
+    def from_values(batch: list[Any]) -> bytes:  # (memoryviews from psycopg, bytes from psycopg2)
+        import json
+
         text = io.StringIO()
         writer = csv.writer(text, lineterminator=terminator)
         for row in batch:
@@ -401,27 +411,68 @@ def _postgresql_csv_body(
                 text.write(bytes(line_of(row)).decode("utf-8"))
         return text.getvalue().encode("utf-8")
 
+    def lines(batch: list[Any], first: bool) -> bytes:
+        """A batch of COPY's row messages as CSV lines (the first batch begins with the file header, the
+        last may end with the trailer)."""
+        if first:  # the file header comes before the first row: signature, flags, extension's length
+            head = batch[0]
+            batch[0] = head[_PG_HEADER + int.from_bytes(head[_PG_HEADER - 4:_PG_HEADER], "big"):]
+        if batch[-1] == _PG_TRAILER:  # the end: a field count of -1
+            batch.pop()
+        if flags and any(map(operator.eq, repeat(_PG_NULL), map(_NULL_LINE, batch))):
+            return from_values(batch)
+        return b"".join(map(line_of, batch))
+
     def write(out: sql.ByteSink) -> Iterator[int]:
         # COPY streams the rows without a round trip per batch, and the server plans the statement for
         # all its rows (a cursor plans for the first tenth: nested loops where COPY hashes and sorts).
-        with driver.cursor() as cursor, cursor.copy(f"COPY ({statement()}) TO STDOUT (FORMAT binary)") as copy:
-            rows: Iterator[memoryview] = iter(copy)  # type: ignore[arg-type]  # (psycopg's Buffer: memoryviews here)
+        copy = f"COPY ({statement()}) TO STDOUT (FORMAT binary)"
+        if psycopg2:
+            yield from _psycopg2_copy(driver, copy, lines, out)
+            return
+        with driver.cursor() as cursor, cursor.copy(copy) as copied:
+            rows: Iterator[memoryview] = iter(copied)  # type: ignore[arg-type]  # (psycopg's Buffer: memoryviews here)
             first = True
             while batch := list(islice(rows, BATCH_ROWS)):
-                if first:  # the file header comes before the first row: signature, flags, extension's length
-                    head = batch[0]
-                    batch[0] = head[_PG_HEADER + int.from_bytes(head[_PG_HEADER - 4:_PG_HEADER], "big"):]
-                    first = False
-                if batch[-1] == _PG_TRAILER:  # the end: a field count of -1
-                    batch.pop()
-                if flags and any(map(operator.eq, repeat(_PG_NULL), map(_NULL_LINE, batch))):
-                    body = from_values(batch)
-                else:
-                    body = b"".join(map(line_of, batch))
+                body = lines(batch, first)
+                first = False
                 out.write(body)
                 yield len(batch)
 
     return write
+
+
+def _is_psycopg2(driver: object) -> bool:
+    return type(driver).__module__.startswith("psycopg2")
+
+
+def _pg_server(driver: Any) -> tuple[int, str]:
+    """A psycopg2 connection's server version and client encoding ('UTF8'), as psycopg's info gives them."""
+    return driver.server_version, driver.encoding
+
+
+def _psycopg2_copy(driver: Any, copy: str, lines: Callable[[list[bytes], bool], bytes], out: sql.ByteSink) -> Iterator[int]:
+    """COPY's row messages through psycopg2's copy_expert, which reads them in C and hands each to a
+    `write` (here: a batch's list, written out as lines when full); the batches' sizes once it is done
+    (copy_expert cannot stop part way to yield them)."""
+    batch: list[bytes] = []
+    written: list[int] = []
+
+    def flush() -> None:
+        out.write(lines(batch, not written))
+        written.append(len(batch))  # (lines() took the header and the trailer off)
+        batch.clear()
+
+    def write(message: bytes) -> None:
+        batch.append(message)
+        if len(batch) == BATCH_ROWS:
+            flush()
+
+    with driver.cursor() as cursor:
+        cursor.copy_expert(copy, SimpleNamespace(write=write))
+    if batch:
+        flush()
+    yield from written
 
 
 _PG_HEADER = 19  # PGCOPY\n\377\r\n\0, flags (4 bytes), the header extension's length (4 bytes)
@@ -441,10 +492,14 @@ def _postgresql_excel_body(driver: psycopg.Connection[Any], q: Callable[[str], s
 
 @contextmanager
 def open_rows(
-    url: str, name: str | None = None, query: str | None = None, timeout: float | None = sql.DEFAULT_TIMEOUT
+    url: str, name: str | None = None, query: str | None = None, timeout: float | None = sql.DEFAULT_TIMEOUT,
+    csv: bool = False,
 ) -> Iterator[sql.Rows]:
     """Rows of the table or view `name` (never cut off), or of the read-only `query` (stopped after
-    `timeout` seconds), on the archive at `url`."""
+    `timeout` seconds), on the archive at `url`. `csv`: the caller writes CSV (write_csv), so on PostgreSQL
+    a relation whose lines the server writes is read through psycopg2 when it is installed (its import is
+    a fifth of psycopg's, and its COPY reads in C); its Rows are then to be written by their csv_body or
+    excel_body alone."""
     if (name is None) == (query is None):
         raise ExportUnavailable("give a table or view name, or --query, not both")
     if query is not None:
@@ -459,6 +514,18 @@ def open_rows(
         with _driver_rows(lite, name, sqlite3.Error, sqlite_relation, _sqlite_csv_body, lite.cursor) as rows:
             yield rows
     elif scheme == "postgresql+psycopg":
+        pg2 = readdb.psycopg2_connect(*parts[1:]) if csv and parts is not None else None
+        if pg2 is not None and not isinstance(pg2, Exception):  # (refused: psycopg says why, below)
+            import psycopg2
+
+            with _driver_rows(pg2, name, psycopg2.Error, postgresql_relation, _postgresql_csv_body,
+                              lambda: pg2.cursor(name="archive_export"), _postgresql_excel_body) as rows:
+                lines = rows.csv_body is not None
+                if lines:
+                    yield rows
+            if lines:
+                return
+            # a column the server cannot write as CSV text: the rows are read through psycopg, as before
         import psycopg
 
         pg = readdb.psycopg_connect(url)
@@ -473,10 +540,6 @@ def open_rows(
     else:
         with sql.readonly_connection(url) as conn:
             yield _relation_rows(conn, name)
-
-
-# a DB-API connection the export reads a named relation on
-DriverConnection = TypeVar("DriverConnection", bound="sqlite3.Connection | psycopg.Connection[Any]")
 
 
 @contextmanager
@@ -595,6 +658,8 @@ def write_csv(rows: sql.Rows, out: BinaryIO, encoding: str = "utf-8", bom: bool 
 
 
 def write_jsonl(rows: sql.Rows, out: BinaryIO) -> Iterator[int]:
+    import json
+
     for batch in _batches(rows.rows):
         lines = (
             json.dumps({c: json_value(v) for c, v in zip(rows.columns, r)}, ensure_ascii=False) + "\n" for r in batch

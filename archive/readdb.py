@@ -211,22 +211,12 @@ def postgresql_reader(url: str, user: str, password: str, host: str, port: str, 
     whose error (or connection) is then the one used, so a failure reads the same whichever driver is
     installed. Either way the command runs in one read-only, repeatable-read transaction (one snapshot,
     as SQLite's deferred transaction reads), never committed."""
-    failure: Exception | None = None
-    try:
+    pg2 = psycopg2_connect(user, password, host, port, database)
+    if pg2 is not None and not isinstance(pg2, Exception):
         import psycopg2
-    except ImportError:  # not installed, or a build that cannot load its libpq
-        pass
-    else:
-        params = {k: v for k, v in dict(user=user, password=password, host=host, port=port, dbname=database).items() if v}
-        if "PGCONNECT_TIMEOUT" not in os.environ:
-            params["connect_timeout"] = str(PSYCOPG2_CONNECT_TIMEOUT)
-        try:
-            pg2 = psycopg2.connect(**params)
-        except psycopg2.Error as exc:
-            failure = exc  # psycopg 3 connects again below: its error is the one shown
-        else:
-            pg2.set_session(isolation_level="REPEATABLE READ", readonly=True)  # sent with the first BEGIN
-            return Reader(pg2, "postgresql", url, psycopg2.Error, typed_floats=True)
+
+        return Reader(pg2, "postgresql", url, psycopg2.Error, typed_floats=True)
+    failure = pg2  # psycopg 3 connects again below: its error is the one shown
     try:
         import psycopg
     except ImportError as exc:
@@ -236,6 +226,25 @@ def postgresql_reader(url: str, user: str, password: str, host: str, port: str, 
     conn = psycopg_connect(url)
     conn.isolation_level, conn.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
     return Reader(conn, "postgresql", url, psycopg.Error)
+
+
+def psycopg2_connect(user: str, password: str, host: str, port: str, database: str) -> Any:
+    """A psycopg2 connection in one read-only, repeatable-read transaction (never committed), the psycopg2
+    error that refused it, or None when psycopg2 cannot be imported (not installed, or a build that cannot
+    load its libpq)."""
+    try:
+        import psycopg2
+    except ImportError:
+        return None
+    params = {k: v for k, v in dict(user=user, password=password, host=host, port=port, dbname=database).items() if v}
+    if "PGCONNECT_TIMEOUT" not in os.environ:
+        params["connect_timeout"] = str(PSYCOPG2_CONNECT_TIMEOUT)
+    try:
+        pg2 = psycopg2.connect(**params)
+    except psycopg2.Error as exc:
+        return exc
+    pg2.set_session(isolation_level="REPEATABLE READ", readonly=True)  # sent with the first BEGIN
+    return pg2
 
 
 def psycopg_connect(url: str) -> psycopg.Connection[Any]:

@@ -19,17 +19,19 @@ import datetime as dt
 import math
 import re
 import sqlite3
-import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from archive.readdb import ReadError, open_sqlite_readonly, url_parts
 
 from archive.errors import QueryError
 
+TYPE_CHECKING = False  # `archive export NAME` imports neither typing nor threading (session 8)
 if TYPE_CHECKING:
+    import threading
+    from typing import Any, Callable, Iterator, Protocol
+
     import pymysql.connections
     from sqlalchemy import Connection, CursorResult, Engine
     from sqlalchemy.exc import DBAPIError
@@ -175,6 +177,8 @@ class TimeLimit:
             return
         self.deadline = time.monotonic() + self.seconds
         if cancel is not None:  # a watchdog outside the SQL's reach: the statement may change its session
+            import threading
+
             self._timer = threading.Timer(self.seconds, self._fire, (cancel,))
             self._timer.daemon = True
             self._timer.start()
@@ -363,14 +367,15 @@ def driver_failure(exc: Exception) -> QueryFailed:
     return QueryFailed(_reason(exc))
 
 
-class ByteSink(Protocol):
-    """Where a fast CSV writer writes its bytes: a binary file, or archive.export's transcoding wrapper."""
+if TYPE_CHECKING:
 
-    def write(self, data: bytes, /) -> int: ...
+    class ByteSink(Protocol):
+        """Where a fast CSV writer writes its bytes: a binary file, or archive.export's transcoding wrapper."""
 
+        def write(self, data: bytes, /) -> int: ...
 
-# csv_body(out) -> the number of rows written after each batch (see Rows)
-CsvBody = Callable[[ByteSink], Iterator[int]]
+    # csv_body(out) -> the number of rows written after each batch (see Rows)
+    CsvBody = Callable[[ByteSink], Iterator[int]]
 
 
 class Rows:

@@ -292,16 +292,18 @@ def _csv_both_ways(url: str, name: str, encoding: str = "utf-8", excel: bool = F
     """The CSV (`excel`: --excel's) of a table by the fast route and by the csv module, and whether there
     was a fast route."""
     out = []
-    for fast in (True, False):
+    # csv=True: PostgreSQL's lines through psycopg2 (archive export's route); then through psycopg; then none
+    for fast, lines in ((True, True), (True, False), (False, False)):
         buf = io.BytesIO()
-        with export.open_rows(url, name=name) as rows:
+        with export.open_rows(url, name=name, csv=lines) as rows:
             had_fast = (rows.excel_body if excel else rows.csv_body) is not None
             if not fast:
                 rows.csv_body = rows.excel_body = None
             for _ in export.export(rows, "csv", buf, encoding=encoding, excel=excel):
                 pass
         out.append(buf.getvalue())
-    return out[0], out[1], had_fast
+    assert out[0] == out[1], (url, name)
+    return out[0], out[2], had_fast
 
 
 def test_sqlite_fast_csv_writes_what_the_csv_module_writes(tmp_path):
@@ -590,3 +592,40 @@ def test_odd_text_exports_the_same_by_every_route(db_url):
             for _ in export.export(exported, "jsonl", buf):
                 pass
         assert [json.loads(x)["s"] for x in buf.getvalue().decode().split("\n")[:-1]] == ODD_LINES, name
+
+
+def test_postgresql_lines_through_psycopg2_in_batches(db_url, monkeypatch):
+    """archive export's CSV on PostgreSQL reads COPY through psycopg2 (copy_expert hands each row's message
+    to Python, which writes them a batch at a time): the same bytes as through psycopg and as the csv module,
+    across batches, with rows the server cannot write (decimals of more than 28 digits) among them, and for
+    an empty table."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("psycopg2 reads PostgreSQL")
+    pytest.importorskip("psycopg2")
+    from sqlalchemy import create_engine
+
+    eng = create_engine(db_url)
+    with eng.begin() as c:
+        c.exec_driver_sql("CREATE TABLE big (id integer PRIMARY KEY, s text, v numeric(40, 0), d date)")
+        c.exec_driver_sql("CREATE TABLE empty (id integer PRIMARY KEY, s text)")
+        c.exec_driver_sql(
+            "INSERT INTO big SELECT i, CASE WHEN mod(i, 7) = 0 THEN 'a,\"b\"' || i ELSE 'x' || i END, "
+            "CASE WHEN mod(i, 1001) = 0 THEN 10::numeric ^ 35 + i WHEN mod(i, 3) = 0 THEN i END, "
+            "date '2020-01-01' + i FROM generate_series(1, 2500) i"
+        )
+    eng.dispose()
+    copies = []
+    real = export._psycopg2_copy
+    monkeypatch.setattr(export, "_psycopg2_copy", lambda *a: copies.append(a[1]) or real(*a))
+    for name in ("big", "empty"):
+        for excel in (False, True):
+            fast, plain, had_fast = _csv_both_ways(db_url, name, excel=excel)
+            assert had_fast and fast == plain, (name, excel)
+    assert len(copies) == 4  # once a table and form, with csv=True
+    assert fast == b"\xef\xbb\xbfid,s\r\n"
+    buf = io.BytesIO()
+    with export.open_rows(db_url, name="big", csv=True) as rows:
+        counts = list(export.export(rows, "csv", buf))
+    assert counts == [1000, 1000, 500] and buf.getvalue().count(b"\n") == 2501
+    big = export.text_value(Decimal(10**35 + 1001))  # (the csv module's route: normalize() keeps 28 digits)
+    assert f'\n1001,"a,""b""1001",{big},'.encode() in buf.getvalue() and b"\n3,x3,3,2020-01-04\n" in buf.getvalue()

@@ -21,6 +21,14 @@ CLICK = [sys.executable, "-c", "import sys; from archive.cli import main; main(s
 
 
 def _spec_of(kind: click.ParamType) -> object:
+    if isinstance(kind, click.Path):
+        assert (kind.exists, kind.file_okay, kind.dir_okay, kind.writable, kind.readable, kind.allow_dash) == (
+            False, True, False, True, True, False)
+        assert not kind.resolve_path and not kind.executable
+        return launch.PATH
+    if isinstance(kind, click.FloatRange):
+        assert (kind.min, kind.max, kind.min_open, kind.clamp) == (0, None, False, False)
+        return launch.SECONDS
     if isinstance(kind, click.Choice):
         return tuple(kind.choices)
     if isinstance(kind, click.DateTime):
@@ -40,14 +48,17 @@ def test_the_commands_read_here_take_what_click_takes(name):
     opts = {}
     for p in command.params:
         if isinstance(p, click.Option) and p.name != "db_url":
-            assert not p.multiple and not p.is_flag and not p.secondary_opts and p.envvar is None, p.name
+            assert not p.multiple and not p.secondary_opts and p.envvar is None, p.name
+            if p.name == "query" and name == "export":  # `export --query …`: click's
+                continue
             for flag in p.opts:
-                opts[flag] = (p.name, _spec_of(p.type))
-    assert tuple(args) == arguments and all(p.required for p in command.params if isinstance(p, click.Argument))
+                opts[flag] = (p.name, launch.FLAG if p.is_flag else _spec_of(p.type))
+    # export's NAME is optional to click (with --query instead); the lean path takes the NAME form only
+    assert tuple(args) == arguments and all(p.required or name == "export" for p in command.params if isinstance(p, click.Argument))
     assert opts == options
-    given = {"article_id": "1", "query": "q"}
+    given = {"article_id": "1", "query": "q", "name": "n"}
     ctx = command.make_context(name, [given[a] for a, _ in arguments])  # click's values of the options not given
-    assert defaults == {k: v for k, v in ctx.params.items() if k not in given}
+    assert defaults == {k: v for k, v in ctx.params.items() if k not in given or (name == "export" and k == "query")}
 
 
 def test_parse_takes_the_usual_forms_and_leaves_the_rest_to_click():
@@ -134,3 +145,57 @@ def test_json_output_reads_back(sqlite_url, seed_dir):
     run(sqlite_url, "load", str(seed_dir))
     code, out, _ = _run(LEAN, ["--db", sqlite_url, "stats", "--format", "json"])
     assert code == 0 and json.loads(out)["rows"]["article"] > 0
+
+
+def test_parse_takes_export_s_usual_forms():
+    defaults = launch.COMMANDS["export"][2]
+    assert launch.parse(["export", "metric"]) == ("export", None, {**defaults, "name": "metric"})
+    assert launch.parse(["--db", "x", "export", "v_metric", "-o", "out.csv", "--excel", "--timeout=0"])[1:] == (
+        "x", {**defaults, "name": "v_metric", "output": "out.csv", "excel": True, "timeout": 0.0})
+    assert launch.parse(["export", "a", "--format", "jsonl", "--encoding", "gb18030"])[2]["fmt"] == "jsonl"
+    for args in (["export"], ["export", "--query", "select 1"], ["export", "a", "b"], ["export", "a", "--excel=1"],
+                 ["export", "a", "-o=x"], ["export", "a", "-ox"], ["export", "a", "--format", "xml"], ["export", "a", "-o"],
+                 ["export", "a", "--timeout", "-1"], ["export", "a", "--timeout", "x"], ["export", "a", "--timeout", "nan"],
+                 ["export", "a", "-o", "/"], ["export", "a", "--help"]):
+        assert launch.parse(args) is None, args
+
+
+def _run_bytes(prefix: list[str], args: list[str]) -> tuple[int, bytes, bytes]:
+    done = subprocess.run([*prefix, *args], capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_export_prints_what_click_prints(db_url, seed_dir, tmp_path):
+    """`archive export NAME` through the lean path and through archive.cli: the same bytes on stdout and in
+    the file, the same stderr and exit status, on every engine (MariaDB reads through SQLAlchemy either way)."""
+    run(db_url, "load", str(seed_dir))
+    forms = [[n] for n in ("paragraph", "metric", "source", "issue", "v_metric", "v_fact", "v_series", "alembic_version")]
+    forms += [["metric", "--excel"], ["v_metric", "--format", "jsonl"], ["article", "--encoding", "gb18030"],
+              ["paragraph", "--format=csv", "--timeout", "5"], ["nope"], ["metric", "--format", "parquet"],
+              ["metric", "--encoding", "nope"], ["metric", "--excel", "--encoding", "gb18030"]]
+    if db_url.startswith("sqlite"):
+        forms.append(["search_fts"])  # an FTS5 table: not readable read-only, one line either way
+    for form in forms:
+        lean, clicked = _run_bytes(LEAN, ["--db", db_url, "export", *form]), _run_bytes(CLICK, ["--db", db_url, "export", *form])
+        assert lean == clicked, form
+        assert lean[0] == (1 if form[0] in ("nope", "search_fts") else 2 if "nope" in form or "parquet" in form else 0) or (
+            "gb18030" in form and "--excel" in form), (form, lean)
+    for form in (["metric"], ["v_article", "--format", "jsonl"], ["metric", "--format", "parquet"]):
+        files = []
+        for prefix in (LEAN, CLICK):
+            out = tmp_path / f"out{len(files)}"
+            files.append((_run_bytes(prefix, ["--db", db_url, "export", *form, "-o", str(out)]), out.read_bytes()))
+        assert files[0] == files[1] and files[0][0][0] == 0 and files[0][1], form
+    missing = f"sqlite:///{tmp_path / 'missing.db'}"
+    assert _run_bytes(LEAN, ["--db", missing, "export", "x"]) == _run_bytes(CLICK, ["--db", missing, "export", "x"])
+
+
+@pytest.mark.parametrize("args", [["export", "metric"], ["export", "v_paragraph", "--excel"]])
+def test_export_imports_only_what_it_needs(args, sqlite_url, seed_dir):
+    run(sqlite_url, "load", str(seed_dir))
+    done = subprocess.run([sys.executable, "-c", PROBE, "--db", sqlite_url, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    new = done.stderr.split("NEW ", 1)[1].split()
+    assert "archive.export" in new and "archive.readcommands" not in new
+    assert not [m for m in new if m.split(".")[0] in NEEDLESS[:-1] or m in NEEDLESS[:-1]], new  # (csv it needs)
+    assert not {"inspect", "dataclasses", "json", "threading", "tempfile"} & set(new), new
