@@ -34,7 +34,7 @@ from archive.catalog import (  # noqa: F401  (UnknownRelation: raised through he
     reflected_relation,
     sqlite_relation,
 )
-from archive.errors import UnavailableError
+from archive.errors import InputError, UnavailableError
 from archive.output import decimal_number
 
 # `archive export NAME` imports neither typing nor json nor dataclasses (~15 ms of a small export's start,
@@ -57,6 +57,17 @@ BATCH_ROWS = sql.BATCH_ROWS
 
 class ExportUnavailable(UnavailableError):
     """The export format needs an optional library that is not installed, or options that conflict."""
+
+
+class EncodingRefused(InputError):
+    """The relation holds a character the chosen --encoding has no bytes for."""
+
+    def __init__(self, exc: UnicodeEncodeError, encoding: str):
+        char = exc.object[exc.start : exc.start + 1]
+        super().__init__(
+            f"--encoding {encoding} cannot write {char} (U+{ord(char):04X}), which the export holds: "
+            "use --encoding utf-8 or gb18030, which write every character"
+        )
 
 
 def _relation_rows(conn: Connection, name: str) -> sql.Rows:
@@ -637,6 +648,14 @@ class _Transcoded:
 
 
 def write_csv(rows: sql.Rows, out: BinaryIO, encoding: str = "utf-8", bom: bool = False) -> Iterator[int]:
+    """The rows as CSV in `encoding`; a character the encoding cannot write is one clear error."""
+    try:
+        yield from _write_csv(rows, out, encoding, bom)
+    except UnicodeEncodeError as exc:
+        raise EncodingRefused(exc, encoding) from None
+
+
+def _write_csv(rows: sql.Rows, out: BinaryIO, encoding: str, bom: bool) -> Iterator[int]:
     fast = rows.excel_body if bom else rows.csv_body
     if fast is not None:
         sink: sql.ByteSink = out if codecs.lookup(encoding).name == "utf-8" else _Transcoded(out, encoding)

@@ -126,6 +126,13 @@ _CHAR_COUNT_UPSERT = (
 )
 
 
+def recount_chars(bind: Connection) -> None:
+    """Count again, from every stored text, how many texts hold each character (PostgreSQL)."""
+    bind.execute(text("DELETE FROM search_char_count"))
+    for _source, docs in _stored_batches(bind):
+        _count_chars(bind, _char_counts(token_text(t) for _, t in docs), 1, present=True)
+
+
 def _char_counts(token_texts: Iterable[str]) -> Counter:
     """How many of these token texts hold each character: every token starts with its first
     character's code, so the codes a text holds are its tokens' first 4 letters."""

@@ -102,6 +102,21 @@ def test_failed_export_leaves_no_file_and_writes_are_refused(archive, tmp_path):
     assert cli(url, "export", "v_article", "--format", "parquet").exit_code == 2  # binary needs --output
 
 
+def test_an_encoding_that_cannot_write_a_character_is_one_line(archive, tmp_path):
+    url, _ = archive
+    target = tmp_path / "x.csv"
+    # a named view takes the fast route (lines re-encoded), a query the csv module's (a text wrapper)
+    for args in (("v_paragraph",), ("--query", "SELECT title FROM article"), ("paragraph", "-o", str(target))):
+        result = cli(url, "export", *args, "--encoding", "ascii")
+        assert result.exit_code == 1, result.output
+        error = result.output.splitlines()[-1]
+        assert re.fullmatch(r"Error: --encoding ascii cannot write (.) \(U\+([0-9A-F]{4,})\), which the export holds: "
+                            r"use --encoding utf-8 or gb18030, which write every character", error), error
+        char, code = re.match(r"Error: --encoding ascii cannot write (.) \(U\+([0-9A-F]+)", error).groups()
+        assert ord(char) == int(code, 16) > 127
+    assert not target.exists() and not list(tmp_path.glob(".export-*"))
+
+
 def _peak_bytes(url, rows: int, fmt: str, tmp_path) -> int:
     # Digits cross-joined: any engine makes up to 100,000 rows (MariaDB stops recursive CTEs at 1,000).
     digits = " UNION ALL ".join(f"SELECT {d} AS i" for d in range(10))
