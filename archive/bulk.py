@@ -101,14 +101,21 @@ def _driver_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> 
     return sql, _processors(dialect, [table.c[c].type for c in columns])
 
 
-def insert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_tuples(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], later: pgcopy.PendingRows | None = None
+) -> None:
     """Insert rows given as tuples of `columns`, in one executemany: the loader's rows come as tuples
-    (archive.prepare.Rows), and a dict a row costs more than SQLite takes to insert it."""
+    (archive.prepare.Rows), and a dict a row costs more than SQLite takes to insert it. On PostgreSQL's
+    COPY path, with `later`, the rows wait there for their batch's COPY (pgcopy.PendingRows)."""
     if not rows:
         return
     if not direct(conn):
         if pgcopy.usable(conn):
-            pgcopy.copy_rows(conn, table.name, columns, rows, _column_processors(table, columns, conn.dialect))
+            processors = _column_processors(table, columns, conn.dialect)
+            if later is not None:
+                later.add(table.name, columns, rows, processors)
+            else:
+                pgcopy.copy_rows(conn, table.name, columns, rows, processors)
             return
         conn.execute(_insert(table), [dict(zip(columns, r)) for r in rows])
         return
@@ -118,6 +125,11 @@ def insert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows
 @lru_cache(maxsize=None)
 def _column_processors(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     return _processors(dialect, [table.c[c].type for c in columns])
+
+
+def converted(conn: Connection, table: Table, columns: tuple[str, ...], values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's values (tuple of `columns`) as the driver takes them: converted by the columns' bind processors."""
+    return _converted(values, _column_processors(table, columns, conn.dialect))
 
 
 def _direct_many(conn: Connection, table: Table, columns: tuple[str, ...], tuples: list[tuple]) -> None:
@@ -202,6 +214,7 @@ def insert_rows(
     ids: dict[str, int],
     preset: list[int | None] | None = None,
     returning: bool = True,
+    later: pgcopy.PendingRows | None = None,
 ) -> list[int]:
     """Insert rows (tuples of `columns`) in one batch and return their ids in the order given.
 
@@ -218,14 +231,16 @@ def insert_rows(
         return []
     table = table_of(model)
     if preset is not None and any(i is not None for i in preset):
-        return _insert_some_preset(conn, model, columns, rows, ids, preset)
+        return _insert_some_preset(conn, model, columns, rows, ids, preset, later)
     if conn.dialect.name != "sqlite":
         if pgcopy.usable(conn):
             if not returning:  # the ids are the column's default, drawn row by row as COPY reads them
-                insert_tuples(conn, table, columns, rows)
+                insert_tuples(conn, table, columns, rows, later)
                 return []
+            if len(rows) == 1 and later is None:  # a new newspaper or issue: INSERT ... RETURNING, one round trip
+                return [pgcopy.insert_returning_id(conn, table.name, columns, converted(conn, table, columns, rows[0]))]
             taken = pgcopy.take_ids(conn, {table.name: len(rows)})[table.name]
-            insert_tuples(conn, table, ("id", *columns), [(i, *r) for i, r in zip(taken, rows)])
+            insert_tuples(conn, table, ("id", *columns), [(i, *r) for i, r in zip(taken, rows)], later)
             return taken
         if not returning:  # the caller needs no ids: the plain executemany is cheaper
             insert_tuples(conn, table, columns, rows)
@@ -244,13 +259,14 @@ def _next_id(conn: Connection, model: type[Base], ids: dict[str, int]) -> int:
 
 
 def _insert_some_preset(
-    conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[tuple[Any, ...]], ids: dict[str, int], preset: list[int | None]
+    conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[tuple[Any, ...]], ids: dict[str, int], preset: list[int | None],
+    later: pgcopy.PendingRows | None = None,
 ) -> list[int]:
     table = table_of(model)
     if conn.dialect.name == "sqlite":
         # new ids go above the preset ones: those rows were deleted just before, so max(id) may be below them
         floor = max(i for i in preset if i is not None) + 1
         ids[table.name] = max(_next_id(conn, model, ids), floor)
-    fresh = iter(insert_rows(conn, model, columns, [r for r, i in zip(rows, preset) if i is None], ids))
-    insert_tuples(conn, table, ("id", *columns), [(i, *r) for r, i in zip(rows, preset) if i is not None])
+    fresh = iter(insert_rows(conn, model, columns, [r for r, i in zip(rows, preset) if i is None], ids, later=later))
+    insert_tuples(conn, table, ("id", *columns), [(i, *r) for r, i in zip(rows, preset) if i is not None], later)
     return [i if i is not None else next(fresh) for i in preset]

@@ -100,10 +100,13 @@ SOURCES_BY_SHA_OR_PATH = union_all(
 )
 
 
-def store(conn: Connection, prepared: Prepared, index: searchindex.PendingIndex | None = None) -> FileResult:
+def store(
+    conn: Connection, prepared: Prepared, index: searchindex.PendingIndex | None = None, later: pgcopy.PendingRows | None = None
+) -> FileResult:
     """Write one prepared file inside the caller's transaction: new, updated (same path), unchanged, or
     a duplicate (these bytes are loaded from another path: only the path is recorded). With `index`,
-    its search index entries wait there for the caller's batch (searchindex.PendingIndex)."""
+    its search index entries wait there for the caller's batch (searchindex.PendingIndex); with `later`
+    (PostgreSQL), its content rows (pgcopy.PendingRows)."""
     fmt = prepared.format
     # One statement, one snapshot: asked apart, a loader racing us could commit the same file between
     # the two questions, and its fresh copy would be taken for an earlier version and replaced.
@@ -115,21 +118,21 @@ def store(conn: Connection, prepared: Prepared, index: searchindex.PendingIndex 
         if here and here[0][0] == source_id:
             return FileResult(prepared.path, "unchanged", source_id, format=fmt)
         if here:  # the path held other bytes before
-            writer.forget_path(conn, here[0][0], prepared.path)
+            writer.forget_path(conn, here[0][0], prepared.path, later)
         writer.add_path(conn, source_id, prepared)
         return FileResult(prepared.path, "duplicate", source_id, format=fmt, duplicate_of=first)
     earlier: list[int] = []
     if here:
         old_id, paths = here[0]
         if paths > 1:  # other paths still hold the old bytes: they keep them
-            writer.forget_path(conn, old_id, prepared.path)
+            writer.forget_path(conn, old_id, prepared.path, later)
         else:
             earlier = [old_id]
     # a new version of a file loaded before: its articles, sections and paragraphs keep their ids by position
     kept = writer.KeptIds.of_source(conn, earlier[0]) if earlier else None
     old_issues = [i for source_id in earlier for i in writer.delete_source(conn, source_id)]
-    source_id = writer.add_source(conn, prepared, kept, index)
-    writer.drop_empty_issues(conn, old_issues)
+    source_id = writer.add_source(conn, prepared, kept, index, later)
+    writer.drop_empty_issues(conn, old_issues, later)
     without_body = prepared.without_body
     status = "updated" if here else "new"
     return FileResult(prepared.path, status, source_id, format=fmt, without_body=without_body)
@@ -207,6 +210,7 @@ class GroupWriter:
         self.engine, self.emit, self.seconds = engine, emit, seconds
         with engine.connect() as conn:
             self.files = 1 if shard.is_sharded(conn) else files
+            self.copying = pgcopy.usable(conn)  # PostgreSQL: content rows wait for one COPY a table at commit
         self.conn: Connection | None = None
         self.started = 0.0
         # the batch's files in the order they came: (the file, when stored: to store it again if need be; its result)
@@ -214,6 +218,11 @@ class GroupWriter:
         self.stored = 0
         self.paths: set[str] = set()
         self.index = searchindex.PendingIndex()
+        self.later = self._pending_rows()
+        self.held = False  # PostgreSQL: the last file's savepoint is open still (_Savepoint)
+
+    def _pending_rows(self) -> pgcopy.PendingRows | None:
+        return pgcopy.PendingRows() if self.copying else None
 
     def __enter__(self) -> GroupWriter:
         return self
@@ -239,12 +248,14 @@ class GroupWriter:
             self.commit()
         conn = self.conn or self._begin()
         mark = self.index.mark()
-        savepoint = _Savepoint(conn)
+        rows_mark = self.later.mark() if self.later is not None else None
+        savepoint = _Savepoint(conn, self.held)
+        self.held = False
         try:
-            result = store(conn, prepared, self.index)
-            savepoint.release()
+            result = store(conn, prepared, self.index, self.later)
+            self.held = savepoint.release()
         except DBAPIError as exc:
-            self._file_failed(prepared, exc, savepoint, mark)
+            self._file_failed(prepared, exc, savepoint, mark, rows_mark)
             return
         self.pending.append((prepared, result))
         self.paths.add(prepared.path)
@@ -267,6 +278,8 @@ class GroupWriter:
             return
         try:
             with _interrupts_held():  # a Ctrl-C lands before the COMMIT or after the files are reported
+                if self.later is not None:
+                    self.later.flush(self.conn)
                 self.index.flush(self.conn)
                 self.conn.commit()
                 pending = self.pending
@@ -292,6 +305,8 @@ class GroupWriter:
         conn, self.conn = self.conn, None
         self.pending, self.stored, self.paths = [], 0, set()
         self.index = searchindex.PendingIndex()
+        self.later = self._pending_rows()
+        self.held = False
         if conn is None:
             return
         try:
@@ -302,11 +317,12 @@ class GroupWriter:
         finally:
             conn.close()
 
-    def _file_failed(self, prepared: Prepared, exc: DBAPIError, savepoint: _Savepoint, mark: int) -> None:
+    def _file_failed(self, prepared: Prepared, exc: DBAPIError, savepoint: _Savepoint, mark: int, rows_mark: Any = None) -> None:
         self.index.rollback_to(mark)
+        # PostgreSQL: earlier files' rows written inside this file's savepoint (pgcopy.PendingRows.flush) go with it
+        lost = self.later is not None and not self.later.rollback_to(rows_mark)
         try:
             savepoint.rollback()
-            lost = False
         except DBAPIError:  # MariaDB rolls the whole transaction back on a deadlock: no savepoint is left
             lost = True
         if lost or is_disk_full(exc):
@@ -332,26 +348,37 @@ class GroupWriter:
 class _Savepoint:
     """A savepoint around one file. On SQLite, and on PostgreSQL's COPY path, it is set straight on the
     driver, as archive.bulk runs the inserts: SQLAlchemy compiles its SAVEPOINT and RELEASE statements
-    again each time."""
+    again each time. On PostgreSQL's COPY path a file's savepoint is released together with the next
+    file's SAVEPOINT, or by COMMIT (`held`): one round trip a file fewer, each a wait for the server."""
 
     NAME = "archive_file"
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, held: bool = False):
+        """`held`: the previous file's savepoint is still open (release() said so): released here first."""
         self.conn = conn
         self.nested: NestedTransaction | None = None
-        if bulk.direct(conn) or pgcopy.usable(conn):
+        self.copying = pgcopy.usable(conn)
+        if self.copying:  # two statements in one simple query (no parameters): one round trip
+            bulk.driver(conn, f"RELEASE {self.NAME}; SAVEPOINT {self.NAME}" if held else f"SAVEPOINT {self.NAME}", None)
+        elif bulk.direct(conn):
             bulk.driver(conn, f"SAVEPOINT {self.NAME}", ())
         else:
             self.nested = conn.begin_nested()
 
-    def release(self) -> None:
+    def release(self) -> bool:
+        """Keep the file's work; True when the savepoint is left open for the next file's to release."""
+        if self.copying:
+            return True
         if self.nested is None:
             bulk.driver(self.conn, f"RELEASE {self.NAME}", ())
         else:
             self.nested.commit()
+        return False
 
     def rollback(self) -> None:
-        if self.nested is None:
+        if self.copying:
+            bulk.driver(self.conn, f"ROLLBACK TO {self.NAME}; RELEASE {self.NAME}", None)
+        elif self.nested is None:
             bulk.driver(self.conn, f"ROLLBACK TO {self.NAME}", ())
             bulk.driver(self.conn, f"RELEASE {self.NAME}", ())
         else:

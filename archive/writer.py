@@ -75,9 +75,12 @@ def delete_source(conn: Connection, source_id: int, keep_source: bool = False) -
     return issue_ids
 
 
-def drop_empty_issues(conn: Connection, issue_ids: list[int]) -> None:
-    """Delete those of these issues that no article belongs to any more, then newspapers left empty."""
+def drop_empty_issues(conn: Connection, issue_ids: list[int], later: pgcopy.PendingRows | None = None) -> None:
+    """Delete those of these issues that no article belongs to any more, then newspapers left empty.
+    `later`: rows waiting for their batch's COPY, written first (articles of these issues may be among them)."""
     if issue_ids:
+        if later is not None:
+            later.flush(conn)
         paper_ids = list(conn.scalars(select(Issue.newspaper_id).where(Issue.id.in_(issue_ids)).distinct()))
         conn.execute(
             delete(Issue).where(Issue.id.in_(issue_ids), ~exists().where(Article.issue_id == Issue.id))
@@ -186,13 +189,15 @@ def write_parsed(
     keep: KeptIds | None = None,
     index: searchindex.PendingIndex | None = None,
     taken: dict[str, list[int]] | None = None,
+    later: pgcopy.PendingRows | None = None,
 ) -> None:
     """Insert the rows of a parsed document (or its Rows, as a worker sends them) for a source that
     already has its row; with `keep`, articles, sections and paragraphs at the positions of earlier
     rows take those rows' ids; with `index`, the search index entries wait there for the caller's
     batch (searchindex.PendingIndex) instead of being written now. On PostgreSQL's COPY path
     (archive.pgcopy) the new rows' ids are taken from the sequences first, all in one round trip, or
-    come in `taken` (add_source takes them with the source's)."""
+    come in `taken` (add_source takes them with the source's); with `later`, the rows wait there for
+    their batch's COPY (pgcopy.PendingRows)."""
     rows = parsed if isinstance(parsed, Rows) else rows_of(parsed)
     shard.route(conn, source_id)  # a sharded coordinator: the rows below go to the source's shard
     if next_ids is None:
@@ -211,24 +216,26 @@ def write_parsed(
 
     head = (issue_id, source_id)
     article_ids = bulk.insert_rows(
-        conn, Article, ("issue_id", "source_id", *ARTICLE_COLUMNS), [head + a for a in articles], next_ids, article_preset
+        conn, Article, ("issue_id", "source_id", *ARTICLE_COLUMNS), [head + a for a in articles], next_ids, article_preset,
+        later=later,
     )
     bulk.insert_tuples(
-        conn, bulk.table_of(ArticleAuthor), ("article_id", *AUTHOR_COLUMNS), [(article_ids[a],) + c for a, c in rows.authors]
+        conn, bulk.table_of(ArticleAuthor), ("article_id", *AUTHOR_COLUMNS), [(article_ids[a],) + c for a, c in rows.authors], later
     )
     section_ids = bulk.insert_rows(
-        conn, Section, ("article_id", *SECTION_COLUMNS), [(article_ids[a],) + c for a, c in sections], next_ids, section_preset
+        conn, Section, ("article_id", *SECTION_COLUMNS), [(article_ids[a],) + c for a, c in sections], next_ids, section_preset,
+        later=later,
     )
     section_article = [a for a, _ in sections]
     paragraph_ids = bulk.insert_rows(
         conn, Paragraph, ("article_id", "section_id", *PARAGRAPH_COLUMNS),
-        [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids, paragraph_preset,
+        [(article_ids[section_article[s]], section_ids[s]) + c for s, c in paragraphs], next_ids, paragraph_preset, later=later,
     )
     searchindex.index_document(conn, rows, article_ids, section_ids, paragraph_ids, index)
     paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
     bulk.insert_rows(
         conn, Metric, ("article_id", "paragraph_id", *METRIC_COLUMNS),
-        [(paragraph_article[p], paragraph_ids[p]) + c for p, c in rows.metrics], next_ids, returning=False,
+        [(paragraph_article[p], paragraph_ids[p]) + c for p, c in rows.metrics], next_ids, returning=False, later=later,
     )
 
 
@@ -237,20 +244,26 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+PATH_COLUMNS = ("path", "page", "ordinal", "seen_at")  # a source_path row's, besides its source_id
+
+
+def _path_row(prepared: Prepared) -> tuple:
+    meta = prepared.meta
+    return (prepared.path, meta.page if meta else None, meta.ordinal if meta else None, _now())
+
+
 def add_path(conn: Connection, source_id: int, prepared: Prepared) -> None:
     """Record that a source's bytes were read from this path."""
-    meta = prepared.meta
     # through bulk, as the other rows: building an insert with .values() each time cost more than running it
-    row = (source_id, prepared.path, meta.page if meta else None, meta.ordinal if meta else None, _now())
-    bulk.insert_tuples(conn, _path, ("source_id", "path", "page", "ordinal", "seen_at"), [row])
+    bulk.insert_tuples(conn, _path, ("source_id", *PATH_COLUMNS), [(source_id, *_path_row(prepared))])
 
 
-def forget_path(conn: Connection, source_id: int, path: str) -> bool:
+def forget_path(conn: Connection, source_id: int, path: str, later: pgcopy.PendingRows | None = None) -> bool:
     """Drop one path of a source; when it was the source's last, the source and its rows go too.
-    Returns whether the source went."""
+    Returns whether the source went. `later`: as drop_empty_issues."""
     others = list(conn.scalars(select(_path.c.path).where(_path.c.source_id == source_id, _path.c.path != path).order_by(_path.c.id)))
     if not others:
-        drop_empty_issues(conn, delete_source(conn, source_id))
+        drop_empty_issues(conn, delete_source(conn, source_id), later)
         return True
     conn.execute(delete(_path).where(_path.c.source_id == source_id, _path.c.path == path))
     # source.path names a path the file is still at
@@ -259,11 +272,12 @@ def forget_path(conn: Connection, source_id: int, path: str) -> bool:
 
 
 def add_source(
-    conn: Connection, prepared: Prepared, kept: KeptIds | None = None, index: searchindex.PendingIndex | None = None
+    conn: Connection, prepared: Prepared, kept: KeptIds | None = None, index: searchindex.PendingIndex | None = None,
+    later: pgcopy.PendingRows | None = None,
 ) -> int:
     """Insert a prepared file's source row, its path and every row parsed from it; returns the source's id.
     With `kept` (the ids of an earlier version's rows), rows at the same positions take those ids; with
-    `index`, its search index entries wait there (write_parsed)."""
+    `index`, its search index entries wait there, with `later` its other rows (write_parsed)."""
     next_ids = bulk.next_ids(conn, *ID_TABLES)
     source = dict(
         path=prepared.path,
@@ -277,14 +291,23 @@ def add_source(
         options=prepared.meta.to_json() if prepared.meta else None,
     )
     rows = prepared.table_rows()
-    taken = None
-    if pgcopy.usable(conn):  # the source's id and its rows' in one round trip
-        taken = pgcopy.take_ids(conn, {"source": 1, **_new_ids(rows, _presets(rows, kept))})
-    preset: list[int | None] | None = [taken["source"][0]] if taken else None
-    source_id = bulk.insert_many(conn, Source, [source], next_ids, preset)[0]
+    if pgcopy.usable(conn):
+        source_id, taken = _add_source_copying(conn, prepared, source, _new_ids(rows, _presets(rows, kept)))
+        write_parsed(conn, source_id, rows, next_ids, kept, index, taken, later)
+        return source_id
+    source_id = bulk.insert_many(conn, Source, [source], next_ids)[0]
     add_path(conn, source_id, prepared)
-    write_parsed(conn, source_id, rows, next_ids, kept, index, taken)
+    write_parsed(conn, source_id, rows, next_ids, kept, index)
     return source_id
+
+
+def _add_source_copying(conn: Connection, prepared: Prepared, source: dict, counts: dict[str, int]) -> tuple[int, dict[str, list[int]]]:
+    """PostgreSQL's COPY path: the source row, its path and the ids of its rows in one round trip
+    (pgcopy.insert_source); the source's id and the ids taken."""
+    columns = tuple(source)
+    values = bulk.converted(conn, _source, columns, tuple(source.values()))
+    path = bulk.converted(conn, _path, PATH_COLUMNS, _path_row(prepared))
+    return pgcopy.insert_source(conn, (columns, values), (PATH_COLUMNS, path), counts)
 
 
 # ---------------------------------------------------------------- reparse

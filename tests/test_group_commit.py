@@ -99,11 +99,11 @@ def test_a_race_inside_a_batch_commits_the_batch_and_stores_the_file_alone(engin
     files, expected = prepared_pages(tmp_path / "pages", 4, first=330)
     real_store, raised = loader.store, []
 
-    def store(conn, prepared, index=None):
+    def store(conn, prepared, *rest):
         if prepared.path == files[2].path and not raised:
             raised.append(prepared.path)
             raise IntegrityError("INSERT …", {}, ValueError("duplicate key: another loader was first"))
-        return real_store(conn, prepared, index)
+        return real_store(conn, prepared, *rest)
 
     monkeypatch.setattr(loader, "store", store)
     reported: list[loader.FileResult] = []
@@ -257,12 +257,12 @@ def test_a_batch_whose_transaction_is_lost_is_stored_again_a_file_a_transaction(
     files, expected = prepared_pages(tmp_path / "pages", 4, first=380)
     real_store, lost = loader.store, []
 
-    def store(conn, prepared, index=None):
+    def store(conn, prepared, *rest):
         if prepared.path == files[2].path and not lost:
             lost.append(1)
             conn.exec_driver_sql("ROLLBACK")  # the transaction ends under the batch, as a deadlock ends it there
             raise OperationalError("INSERT …", {}, ValueError("Deadlock found when trying to get lock"))
-        return real_store(conn, prepared, index)
+        return real_store(conn, prepared, *rest)
 
     monkeypatch.setattr(loader, "store", store)
     engine = db.make_engine(migrated(sqlite_url))

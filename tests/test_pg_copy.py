@@ -6,16 +6,22 @@ refuses fails the same way, leaving the transaction usable after a rollback to a
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal, localcontext
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
-from archive import bulk, db, pgcopy, searchindex
+from archive import bulk, db, loader, pgcopy, searchindex, writer
 from archive.models import Article, Issue, Metric, Newspaper, Paragraph, Section, Source
-from archive.prepare import METRIC_COLUMNS
+from archive.prepare import METRIC_COLUMNS, Prepared, prepare_file
+from archive.searchquery import stored_docs
 from tests.conftest import server_database
+from tests.dbcheck import integrity_problems, paragraphs_per_path
+from tests.pagegen import build_page
+from tests.test_durability import write_pages
 
 NASTY = [
     "tab\there", "line\nnext", "cr\rreturn", "crlf\r\n", "back\\slash", "\\N", "\\.", "ends with \\", "\\t not a tab",
@@ -153,3 +159,102 @@ def test_search_index_rows_and_counts_as_insert_writes_them(pg_engine, monkeypat
     rows, counts = stored[True]
     assert [r.lossy for r in rows] == [False, False, True, False, False]
     assert counts == [("aaaa", 3), ("bbbb", 2), ("dddd", 1), ("eeee", 1)]
+
+
+# ---------------------------------------------------------------- a batch's rows in one COPY a table (GroupWriter)
+
+
+def _pages(d: Path, *specs: tuple[str, int, dt.date]) -> list[Path]:
+    """Pages named and dated as given (name, page number, date), one article each."""
+    d.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, i, date in specs:
+        page, _ = build_page(i, articles=1, date=date, number=i)
+        (d / name).write_text(page, encoding="utf-8")
+        paths.append((d / name).resolve())
+    return paths
+
+
+def _batch(engine, prepared: list[Prepared]) -> list[loader.FileResult]:
+    reported: list[loader.FileResult] = []
+    with loader.GroupWriter(engine, reported.append, files=32, seconds=3600) as group:
+        assert group.later is not None  # the content rows wait for one COPY a table
+        for p in prepared:
+            group.add(p)
+    return reported
+
+
+def test_a_refused_row_in_a_batch_copy_costs_its_file_alone(pg_engine, tmp_path):
+    """The batch's paragraphs go in one COPY: a NUL in one file's text fails it, and the batch is
+    stored again a file a transaction, where only that file fails."""
+    expected = write_pages(tmp_path / "pages", 5, first=700)
+    files = [prepare_file(p).flat() for p in sorted(expected)]
+    victim = files[2]
+    assert victim.rows is not None
+    (section, first), *rest = victim.rows.paragraphs
+    poisoned = (section, (*first[:2], first[2] + "\x00", *first[3:]))
+    files[2] = replace(victim, rows=victim.rows._replace(paragraphs=[poisoned, *rest]))
+    reported = _batch(pg_engine, files)
+    assert [(r.path, r.status) for r in reported] == [(p.path, "failed" if p is files[2] else "new") for p in files]
+    assert "NUL" in (reported[2].message or "")
+    url = pg_engine.url.render_as_string(hide_password=False)
+    assert paragraphs_per_path(url) == {f: n for f, n in expected.items() if f != victim.path}
+    assert integrity_problems(url) == []
+    with pg_engine.connect() as conn:
+        texts = {k for k, _ in stored_docs(conn)}
+        indexed = set(conn.execute(text("SELECT doc_key FROM search_doc")).scalars())
+    assert texts == indexed and texts
+
+
+def _replacing(tmp_path: Path) -> tuple[Path, list[Prepared]]:
+    """A page at `old` loaded and committed, the only one of its issue; then a batch: a new page of that
+    issue (its rows waiting for the batch's COPY), and new bytes at `old` dated another day, which
+    delete the old page's rows and drop the issues left empty."""
+    day = dt.date(2022, 3, 4)
+    old, = _pages(tmp_path / "a", ("old.txt", 1, day))
+    return old, [prepare_file(p).flat() for p in _pages(tmp_path / "b", ("same_issue.txt", 2, day))]
+
+
+def test_a_replaced_source_writes_the_batch_rows_before_dropping_empty_issues(pg_engine, tmp_path, monkeypatch):
+    old, batch = _replacing(tmp_path)
+    loader.load_paths(pg_engine, [old], workers=1)
+    _pages(old.parent, ("old.txt", 3, dt.date(2022, 3, 5)))
+    batch.append(prepare_file(old).flat())
+
+    def alone(*_):
+        raise AssertionError("the batch was stored again a file a transaction")
+
+    monkeypatch.setattr(loader, "store_with_retry", alone)
+    reported = _batch(pg_engine, batch)
+    assert [r.status for r in reported] == ["new", "updated"]
+    url = pg_engine.url.render_as_string(hide_password=False)
+    assert integrity_problems(url) == []
+    with pg_engine.connect() as conn:
+        dates = conn.execute(text(
+            "SELECT s.path, i.date FROM article a JOIN source s ON s.id = a.source_id JOIN issue i ON i.id = a.issue_id ORDER BY s.path"
+        )).all()
+    assert dates == [(str(old), dt.date(2022, 3, 5)), (batch[0].path, dt.date(2022, 3, 4))]
+
+
+def test_a_file_failing_after_the_batch_rows_were_written_stores_the_batch_again(pg_engine, tmp_path, monkeypatch):
+    """The rows written early (a replaced source's drop_empty_issues) were written inside the failing
+    file's savepoint, which takes them back: the batch is stored again, a file a transaction."""
+    old, batch = _replacing(tmp_path)
+    loader.load_paths(pg_engine, [old], workers=1)
+    old_paragraphs = paragraphs_per_path(pg_engine.url.render_as_string(hide_password=False))
+    _pages(old.parent, ("old.txt", 3, dt.date(2022, 3, 5)))
+    batch.append(prepare_file(old).flat())
+    real_drop = writer.drop_empty_issues
+
+    def drop_empty_issues(conn, issue_ids, *rest):
+        real_drop(conn, issue_ids, *rest)
+        if issue_ids:
+            raise DataError("DELETE …", {}, ValueError("refused after the batch's rows were written"))
+
+    monkeypatch.setattr(writer, "drop_empty_issues", drop_empty_issues)
+    reported = _batch(pg_engine, batch)
+    assert [r.status for r in reported] == ["new", "failed"]
+    url = pg_engine.url.render_as_string(hide_password=False)
+    assert integrity_problems(url) == []
+    stored = paragraphs_per_path(url)
+    assert stored[str(old)] == old_paragraphs[str(old)] and stored[batch[0].path] > 0
