@@ -111,7 +111,7 @@ def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> Write
                 t5 = clock()
                 parsed = Parsed(document, metrics, name, tokens, facts)
                 # the rows a worker sends the writer (prepare.Rows), as the loader's workers make them
-                prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed).flat()
+                prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed).flat(sqlite=True)
                 t6 = clock()
                 for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
                     run.seconds[stage] += dt

@@ -94,11 +94,16 @@ def test_loaded_through_workers_and_reparsed_in_process_store_the_same_rows(engi
     assert _tables(engine) == loaded
 
 
-def _series_and_generated_metric_rows() -> list[tuple]:
+def _series_and_generated_pages() -> list:
+    """Generated pages and the series pages (which carry every fact column), prepared."""
     texts = [(f"/pages/{g.name}", g.text, None, None) for g in map(corpus.generate, range(4))]
     meta = Metadata(newspaper="示例日报", name_pattern="{date:%Y%m%d}-{ordinal}.txt")
     texts += [(str(p), p.read_text(encoding="utf-8"), "article", meta) for p in sorted(SERIES.glob("*.txt"))]
-    return [m for path, text, fmt, meta in texts for _, m in prepare_bytes(path, text.encode("utf-8"), None, fmt, meta).table_rows().metrics]
+    return [prepare_bytes(path, text.encode("utf-8"), None, fmt, meta) for path, text, fmt, meta in texts]
+
+
+def _series_and_generated_metric_rows() -> list[tuple]:
+    return [m for p in _series_and_generated_pages() for _, m in p.table_rows().metrics]
 
 
 def test_metric_values_made_for_sqlite_are_what_the_bind_processors_make():
@@ -137,10 +142,7 @@ def test_sqlite_stores_the_same_metric_values_made_by_a_worker_or_by_the_writer(
 
     from archive import db
 
-    texts = [(f"/pages/{g.name}", g.text, None, None) for g in map(corpus.generate, range(4))]
-    meta = Metadata(newspaper="示例日报", name_pattern="{date:%Y%m%d}-{ordinal}.txt")
-    texts += [(str(p), p.read_text(encoding="utf-8"), "article", meta) for p in sorted(SERIES.glob("*.txt"))]
-    prepared = [prepare_bytes(path, text.encode("utf-8"), None, fmt, meta) for path, text, fmt, meta in texts]
+    prepared = _series_and_generated_pages()
     stored = []
     for name, for_sqlite in (("plain", False), ("made", True)):
         path = tmp_path / f"{name}.db"
