@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
-from sqlalchemy import ColumnClause, CompoundSelect, Connection, Dialect, Insert, Label, Select, Table, func, literal_column, select
+from sqlalchemy import ColumnClause, CompoundSelect, Connection, Dialect, Engine, Insert, Label, Select, Table, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from archive.models import Base
 
 
-def direct(conn: Connection) -> bool:
+def direct(conn: Connection | Engine) -> bool:
     # pysqlite: qmark parameters, and one process-local connection that is cheap to call directly
     return conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark"
 
@@ -251,6 +251,19 @@ def insert_rows(
     ids[table.name] = start + len(rows)
     insert_tuples(conn, table, ("id", *columns), [(i, *r) for i, r in enumerate(rows, start)])
     return list(range(start, start + len(rows)))
+
+
+def insert_driver_values(conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[tuple[Any, ...]], ids: dict[str, int]) -> None:
+    """SQLite (direct): insert_rows for rows whose values are already what the driver takes (the
+    metric rows a parser worker made for SQLite, archive.prepare.sqlite_values): no bind processor
+    runs on them. Their ids are handed out from `ids` as insert_rows hands them out."""
+    if not rows:
+        return
+    table = table_of(model)
+    start = _next_id(conn, model, ids)
+    ids[table.name] = start + len(rows)
+    sql, _ = _driver_insert(table, ("id", *columns), conn.dialect)
+    driver(conn, sql, [(i, *r) for i, r in enumerate(rows, start)], many=True)
 
 
 def _next_id(conn: Connection, model: type[Base], ids: dict[str, int]) -> int:

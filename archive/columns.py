@@ -24,6 +24,9 @@ TABLES = ('id_watermark', 'newspaper', 'source', 'issue', 'source_path', 'articl
 # (column, precision, scale) of the metric table's NUMERIC columns.
 METRIC_NUMERIC: tuple[tuple[str, int, int], ...] = (('value', 38, 10), ('value_high', 38, 10), ('value_base', 38, 10))
 
+# The metric table's DATE columns.
+METRIC_DATES = ("ref_start", "ref_end")
+
 # The fields of an extracted metric (archive.metrics.Metric), in order: the metric table's content
 # columns, written by the loader and returned by `archive show` (the table's other columns are facts').
 METRIC_FIELDS = (

@@ -23,8 +23,9 @@ from archive.db import DiskFull, is_disk_full
 from archive.formats.metadata import Metadata
 from archive.inputs import iter_files, path_text
 from archive.models import Source, SourcePath
-from archive.prepare import FileError, Prepared, prepare_file
+from archive.prepare import FileError, Prepared
 from archive.workers import init_worker
+from archive.workers import prepare as _prepare  # what a parser worker runs for each file
 
 # duplicate: the bytes of a file already loaded from another path; the path is recorded, nothing parsed again
 STATUSES = ("new", "updated", "unchanged", "duplicate", "failed")
@@ -409,15 +410,6 @@ class _interrupts_held:
 # ---------------------------------------------------------------- many files
 
 
-def _prepare(args: tuple[str, str | None, str | None, Metadata | None]) -> Prepared | FileError:
-    try:
-        return prepare_file(*args).flat()  # rows, not objects: cheaper for the writer to unpickle
-    except FileError as exc:
-        return exc
-    except Exception as exc:  # a parser bug must cost one file, not the batch
-        return FileError(path_text(args[0]), 1, f"internal parser error: {type(exc).__name__}: {exc}")
-
-
 def _worker_context() -> multiprocessing.context.BaseContext:
     """Workers forked from a small server process that has imported the parser, not from the writer.
 
@@ -429,7 +421,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context()
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        context.set_forkserver_preload(["archive._forkserver"])  # imports the loader; ends with us
+        context.set_forkserver_preload(["archive._forkserver"])  # imports the parser; ends with us
     return context
 
 
@@ -438,11 +430,12 @@ IDLE = None  # what the stream yields when the next file is not ready within the
 
 def _prepared_stream(
     files: list[str], encoding: str | None, fmt: str | None, meta: Metadata | None, workers: int,
-    patience: Callable[[], float | None] = lambda: None,
+    patience: Callable[[], float | None] = lambda: None, sqlite: bool = False,
 ) -> Iterator[Prepared | FileError | None]:
-    """Each file prepared, in order. Before a file that is not ready, the stream waits for it as long
-    as `patience()` says (seconds; None: as long as it takes), and yields IDLE if that was not enough."""
-    jobs = ((f, encoding, fmt, meta) for f in files)
+    """Each file prepared, in order (with `sqlite`, for a SQLite writer: Prepared.flat). Before a file
+    that is not ready, the stream waits for it as long as `patience()` says (seconds; None: as long
+    as it takes), and yields IDLE if that was not enough."""
+    jobs = ((f, encoding, fmt, meta, sqlite) for f in files)
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
         yield from map(_prepare, jobs)
         return
@@ -521,7 +514,7 @@ def load_paths(
             on_result(result)
 
     with GroupWriter(engine, emit) as group:
-        for item in _prepared_stream(files, encoding, fmt, meta, workers, group.patience):
+        for item in _prepared_stream(files, encoding, fmt, meta, workers, group.patience, bulk.direct(engine)):
             if item is IDLE:
                 group.idle()
             elif isinstance(item, FileError):

@@ -9,10 +9,11 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass, field, replace
+from datetime import date
 from operator import attrgetter
 from typing import NamedTuple
 
-from archive.columns import METRIC_FIELDS
+from archive.columns import METRIC_DATES, METRIC_FIELDS, METRIC_NUMERIC
 from archive.decode import DecodeError, decode
 from archive.facts import FACT_COLUMNS, document_facts
 from archive.document import Document, ParseError
@@ -88,6 +89,31 @@ class Rows(NamedTuple):
     index_tokens: tuple[str, ...]  # the token text of each
     format: str
     without_body: int
+    # True when the metric rows' NUMERIC and DATE values are already as SQLite stores them (sqlite_values)
+    sqlite_values: bool = False
+
+
+# Where a metric row (METRIC_COLUMNS) holds NUMERIC and DATE values.
+_NUMERIC_AT = tuple(METRIC_COLUMNS.index(c) for c, _, _ in METRIC_NUMERIC)
+_DATE_AT = tuple(METRIC_COLUMNS.index(c) for c in METRIC_DATES)
+_iso_date = date.isoformat  # YYYY-MM-DD, of a datetime too: SQLAlchemy's SQLite DATE keeps the date's fields alone
+
+
+def sqlite_values(row: tuple) -> tuple:
+    """A metric row (METRIC_COLUMNS) with its values as the loader's SQLite driver takes them, made
+    here in the parser workers rather than by SQLAlchemy's bind processors in the single writer:
+    NUMERIC as float (SQLAlchemy's Numeric on SQLite: float(value)), DATE as YYYY-MM-DD text
+    (its SQLite DATE format). tests/test_types.py checks them against the processors themselves."""
+    out = list(row)
+    for i in _NUMERIC_AT:
+        x = out[i]
+        if x is not None:
+            out[i] = float(x)
+    for i in _DATE_AT:
+        x = out[i]
+        if x is not None:
+            out[i] = _iso_date(x)
+    return tuple(out)
 
 
 def rows_of(parsed: Parsed) -> Rows:
@@ -157,9 +183,13 @@ class Prepared:
     def without_body(self) -> int:
         return self.rows.without_body if self.rows is not None else self._parsed_document().document.without_body
 
-    def flat(self) -> Prepared:
-        """This file as a worker sends it to the writer: rows, not the document's objects."""
-        return replace(self, parsed=None, rows=self.table_rows())
+    def flat(self, sqlite: bool = False) -> Prepared:
+        """This file as a worker sends it to the writer: rows, not the document's objects; with
+        `sqlite`, for a SQLite writer (its metric rows' values as SQLite stores them: sqlite_values)."""
+        rows = self.table_rows()
+        if sqlite and not rows.sqlite_values:
+            rows = rows._replace(metrics=[(p, sqlite_values(m)) for p, m in rows.metrics], sqlite_values=True)
+        return replace(self, parsed=None, rows=rows)
 
 
 def parse_document(text: str, fmt: str | None = None, meta: Metadata | None = None) -> Parsed:

@@ -14,6 +14,9 @@ import os
 import signal
 import sys
 
+from archive.inputs import path_text
+from archive.prepare import FileError, Prepared, prepare_file
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # The forkserver's pid, set in the forkserver by archive._forkserver; its workers inherit it by fork.
 server_pid: int | None = None
@@ -40,3 +43,27 @@ def init_worker(parent_pid: int | None = None) -> None:
     expected = parent_pid or server_pid
     if expected is not None and os.getppid() != expected:
         os._exit(1)  # the parent died before the line above took effect: no signal will come
+
+
+def prepare(job: tuple) -> Prepared | FileError:
+    """What a parser worker runs for one file. `job` is (path, encoding, format, metadata) and, for a
+    SQLite writer, True (the metric rows' values made as SQLite stores them: Prepared.flat)."""
+    path, encoding, fmt, meta, *sqlite = job
+    try:
+        return prepare_file(path, encoding, fmt, meta).flat(*sqlite)  # rows, not objects: cheaper for the writer to unpickle
+    except FileError as exc:
+        return exc
+    except Exception as exc:  # a parser bug must cost one file, not the batch
+        return FileError(path_text(path), 1, f"internal parser error: {type(exc).__name__}: {exc}")
+
+
+def warm_up() -> None:
+    """Build what the parser builds on its first file (the gazetteer, the uncommon-character class a
+    decode checks text with): done once in the forkserver, every worker it forks starts with them."""
+    from archive import decode, places
+
+    try:
+        places.gazetteer()
+        decode._uncommon_han()
+    except Exception:  # a forkserver must start whatever happens: a worker meets it again, file by file
+        pass

@@ -233,10 +233,19 @@ def write_parsed(
     )
     searchindex.index_document(conn, rows, article_ids, section_ids, paragraph_ids, index)
     paragraph_article = [article_ids[section_article[s]] for s, _ in paragraphs]
-    bulk.insert_rows(
-        conn, Metric, ("article_id", "paragraph_id", *METRIC_COLUMNS),
-        [(paragraph_article[p], paragraph_ids[p]) + c for p, c in rows.metrics], next_ids, returning=False, later=later,
-    )
+    _insert_metrics(conn, rows, [(paragraph_article[p], paragraph_ids[p]) + c for p, c in rows.metrics], next_ids, later)
+
+
+def _insert_metrics(conn: Connection, rows: Rows, metrics: list[tuple], next_ids: dict[str, int], later: pgcopy.PendingRows | None = None) -> None:
+    """The metric rows (article id, paragraph id, METRIC_COLUMNS); as they are when a parser worker made
+    their values for SQLite (Rows.sqlite_values), converted by the columns' bind processors otherwise."""
+    columns = ("article_id", "paragraph_id", *METRIC_COLUMNS)
+    if not rows.sqlite_values:
+        bulk.insert_rows(conn, Metric, columns, metrics, next_ids, returning=False, later=later)
+    elif bulk.direct(conn):
+        bulk.insert_driver_values(conn, Metric, columns, metrics, next_ids)
+    else:
+        raise ValueError(f"metric rows made for SQLite cannot be written to {conn.dialect.name}")
 
 
 def _now() -> dt.datetime:

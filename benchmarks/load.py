@@ -111,7 +111,7 @@ def split_run(url: str, files: list[Path], spool: Path, floor_db: Path) -> Write
                 t5 = clock()
                 parsed = Parsed(document, metrics, name, tokens, facts)
                 # the rows a worker sends the writer (prepare.Rows), as the loader's workers make them
-                prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed).flat()
+                prepared = Prepared(str(path), sha, len(data), decoded.encoding, decoded.text, parsed).flat(sqlite=True)
                 t6 = clock()
                 for stage, dt in zip(run.seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
                     run.seconds[stage] += dt
@@ -338,15 +338,16 @@ def memory_rows(sizes: list[tuple[int, Path]], workdir: Path, known: dict[int, d
 
 
 def worker_cpu_ms(files: list[Path], repeats: int = 4) -> float:
-    """CPU-ms a page of what a parser worker does (loader._prepare, then pickling its result), in this
-    process, best of `repeats` passes: the least disturbed by whatever else the machine runs."""
+    """CPU-ms a page of what a parser worker does for a SQLite load (loader._prepare, then pickling
+    its result), in this process, best of `repeats` passes: the least disturbed by whatever else the
+    machine runs."""
     import pickle
 
     best = float("inf")
     for _ in range(repeats):
         start = time.process_time()
         for path in files:
-            pickle.dumps(loader._prepare((str(path), None, None, None)), protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dumps(loader._prepare((str(path), None, None, None, True)), protocol=pickle.HIGHEST_PROTOCOL)
         best = min(best, time.process_time() - start)
     return best / len(files) * 1000
 

@@ -92,3 +92,71 @@ def test_loaded_through_workers_and_reparsed_in_process_store_the_same_rows(engi
     results = list(writer.reparse(engine))
     assert [r.error for r in results if r.error] == []
     assert _tables(engine) == loaded
+
+
+def _series_and_generated_pages() -> list:
+    """Generated pages and the series pages (which carry every fact column), prepared."""
+    texts = [(f"/pages/{g.name}", g.text, None, None) for g in map(corpus.generate, range(4))]
+    meta = Metadata(newspaper="示例日报", name_pattern="{date:%Y%m%d}-{ordinal}.txt")
+    texts += [(str(p), p.read_text(encoding="utf-8"), "article", meta) for p in sorted(SERIES.glob("*.txt"))]
+    return [prepare_bytes(path, text.encode("utf-8"), None, fmt, meta) for path, text, fmt, meta in texts]
+
+
+def _series_and_generated_metric_rows() -> list[tuple]:
+    return [m for p in _series_and_generated_pages() for _, m in p.table_rows().metrics]
+
+
+def test_metric_values_made_for_sqlite_are_what_the_bind_processors_make():
+    """A parser worker makes a SQLite writer's NUMERIC and DATE values itself (prepare.sqlite_values):
+    they must be exactly what SQLAlchemy's bind processors would have given the driver."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    table = Metric.__table__
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in prepare.METRIC_COLUMNS]
+    rows = _series_and_generated_metric_rows()
+    assert any(r[prepare.METRIC_COLUMNS.index("ref_start")] for r in rows) and any(r[prepare.METRIC_COLUMNS.index("value_base")] for r in rows)
+    template = rows[0]
+    made_up = [
+        tuple({"value": v, "value_high": None, "value_base": -v, "ref_start": d, "ref_end": d}.get(c, x) for c, x in zip(prepare.METRIC_COLUMNS, template))
+        for v, d in (
+            (Decimal("0.0000000001"), dt.date(1, 1, 1)),
+            (Decimal("1234567890123456789012345678.1234567891"), dt.date(999, 12, 31)),
+            (Decimal("95.5000000000"), dt.date(9999, 12, 31)),
+            (Decimal("3"), None),
+        )
+    ]
+    for row in rows + made_up:
+        expected = tuple(x if f is None else f(x) for f, x in zip(processors, row))
+        got = prepare.sqlite_values(row)
+        assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in expected], row
+
+
+def test_sqlite_stores_the_same_metric_values_made_by_a_worker_or_by_the_writer(tmp_path):
+    """The same files stored as rows made for SQLite and as plain rows: the same values, of the same
+    SQLite types, in every column of the metric table (read with sqlite3, not through SQLAlchemy's types)."""
+    import sqlite3
+
+    from archive import db
+
+    prepared = _series_and_generated_pages()
+    stored = []
+    for name, for_sqlite in (("plain", False), ("made", True)):
+        path = tmp_path / f"{name}.db"
+        engine = db.make_engine(f"sqlite:///{path}")
+        db.ensure_schema(engine)
+        with loader.GroupWriter(engine, lambda r: None) as group:
+            for p in prepared:
+                flat = p.flat(for_sqlite)
+                assert flat.rows.sqlite_values == for_sqlite
+                group.add(flat)
+        engine.dispose()
+        con = sqlite3.connect(path)
+        cols = [r[1] for r in con.execute("PRAGMA table_info(metric)")]
+        shown = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
+        stored.append(con.execute(f"SELECT {shown} FROM metric ORDER BY id").fetchall())
+        con.close()
+    assert len(stored[0]) > 50 and stored[0] == stored[1]
